@@ -1,0 +1,38 @@
+"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .bench import cli as bench_cli
+    from .metrics import cli as metrics_cli
+    from .report import cli as report_cli
+
+    parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (bench_cli, metrics_cli, report_cli):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (UserError, FileNotFoundError, ValueError) as exc:
+        print(f"genzoo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"genzoo {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

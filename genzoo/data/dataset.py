@@ -1,0 +1,64 @@
+"""The in-memory dataset every genzoo model fits and every metric scores against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A whole dataset held as two tensors.
+
+    ``x`` is either images ``(N, C, H, W)`` float32 in [0, 1] or points ``(N, 2)`` float32;
+    ``y`` is a LongTensor ``(N,)`` holding the class (images) or mixture component (points).
+    ``meta`` carries what a metric needs to know about the generating process (for the 2-D
+    mixtures: ``means`` and ``std``).
+    """
+
+    name: str
+    x: torch.Tensor
+    y: torch.Tensor
+    num_classes: int
+    class_names: tuple[str, ...]
+    split: str = "train"
+    meta: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        if self.x.shape[0] != self.y.shape[0]:
+            raise ValueError(f"x has {self.x.shape[0]} items but y has {self.y.shape[0]}")
+        if self.x.dim() not in (2, 4):
+            raise ValueError(f"x must be images (N, C, H, W) or points (N, D), got shape {tuple(self.x.shape)}")
+        if self.y.dtype != torch.long:
+            raise ValueError(f"y must be a LongTensor, got {self.y.dtype}")
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"Dataset({self.name!r}, split={self.split!r}, x={tuple(self.x.shape)}, "
+                f"num_classes={self.num_classes})")
+
+    @property
+    def kind(self) -> str:
+        """``"image"`` or ``"points"``."""
+        return "image" if self.x.dim() == 4 else "points"
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of one item: ``(C, H, W)`` or ``(D,)``."""
+        return tuple(self.x.shape[1:])
+
+    def subset(self, n: int, seed: int = 0) -> "Dataset":
+        """A random subset of ``n`` distinct items, the same for the same seed."""
+        if not 0 < n <= len(self):
+            raise ValueError(f"subset size must be in 1..{len(self)}, got {n}")
+        g = torch.Generator().manual_seed(seed)
+        idx = torch.randperm(len(self), generator=g)[:n]
+        return replace(self, x=self.x[idx], y=self.y[idx])
+
+    def of_class(self, k: int) -> "Dataset":
+        """The items whose label is ``k``."""
+        keep = self.y == k
+        return replace(self, x=self.x[keep], y=self.y[keep])

@@ -1,0 +1,33 @@
+"""The 2-D Gaussian mixtures of the PacGAN / VEEGAN mode-collapse experiments."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .dataset import Dataset
+
+
+def ring_means(k: int = 8, radius: float = 1.0) -> torch.Tensor:
+    angles = torch.arange(k, dtype=torch.float64) * (2 * math.pi / k)
+    return (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()   # (k, 2)
+
+
+def grid_means() -> torch.Tensor:
+    ticks = torch.tensor([-4.0, -2.0, 0.0, 2.0, 4.0])
+    return torch.cartesian_prod(ticks, ticks)                                      # (25, 2)
+
+
+LAYOUTS = {"ring": (ring_means, 0.01), "grid": (grid_means, 0.05)}
+
+
+def load_mixture(name: str, split: str = "train", n: int | None = None, seed: int = 0) -> Dataset:
+    means_fn, std = LAYOUTS[name]
+    means = means_fn()
+    n = (100_000 if split == "train" else 10_000) if n is None else n
+    g = torch.Generator().manual_seed(seed + (0 if split == "train" else 1))
+    y = torch.randint(len(means), (n,), generator=g)
+    x = means[y] + std * torch.randn(n, 2, generator=g)                           # (n, 2)
+    names = tuple(f"mode {i}" for i in range(len(means)))
+    return Dataset(name, x, y, len(means), names, split, meta={"means": means, "std": std})

@@ -1,0 +1,152 @@
+"""AE: a deterministic convolutional autoencoder with a small latent, and what it shares with the VAE.
+
+A plain AE has no prior to sample from. genzoo samples it by decoding codes drawn from a Gaussian
+fitted to the training codes; ``prior="normal"`` decodes N(0, I) codes instead, to show the
+classic failure that random codes decode to implausible images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._api import register_model
+from .base import BaseConfig, GenerativeModel
+from .layers import ConvDecoder, ConvEncoder
+
+
+class CodeGaussian(nn.Module):
+    """N(mean, L L^T) over latent codes, kept as buffers so it is saved with the weights."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("chol", torch.eye(dim))
+
+    @torch.no_grad()
+    def fit(self, codes: torch.Tensor) -> None:                            # codes: (N, d)
+        codes = codes.double()
+        cov = torch.cov(codes.T) + 1e-6 * torch.eye(codes.shape[1], dtype=codes.dtype, device=codes.device)
+        self.mean.copy_(codes.mean(0).float())
+        self.chol.copy_(torch.linalg.cholesky(cov).float())
+
+    def transform(self, z: torch.Tensor) -> torch.Tensor:                 # N(0, I) -> N(mean, cov)
+        return self.mean + z @ self.chol.T
+
+
+class AutoEncoderBase(GenerativeModel):
+    """Encoder / decoder pair over [0, 1] images with a Bernoulli (BCE) likelihood."""
+
+    data_kinds = ("image",)
+
+    def configure_optimizers(self):
+        return {"ae": torch.optim.Adam(self.nets_.parameters(), lr=self.config.lr)}
+
+    def code(self, x: torch.Tensor) -> torch.Tensor:
+        """Deterministic code of model-device images (the VAE returns its posterior mean)."""
+        return self.nets_["encoder"](x)
+
+    def generate(self, z, labels):
+        return torch.sigmoid(self.nets_["decoder"](z))
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Codes (N, latent_dim) of images (N, C, 28, 28) in [0, 1], on the CPU."""
+        self._require_fitted("encode")
+        self._check_images(x)
+        with _eval(self.nets_):
+            return torch.cat([self.code(c.to(self.device_)).cpu() for c in x.split(1024)])
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Decode(encode(x)): images in [0, 1], on the CPU."""
+        self._require_fitted("reconstruct")
+        self._check_images(x)
+        with _eval(self.nets_):
+            return torch.cat([self.generate(self.code(c.to(self.device_)), None).cpu() for c in x.split(1024)])
+
+    def _require_fitted(self, what: str) -> None:
+        if not self.is_fitted:
+            from ..errors import NotFittedError
+            raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before {what}()")
+
+    def _check_images(self, x) -> None:
+        if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != self.shape_:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"expected images of shape (N, {', '.join(map(str, self.shape_))}), got {got}")
+
+
+class _eval:
+    """Context manager: eval mode inside, the previous mode restored after."""
+
+    def __init__(self, module: nn.Module):
+        self.module, self.was = module, module.training
+
+    def __enter__(self):
+        self.module.eval()
+
+    def __exit__(self, *exc):
+        self.module.train(self.was)
+
+
+@dataclass(frozen=True)
+class AEConfig(BaseConfig):
+    latent_dim: int = 16
+    width: int = 32
+    lr: float = 1e-3
+    batch_size: int = 128
+    sample_prior: str = "fitted"   # "fitted": Gaussian fitted to training codes; "normal": N(0, I)
+
+    def __post_init__(self):
+        if self.sample_prior not in ("fitted", "normal"):
+            raise ValueError(f"sample_prior must be 'fitted' or 'normal', got {self.sample_prior!r}")
+
+
+@register_model("ae")
+class AE(AutoEncoderBase):
+    Config = AEConfig
+    PRESETS = {"default": {}, "tiny": {"latent_dim": 4, "width": 4, "max_steps": 40, "batch_size": 32}}
+
+    def build(self, shape, num_classes):
+        c = self.config
+        return nn.ModuleDict({"encoder": ConvEncoder(shape[0], c.latent_dim, c.width),
+                              "decoder": ConvDecoder(c.latent_dim, shape[0], c.width),
+                              "prior": CodeGaussian(c.latent_dim)})
+
+    def training_step(self, ctx):
+        x, _ = ctx.next_batch()                                             # (B, C, 28, 28)
+        logits = self.nets_["decoder"](self.nets_["encoder"](x))
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+        opt = self.optimizers_["ae"]
+        opt.zero_grad(set_to_none=True)
+        recon.backward()
+        opt.step()
+        return {"recon": recon.detach()}
+
+    @torch.no_grad()
+    def on_train_end(self, data_x, data_y):
+        self.nets_.eval()
+        codes = torch.cat([self.code(c) for c in data_x.split(1024)])         # (N, latent)
+        self.nets_["prior"].fit(codes)
+
+    def sample(self, n, labels=None, *, seed=None, prior: str | None = None):
+        """As :meth:`GenerativeModel.sample`; ``prior`` ("fitted" or "normal") overrides the config's."""
+        prior = self.config.sample_prior if prior is None else prior
+        if prior not in ("fitted", "normal"):
+            raise ValueError(f"prior must be 'fitted' or 'normal', got {prior!r}")
+        self._prior = prior
+        return super().sample(n, labels, seed=seed)
+
+    def generate(self, z, labels):
+        if getattr(self, "_prior", self.config.sample_prior) == "fitted":
+            z = self.nets_["prior"].transform(z)
+        return super().generate(z, labels)
+
+    def reconstruct(self, x):
+        self._prior = "normal"  # codes come from the encoder: no prior transform
+        try:
+            return super().reconstruct(x)
+        finally:
+            del self._prior

@@ -1,0 +1,69 @@
+"""cGAN (Mirza & Osindero 2014): generator and discriminator both conditioned on the class label.
+
+Images: the DCGAN backbone; G sees [z, embed(label)], D sees the image with one extra channel, a
+learned 28x28 map of the label. Points: MLPs with the label embedding concatenated to the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ._api import register_model
+from .base import BaseConfig
+from .gan import AdversarialModel
+from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+
+
+@dataclass(frozen=True)
+class CGANConfig(BaseConfig):
+    g_width: int = 64
+    d_width: int = 64
+    g_hidden: tuple[int, ...] = (512, 512, 512)   # points only
+    d_hidden: tuple[int, ...] = (512, 512, 512)
+    embed_dim: int = 50
+    loss: str = "non-saturating"
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+
+
+@register_model("cgan")
+class CGAN(AdversarialModel):
+    Config = CGANConfig
+    PRESETS = {
+        "default": {},
+        "tiny": {"g_width": 8, "d_width": 8, "g_hidden": (64, 64), "d_hidden": (64, 64), "latent_dim": 8,
+                 "embed_dim": 8, "max_steps": 40, "batch_size": 32},
+    }
+    conditional = True
+
+    def build(self, shape, num_classes):
+        c = self.config
+        nets = {"g_embed": nn.Embedding(num_classes, c.embed_dim)}
+        if len(shape) == 3:
+            nets["G"] = DCGenerator(c.latent_dim + c.embed_dim, shape[0], c.g_width)
+            nets["d_embed"] = nn.Embedding(num_classes, shape[1] * shape[2])
+            nets["D"] = DCDiscriminator(shape[0] + 1, c.d_width)
+        else:
+            nets["G"] = MLPGenerator(c.latent_dim + c.embed_dim, shape, c.g_hidden, tanh=False)
+            nets["d_embed"] = nn.Embedding(num_classes, c.embed_dim)
+            nets["D"] = MLPDiscriminator(shape, c.d_hidden, extra_dim=c.embed_dim)
+        return nn.ModuleDict(nets)
+
+    def configure_optimizers(self):
+        n, c = self.nets_, self.config
+        g = [*n["G"].parameters(), *n["g_embed"].parameters()]
+        d = [*n["D"].parameters(), *n["d_embed"].parameters()]
+        return {"g": torch.optim.Adam(g, lr=c.lr_g, betas=(c.beta1, 0.999)),
+                "d": torch.optim.Adam(d, lr=c.lr_d, betas=(c.beta1, 0.999))}
+
+    def generate(self, z, labels):
+        return self.nets_["G"](torch.cat([z, self.nets_["g_embed"](labels)], 1))   # (B, latent + embed)
+
+    def discriminate(self, x, labels):
+        e = self.nets_["d_embed"](labels)
+        if x.dim() == 4:
+            return self.nets_["D"](torch.cat([x, e.view(-1, 1, *x.shape[2:])], 1))  # (B, C + 1, 28, 28)
+        return self.nets_["D"](x, e)

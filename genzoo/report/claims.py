@@ -1,0 +1,335 @@
+"""The textbook claims, each tested over seeds with a verdict computed from the run records."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .records import Benchmark
+from .summary import fmt, fmt_mean_std, mean_std
+
+HOLDS = "HOLDS"
+DOES_NOT_HOLD = "DOES NOT HOLD"
+INCONCLUSIVE = "INCONCLUSIVE"
+
+ALPHA = 0.05
+MIN_N = 3
+GAN_FAMILY = ("gan", "dcgan", "wgan", "cgan")
+LABEL_ACCURACY_BAR = 0.5     # "produces class k": most of its samples are classified as class k
+
+VERDICT_RULE = f"""\
+Each claim is one or more comparisons of per-seed values (one value per ok run; runs that
+diverged, failed or were skipped are not values). For each comparison:
+
+- **INCONCLUSIVE** when a side has no values (the model has no ok run, or the metric was not
+  recorded): the reason says which.
+- **DOES NOT HOLD** when the difference of the means does not have the claimed sign (a zero
+  difference included), whatever the sample size: the data contradicts the claim.
+- **HOLDS** when the difference has the claimed sign, both sides have n ≥ {MIN_N} and the
+  one-sided test gives p < {ALPHA}.
+- **INCONCLUSIVE** otherwise: the sign is right but n < {MIN_N} (with n < 2 the test is not
+  possible) or p ≥ {ALPHA}.
+
+Tests (scipy.stats, one-sided, alternative = the claimed direction): two models → Welch's
+t-test (`ttest_ind`, `equal_var=False`); two metrics of the same runs → paired t-test
+(`ttest_rel`) over the seeds that have both; a metric against a fixed bar → one-sample t-test
+(`ttest_1samp`). When both sides have zero spread and differ, t is infinite and p = 0.
+
+A claim made of several comparisons ("worse than every GAN-family model") HOLDS only when every
+comparison HOLDS (an intersection–union test: each at level {ALPHA}, no multiplicity correction
+needed), DOES NOT HOLD when any comparison DOES NOT HOLD, and is INCONCLUSIVE otherwise."""
+
+
+@dataclass
+class Comparison:
+    label: str
+    left: str                       # what the left side is, e.g. "vae fid"
+    right: str
+    relation: str                   # ">" or "<": the claim is left <relation> right
+    left_values: list[float]
+    right_values: list[float]       # one value when the right side is a fixed bar
+    test: str = ""
+    statistic: float = math.nan
+    p: float = math.nan
+    verdict: str = INCONCLUSIVE
+    reason: str = ""
+
+    @property
+    def n_left(self) -> int:
+        return len(self.left_values)
+
+    @property
+    def n_right(self) -> int:
+        return len(self.right_values)
+
+    @property
+    def diff(self) -> float:
+        if not self.left_values or not self.right_values:
+            return math.nan
+        return float(np.mean(self.left_values) - np.mean(self.right_values))
+
+
+@dataclass
+class Claim:
+    id: str
+    title: str
+    statement: str
+    comparisons: list[Comparison] = field(default_factory=list)
+    verdict: str = INCONCLUSIVE
+    reason: str = ""
+    details: list[str] = field(default_factory=list)   # extra markdown lines (numbers, context)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for c, cd in zip(self.comparisons, d["comparisons"]):
+            cd.update(n_left=c.n_left, n_right=c.n_right, diff=c.diff)
+        return d
+
+
+# ----------------------------------------------------------------------------- the tests
+def _pvalue(kind: str, left, right, alternative: str) -> tuple[float, float]:
+    from scipy import stats  # noqa: PLC0415
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        if kind == "welch":
+            r = stats.ttest_ind(left, right, equal_var=False, alternative=alternative)
+        elif kind == "paired":
+            r = stats.ttest_rel(left, right, alternative=alternative)
+        else:
+            r = stats.ttest_1samp(left, right[0], alternative=alternative)
+    return float(r.statistic), float(r.pvalue)
+
+
+_TEST_NAMES = {"welch": "Welch t (one-sided)", "paired": "paired t (one-sided)", "one-sample": "one-sample t (one-sided)"}
+
+
+def compare(label: str, left: str, left_values, relation: str, right: str, right_values, *, kind: str = "welch") -> Comparison:
+    """Judge the claim ``left <relation> right`` by the verdict rule (see ``VERDICT_RULE``)."""
+    lv = [float(v) for v in np.asarray(left_values, dtype=float).ravel()]
+    rv = [float(v) for v in np.asarray(right_values, dtype=float).ravel()]
+    c = Comparison(label, left, right, relation, lv, rv, test=_TEST_NAMES[kind])
+    if not lv or not rv:
+        missing = [s for s, v in ((left, lv), (right, rv)) if not v]
+        c.reason = "no values for " + " and ".join(missing) + " (no ok run, or the metric was not recorded)"
+        return c
+    d = c.diff
+    right_sign = d > 0 if relation == ">" else d < 0
+    n = min(c.n_left, c.n_right) if kind != "one-sample" else c.n_left
+    if n >= 2:
+        alt = "greater" if relation == ">" else "less"
+        c.statistic, c.p = _pvalue(kind, lv, rv, alt)
+    if not right_sign:
+        c.verdict = DOES_NOT_HOLD
+        c.reason = ("the means are equal" if d == 0 else f"the mean difference ({fmt(d)}) has the wrong sign")
+    elif n < 2:
+        c.reason = f"n = {n}: a test over seeds is not possible"
+    elif n < MIN_N:
+        c.reason = f"right sign, but n = {n} < {MIN_N} (p {_p_eq(c.p)})"
+    elif not (c.p < ALPHA):
+        c.reason = f"right sign, but p {_p_eq(c.p)} ≥ {ALPHA}"
+    else:
+        c.verdict = HOLDS
+        c.reason = f"right sign, p {_p_eq(c.p)}" + ("" if c.p < 1e-4 else f" < {ALPHA}") + f", n ≥ {MIN_N}"
+    return c
+
+
+def combine(claim: Claim) -> Claim:
+    vs = [c.verdict for c in claim.comparisons]
+    if not vs:
+        claim.verdict = INCONCLUSIVE
+        claim.reason = claim.reason or "nothing to compare"
+    elif DOES_NOT_HOLD in vs:
+        claim.verdict = DOES_NOT_HOLD
+        claim.reason = "; ".join(f"{c.label}: {c.reason}" for c in claim.comparisons if c.verdict == DOES_NOT_HOLD)
+    elif all(v == HOLDS for v in vs):
+        claim.verdict = HOLDS
+        claim.reason = "every comparison holds" if len(vs) > 1 else claim.comparisons[0].reason
+    else:
+        claim.verdict = INCONCLUSIVE
+        claim.reason = "; ".join(f"{c.label}: {c.reason}" for c in claim.comparisons if c.verdict == INCONCLUSIVE)
+    return claim
+
+
+def _worse(bench: Benchmark, metric: str) -> str:
+    """The relation meaning 'worse' for ``metric`` (``>`` when lower is better)."""
+    return "<" if bench.higher_is_better(metric) else ">"
+
+
+def _no_runs_note(bench: Benchmark, models) -> list[str]:
+    out = ["", "Runs not counted (status other than ok):", ""]
+    for m in models:
+        bad = [r for r in bench.runs_of(m, ok_only=False) if not r.ok]
+        if bad:
+            out.append(f"- {m}: {len(bad)} run(s) not ok (" + ", ".join(f"{r.run_id} {r.status}" for r in bad) + ")")
+    return out if len(out) > 3 else []
+
+
+# ----------------------------------------------------------------------------- the claims
+def _gan_family(bench: Benchmark, claim: Claim) -> list[str]:
+    """The GAN-family models this benchmark has records of (a model it never ran is left out of the
+    claim and named; one that ran but has no ok run stays in, and makes the claim INCONCLUSIVE)."""
+    present = [g for g in GAN_FAMILY if bench.runs_of(g, ok_only=False)]
+    absent = [g for g in GAN_FAMILY if g not in present]
+    if absent:
+        claim.details.append(f"Not in this benchmark (no records), so not compared: {', '.join(absent)}.")
+    if not present:
+        claim.reason = "no GAN-family model (" + ", ".join(GAN_FAMILY) + ") has records in this benchmark"
+    return present
+
+
+def _vae_vs_gans(bench: Benchmark, claim: Claim, metric: str, relation: str) -> Claim:
+    vae = bench.values("vae", metric)
+    for g in _gan_family(bench, claim):
+        claim.comparisons.append(compare(f"vae vs {g}", f"vae {metric}", vae, relation, f"{g} {metric}",
+                                         bench.values(g, metric)))
+    claim.details += _no_runs_note(bench, ("vae",) + GAN_FAMILY)
+    return combine(claim)
+
+
+def claim_vae_fid(bench: Benchmark) -> Claim:
+    claim = Claim("vae-fid-worse", "The VAE's FID is worse than every GAN-family model's (blurry VAE)",
+                  "On Fashion-MNIST the VAE's FID is worse than that of each GAN-family model ("
+                  + ", ".join(GAN_FAMILY) + ").")
+    return _vae_vs_gans(bench, claim, "fid", _worse(bench, "fid"))
+
+
+def claim_vae_sharpness(bench: Benchmark) -> Claim:
+    claim = Claim("vae-less-sharp", "The VAE's samples are less sharp than every GAN-family model's",
+                  "On Fashion-MNIST the VAE's sample sharpness is lower than that of each GAN-family model ("
+                  + ", ".join(GAN_FAMILY) + ").")
+    return _vae_vs_gans(bench, claim, "sharpness", "<")
+
+
+def _label_accuracies(bench: Benchmark) -> tuple[np.ndarray, dict[str, list[float]]]:
+    """cGAN's label accuracy per ok run (metric ``label_accuracy``, else the mean of ``per_class``)."""
+    vals, per_class = [], {}
+    for r in bench.runs_of("cgan"):
+        for name, a in r.class_accuracies.items():
+            per_class.setdefault(name, []).append(a)
+        if "label_accuracy" in r.metrics:
+            vals.append(r.metrics["label_accuracy"])
+    return np.array(vals, dtype=float), per_class
+
+
+def claim_cgan_labels(bench: Benchmark) -> Claim:
+    claim = Claim("cgan-labels", "cGAN, asked for class k, produces class k",
+                  f"The evaluator classifies cGAN samples generated for class k as class k: the mean label "
+                  f"accuracy over classes is above {LABEL_ACCURACY_BAR} (chance is 1/10).")
+    acc, per_class = _label_accuracies(bench)
+    claim.comparisons.append(compare("cgan label accuracy vs bar", "cgan label_accuracy", acc, ">",
+                                     f"bar {LABEL_ACCURACY_BAR}", [LABEL_ACCURACY_BAR], kind="one-sample"))
+    if per_class:
+        claim.details.append("Per-class accuracy (mean over seeds, from the records' `per_class`):")
+        claim.details.append("")
+        claim.details.append("| class | accuracy | n |")
+        claim.details.append("|---|---|---|")
+        for name, v in per_class.items():
+            m, s = mean_std(v)
+            claim.details.append(f"| {name} | {fmt_mean_std(m, s)} | {len(v)} |")
+        worst = min(per_class, key=lambda k: np.mean(per_class[k]))
+        claim.details.append("")
+        claim.details.append(f"Worst class: {worst} ({fmt(float(np.mean(per_class[worst])))}).")
+    claim.details += _no_runs_note(bench, ("cgan",))
+    return combine(claim)
+
+
+def claim_ae_prior(bench: Benchmark) -> Claim:
+    worse = _worse(bench, "fid")
+    claim = Claim("ae-prior-worse", "AE samples decoded from N(0, I) codes are far worse than VAE samples",
+                  "The FID of AE decodes of z ~ N(0, I) (`fid_normal_prior` of ae) is worse than the VAE's FID "
+                  "(`fid` of vae): an AE's code space is not shaped like its sampling prior.")
+    ae, vae = bench.values("ae", "fid_normal_prior"), bench.values("vae", "fid")
+    claim.comparisons.append(compare("ae N(0,I) decodes vs vae", "ae fid_normal_prior", ae, worse, "vae fid", vae))
+    if ae.size and vae.size and np.mean(vae) != 0:
+        claim.details.append(f"Ratio of the means (ae fid_normal_prior / vae fid): {fmt(float(np.mean(ae) / np.mean(vae)))}.")
+        claim.details.append("")
+    if "fid" in bench.metric_names() and bench.values("ae", "fid").size:
+        m, s = mean_std(bench.values("ae", "fid"))
+        claim.details.append(f"For reference, the AE's `fid` (its own samples: decodes of codes from a Gaussian fitted to "
+                             f"its training codes): {fmt_mean_std(m, s)}.")
+    claim.details += _no_runs_note(bench, ("ae", "vae"))
+    return combine(claim)
+
+
+def claim_gan_collapse(bench: Benchmark) -> Claim:
+    claim = Claim("gan-fewer-modes", "The plain GAN covers fewer modes than WGAN (mode collapse)",
+                  f"On {bench.dataset or bench.name}, the plain GAN's `modes_covered` is lower than WGAN's.")
+    claim.comparisons.append(compare("gan vs wgan", "gan modes_covered", bench.values("gan", "modes_covered"), "<",
+                                     "wgan modes_covered", bench.values("wgan", "modes_covered")))
+    claim.details += _no_runs_note(bench, ("gan", "wgan"))
+    return combine(claim)
+
+
+def claim_gan_recall(bench: Benchmark) -> Claim:
+    claim = Claim("gan-recall-below-precision", "The plain GAN's recall is lower than its precision",
+                  "A collapsed GAN makes realistic samples (precision) of few modes (recall): over the same runs, "
+                  "the plain GAN's recall is lower than its precision.")
+    pairs = [(r.metrics["recall"], r.metrics["precision"]) for r in bench.runs_of("gan")
+             if "recall" in r.metrics and "precision" in r.metrics]
+    rec = [p[0] for p in pairs]
+    prec = [p[1] for p in pairs]
+    c = compare("gan recall vs precision", "gan recall", rec, "<", "gan precision", prec, kind="paired")
+    if not pairs and "precision" not in bench.metric_names():
+        c.reason = "precision/recall were not measured on this benchmark"
+    claim.comparisons.append(c)
+    return combine(claim)
+
+
+def claims_for(bench: Benchmark) -> list[Claim]:
+    """The claims that apply to a benchmark (by its dataset)."""
+    if bench.is_mode_benchmark:
+        return [claim_gan_collapse(bench), claim_gan_recall(bench)]
+    if bench.dataset == "fashion-mnist" or "fashion" in bench.name:
+        return [claim_vae_fid(bench), claim_vae_sharpness(bench), claim_cgan_labels(bench), claim_ae_prior(bench)]
+    return []
+
+
+# ----------------------------------------------------------------------------- claims.md
+def _fmt_p(p: float) -> str:
+    if not math.isfinite(p):
+        return "–"
+    return "< 1e-4" if p < 1e-4 else f"{p:.4f}"
+
+
+def _p_eq(p: float) -> str:
+    s = _fmt_p(p)
+    return s if s.startswith("<") else f"= {s}"
+
+
+def _side(values: list[float]) -> str:
+    if not values:
+        return "– (n=0)"
+    m, s = mean_std(values)
+    return f"{fmt_mean_std(m, s)} (n={len(values)})"
+
+
+def claims_markdown(bench: Benchmark, claims: list[Claim], header: str = "") -> str:
+    out = [f"# Claims: {bench.name}", ""]
+    if header:
+        out += [header, ""]
+    out += ["## Verdict rule", "", VERDICT_RULE, ""]
+    if not claims:
+        out += ["No claims are defined for this benchmark's dataset "
+                f"({bench.dataset or 'unknown'}).", ""]
+        return "\n".join(out)
+    out += ["## Overview", "", "| # | claim | verdict | why |", "|---|---|---|---|"]
+    for i, c in enumerate(claims, 1):
+        out.append(f"| {i} | {c.title} | **{c.verdict}** | {c.reason} |")
+    out.append("")
+    for i, c in enumerate(claims, 1):
+        out += [f"## {i}. {c.title}", "", f"Claim (`{c.id}`): {c.statement}", "",
+                f"Verdict: **{c.verdict}** — {c.reason}", "",
+                "| comparison | claimed | left: mean ± std (n) | right: mean ± std (n) | difference | test | statistic | p | verdict |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for k in c.comparisons:
+            right = fmt(k.right_values[0]) + " (fixed)" if k.test == _TEST_NAMES["one-sample"] else _side(k.right_values)
+            out.append(f"| {k.label} | {k.left} {k.relation} {k.right} | {_side(k.left_values)} | {right} "
+                       f"| {fmt(k.diff)} | {k.test} | {fmt(k.statistic)} | {_fmt_p(k.p)} | {k.verdict} |")
+        out.append("")
+        if c.details:
+            out += c.details + [""]
+    return "\n".join(out)

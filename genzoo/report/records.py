@@ -1,0 +1,302 @@
+"""Reading run records: ``results/<benchmark>/runs/<run_id>/record.json`` and the files beside them."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+OK = "ok"
+
+# Direction of the metrics genzoo is known to record, used only when the records do not say
+# (the records' own ``higher_is_better`` always wins). ``None``: no better direction.
+KNOWN_HIGHER_IS_BETTER = {
+    "fid": False, "fid_inception": False, "fid_normal_prior": False, "kid": False,
+    "kid_inception": False, "kl": False, "mode_kl": False, "kl_modes": False, "modes_kl": False,
+    "is": True, "inception_score": True, "precision": True, "recall": True, "density": True,
+    "coverage": True, "sharpness": True, "modes_covered": True, "high_quality": True,
+    "high_quality_frac": True, "hq_frac": True, "label_accuracy": True,
+}
+
+# Column order of the tables: these first (when present), then the rest alphabetically.
+PREFERRED_ORDER = (
+    "fid", "fid_inception", "kid", "is", "precision", "recall", "density", "coverage", "sharpness",
+    "modes_covered", "high_quality_frac", "high_quality", "hq_frac", "kl_modes", "mode_kl", "kl",
+    "label_accuracy", "fid_normal_prior",
+)
+
+MODE_DATASETS = ("ring", "grid", "stacked-fashion-mnist")
+POINT_DATASETS = ("ring", "grid")
+MODES_TOTAL = {"ring": 8, "grid": 25, "stacked-fashion-mnist": 1000}
+
+_CLASS_FRAC = re.compile(r"^class_frac_(\d+)$")
+
+
+PRIOR_SUFFIX = "_normal_prior"      # the runner's scores of the AE's N(0, I) decodes
+
+
+def is_prior_metric(metric: str) -> bool:
+    return metric.endswith(PRIOR_SUFFIX)
+
+
+def is_class_frac(metric: str) -> bool:
+    return _CLASS_FRAC.match(metric) is not None
+
+
+def class_frac_index(metric: str) -> int:
+    return int(_CLASS_FRAC.match(metric).group(1))
+
+
+def _finite(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+@dataclass
+class Run:
+    """One run record and the folder it lies in."""
+
+    run_id: str
+    dir: Path
+    record: dict
+    problems: list[str] = field(default_factory=list)   # set when the record could not be read
+
+    @property
+    def model(self) -> str:
+        return str(self.record.get("model") or self.run_id.rsplit("-s", 1)[0])
+
+    @property
+    def seed(self) -> int | None:
+        s = self.record.get("seed")
+        if s is None:
+            m = re.search(r"-s(\d+)$", self.run_id)
+            return int(m.group(1)) if m else None
+        try:
+            return int(s)
+        except (TypeError, ValueError):
+            return None
+
+    @property
+    def status(self) -> str:
+        return str(self.record.get("status") or "unknown")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    @property
+    def reason(self) -> str:
+        r = self.record.get("reason")
+        return "" if r is None else str(r)
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The finite metric values (a NaN or missing value counts as not measured).
+
+        A conditional model's ``label_accuracy``, when the record has no such metric, is derived as
+        the mean of its ``per_class`` accuracies (the evaluator's accuracy on samples asked for class k).
+        """
+        out = {}
+        for k, v in (self.record.get("metrics") or {}).items():
+            f = _finite(v)
+            if f is not None:
+                out[str(k)] = f
+        if "label_accuracy" not in out:
+            accs = list(self.class_accuracies.values())
+            if accs:
+                out["label_accuracy"] = float(np.mean(accs))
+        return out
+
+    @property
+    def class_accuracies(self) -> dict[str, float]:
+        """``{class name: accuracy}`` from the record's ``per_class`` (finite values only)."""
+        out = {}
+        pc = self.record.get("per_class")
+        if not isinstance(pc, dict):
+            return out
+        for name, d in pc.items():
+            f = _finite(d.get("accuracy") if isinstance(d, dict) else None)
+            if f is not None:
+                out[str(name)] = f
+        return out
+
+    def file(self, name: str) -> Path | None:
+        p = self.dir / name
+        return p if p.is_file() else None
+
+    def sort_key(self):
+        return (self.model, self.seed if self.seed is not None else 1 << 60, self.run_id)
+
+
+@dataclass
+class Benchmark:
+    """All run records of one benchmark folder."""
+
+    name: str
+    dir: Path
+    runs: list[Run]
+
+    @property
+    def ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.ok]
+
+    @property
+    def not_ok_runs(self) -> list[Run]:
+        return [r for r in self.runs if not r.ok]
+
+    @property
+    def dataset(self) -> str:
+        names = [r.record.get("dataset") for r in self.runs if r.record.get("dataset")]
+        if names:
+            return str(max(set(names), key=names.count))
+        # fall back on the benchmark's name
+        n = self.name.lower()
+        for d in ("stacked", "ring", "grid"):
+            if d in n:
+                return {"stacked": "stacked-fashion-mnist"}.get(d, d)
+        return "fashion-mnist" if "fashion" in n else ""
+
+    @property
+    def is_mode_benchmark(self) -> bool:
+        return self.dataset in MODE_DATASETS or self.name.startswith("modes")
+
+    @property
+    def is_points(self) -> bool:
+        return self.dataset in POINT_DATASETS
+
+    @property
+    def models(self) -> list[str]:
+        """Every model with at least one record, in first-seen order of the sorted runs."""
+        return list(dict.fromkeys(r.model for r in self.runs))
+
+    def runs_of(self, model: str, ok_only: bool = True) -> list[Run]:
+        return [r for r in self.runs if r.model == model and (r.ok or not ok_only)]
+
+    def first_run(self, model: str, needs: str | None = None) -> Run | None:
+        """The ok run of ``model`` with the lowest seed (that has file ``needs``, when given)."""
+        for r in self.runs_of(model):
+            if needs is None or r.file(needs) is not None:
+                return r
+        return None
+
+    def values(self, model: str, metric: str) -> np.ndarray:
+        """Finite values of ``metric`` over the ok runs of ``model``, in seed order."""
+        return np.array([r.metrics[metric] for r in self.runs_of(model) if metric in r.metrics], dtype=float)
+
+    def metric_names(self) -> list[str]:
+        seen = dict.fromkeys(m for r in self.ok_runs for m in r.metrics)
+        return order_metrics(seen)
+
+    def higher_is_better(self, metric: str) -> bool | None:
+        """Direction of ``metric``: the records' ``higher_is_better`` (majority), else genzoo's table."""
+        votes = []
+        for r in self.runs:
+            hib = r.record.get("higher_is_better") or {}
+            if metric in hib and hib[metric] is not None:
+                votes.append(bool(hib[metric]))
+        if votes:
+            return votes.count(True) >= votes.count(False)
+        if metric in KNOWN_HIGHER_IS_BETTER:
+            return KNOWN_HIGHER_IS_BETTER[metric]
+        try:  # the metrics package's own table, when it is there
+            from genzoo.metrics import HIGHER_IS_BETTER  # noqa: PLC0415
+
+            if metric in HIGHER_IS_BETTER:
+                return bool(HIGHER_IS_BETTER[metric])
+        except Exception:
+            pass
+        return None
+
+    def primary_metric(self) -> str | None:
+        """fid for image benchmarks, modes_covered for ring/grid/stacked; else the first metric."""
+        names = self.metric_names()
+        if not names:
+            return None
+        prefs = ("modes_covered", "fid") if self.is_mode_benchmark else ("fid", "modes_covered")
+        for p in prefs + PREFERRED_ORDER:
+            if p in names:
+                return p
+        plain = [m for m in names if not is_class_frac(m)]
+        return (plain or names)[0]
+
+    def git(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.runs:
+            c = r.record.get("git_commit")
+            if not c:
+                continue
+            c = str(c) + (" (uncommitted changes)" if r.record.get("git_dirty") else "")
+            out[c] = out.get(c, 0) + 1
+        return out
+
+    def distinct(self, key: str) -> dict[str, int]:
+        """Distinct values (as text) of a record key over all runs, with their counts."""
+        out: dict[str, int] = {}
+        for r in self.runs:
+            v = r.record.get(key)
+            if v is None or v == "" or v == {}:
+                continue
+            if isinstance(v, dict):
+                v = ", ".join(f"{k} {val}" for k, val in v.items())
+            out[str(v)] = out.get(str(v), 0) + 1
+        return out
+
+
+def order_metrics(names) -> list[str]:
+    names = list(names)
+    first = [m for m in PREFERRED_ORDER if m in names]
+    frac = sorted((m for m in names if is_class_frac(m)), key=class_frac_index)
+    rest = sorted(m for m in names if m not in first and m not in frac)
+    return first + rest + frac
+
+
+def benchmark_dir(benchmark: str, results_dir: str | os.PathLike = "results") -> Path:
+    return Path(results_dir) / benchmark
+
+
+def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -> Benchmark:
+    """Read every ``runs/*/record.json`` of a benchmark.
+
+    A record that cannot be read or parsed becomes a run with status ``"unreadable"`` (listed in
+    the report like any other run that is not ok). Raises :class:`genzoo.errors.UserError` when the
+    benchmark folder or its records are missing.
+    """
+    from genzoo.errors import UserError  # noqa: PLC0415
+
+    bdir = benchmark_dir(benchmark, results_dir)
+    if not bdir.is_dir():
+        have = available_benchmarks(results_dir)
+        hint = f"; benchmarks with records: {', '.join(have)}" if have else ""
+        raise UserError(f"no results for benchmark {benchmark!r}: {bdir} does not exist{hint}")
+    runs = []
+    runs_dir = bdir / "runs"
+    for rec in sorted(runs_dir.glob("*/record.json")) if runs_dir.is_dir() else []:
+        run_id = rec.parent.name
+        try:
+            record = json.loads(rec.read_text(encoding="utf-8"))
+            if not isinstance(record, dict):
+                raise ValueError("record.json does not hold a JSON object")
+            problems = []
+        except (OSError, ValueError) as e:
+            record = {"status": "unreadable", "reason": f"record.json could not be read: {e}"}
+            problems = [str(e)]
+        runs.append(Run(run_id, rec.parent, record, problems))
+    if not runs:
+        raise UserError(f"no run records for benchmark {benchmark!r}: nothing matches {runs_dir}/*/record.json")
+    runs.sort(key=Run.sort_key)
+    return Benchmark(benchmark, bdir, runs)
+
+
+def available_benchmarks(results_dir: str | os.PathLike = "results") -> list[str]:
+    root = Path(results_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any((p / "runs").glob("*/record.json")))

@@ -1,0 +1,99 @@
+"""The one training loop every model shares: device, batching, seeding, callbacks, progress."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import DivergenceError
+
+
+class StepContext:
+    """What a ``training_step`` draws from: seeded batches by index and seeded noise.
+
+    The whole dataset sits on the training device as one tensor; batches are index gathers
+    from a per-epoch permutation drawn on the CPU with a seeded generator.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device):
+        self.x, self.y, self.device = x, y, device
+        self.batch_size = min(batch_size, len(x))
+        self._perm_gen = torch.Generator().manual_seed(seed)
+        self._noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
+        self._perm = torch.empty(0, dtype=torch.long)
+        self._pos = 0
+        self.batches_drawn = 0
+        self.step = 0
+
+    @property
+    def epoch(self) -> float:
+        """Passes over the data so far."""
+        return self.batches_drawn * self.batch_size / len(self.x)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._pos + self.batch_size > len(self._perm):  # drop the ragged tail, reshuffle
+            self._perm = torch.randperm(len(self.x), generator=self._perm_gen).to(self.device)
+            self._pos = 0
+        idx = self._perm[self._pos:self._pos + self.batch_size]
+        self._pos += self.batch_size
+        self.batches_drawn += 1
+        return self.x[idx], self.y[idx]                       # (B, ...), (B,)
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self._noise_gen, device=self.device)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(high, shape, generator=self._noise_gen, device=self.device)
+
+
+def total_steps(model, n_items: int) -> int:
+    cfg = model.config
+    if cfg.max_steps is not None:
+        return int(cfg.max_steps)
+    per_epoch = max(n_items // (min(cfg.batch_size, n_items) * model.batches_per_step), 1)
+    return max(math.ceil(cfg.epochs * per_epoch), 1)
+
+
+def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> None:
+    """Train ``model`` (already built by ``model._setup``) on ``data``; fills ``history_``."""
+    x = model.to_model_scale(data.x.to(device))
+    y = data.y.to(device)
+    ctx = StepContext(x, y, model.config.batch_size, seed, device)
+    steps = total_steps(model, len(x))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed + 2)  # any module drawing from the global RNG (dropout) stays seeded
+        model.optimizers_ = model.configure_optimizers()
+        for cb in callbacks:
+            _call(cb, "on_fit_start", model, steps)
+        t0 = time.perf_counter()
+        bar = tqdm(range(1, steps + 1), desc=f"fit {model.name}", unit="step", disable=None, leave=False)
+        model.nets_.train()
+        for step in bar:
+            ctx.step = step
+            logs = model.training_step(ctx)
+            values = torch.stack([v.float() for v in logs.values()]).tolist()  # one device sync
+            logs = dict(zip(logs, values))
+            if not all(math.isfinite(v) for v in values):
+                model.train_time_s_ = time.perf_counter() - t0
+                raise DivergenceError(step, logs)
+            record = {"step": step, "epoch": ctx.epoch, **logs}
+            model.history_.append(record)
+            if step % 50 == 0 or step == steps:
+                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
+            for cb in callbacks:
+                _call(cb, "on_step_end", model, step, record)
+        model.on_train_end(x, y)
+        model.nets_.eval()
+        model.train_time_s_ = time.perf_counter() - t0
+        model.items_seen_ = ctx.batches_drawn * ctx.batch_size
+        for cb in callbacks:
+            _call(cb, "on_fit_end", model)
+
+
+def _call(cb, hook: str, *args) -> None:
+    fn = getattr(cb, hook, None)
+    if fn is not None:
+        fn(*args)

@@ -1,0 +1,166 @@
+"""The shared model contract, run over the whole registry on tiny presets (diffusers-style mixin)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import genzoo
+from genzoo.data import Dataset
+from genzoo.models._api import register_model
+
+
+def tiny(name: str, **overrides):
+    return genzoo.get_model(name, preset="tiny", **overrides)
+
+
+class ModelTesterMixin:
+    """Every model must pass these; ``data`` is a fixture each subclass binds."""
+
+    @pytest.fixture
+    def fitted(self, name, data):
+        return tiny(name).fit(data, seed=0, device="cpu")
+
+    def test_fit_returns_self_and_records_finite_history(self, name, data):
+        m = tiny(name)
+        assert m.fit(data, seed=0, device="cpu") is m
+        assert len(m.history_) == m.config.max_steps
+        keys = set(m.history_[0]) - {"step", "epoch"}
+        assert keys, "history must hold the family's losses"
+        assert all(torch.isfinite(torch.tensor(h[k])) for h in m.history_ for k in keys)
+
+    def test_sample_shape_range_dtype(self, fitted, data):
+        x = fitted.sample(10, seed=1)
+        assert x.shape == (10, *data.shape) and x.dtype == torch.float32 and x.device.type == "cpu"
+        if data.kind == "image":
+            assert 0.0 <= x.min() and x.max() <= 1.0
+
+    def test_same_seed_same_samples(self, fitted):
+        assert torch.equal(fitted.sample(8, seed=3), fitted.sample(8, seed=3))
+        assert not torch.equal(fitted.sample(8, seed=3), fitted.sample(8, seed=4))
+        assert not torch.equal(fitted.sample(8), fitted.sample(8)), "seed=None continues the stream"
+
+    def test_fit_is_deterministic(self, name, data, fitted):
+        again = tiny(name).fit(data, seed=0, device="cpu")
+        for (k, a), (_, b) in zip(fitted.nets_.state_dict().items(), again.nets_.state_dict().items()):
+            assert torch.equal(a, b), f"weights {k} differ between two fits with the same seed"
+        assert torch.equal(fitted.sample(8, seed=1), again.sample(8, seed=1))
+        other = tiny(name).fit(data, seed=1, device="cpu")
+        assert not torch.equal(fitted.sample(8, seed=1), other.sample(8, seed=1))
+
+    def test_save_load_round_trip(self, fitted, tmp_path):
+        fitted.save_pretrained(tmp_path / "m")
+        meta = json.loads((tmp_path / "m" / "config.json").read_text())
+        assert meta["class"] == type(fitted).__name__ and meta["genzoo_version"] == genzoo.__version__
+        assert (tmp_path / "m" / "model.safetensors").is_file()
+        loaded = genzoo.load(tmp_path / "m")
+        assert type(loaded) is type(fitted) and loaded.config == fitted.config
+        assert torch.equal(loaded.sample(12, seed=5), fitted.sample(12, seed=5))
+
+    def test_sample_before_fit_raises(self, name):
+        with pytest.raises(ValueError, match="not fitted"):
+            tiny(name).sample(4)
+
+    def test_labels_contract(self, fitted):
+        n = 6
+        if not fitted.conditional:
+            with pytest.raises(ValueError, match="unconditional"):
+                fitted.sample(n, labels=torch.zeros(n, dtype=torch.long))
+            return
+        k = fitted.num_classes_
+        with pytest.raises(ValueError, match="shape"):
+            fitted.sample(n, labels=torch.zeros(n + 1, dtype=torch.long))
+        with pytest.raises(ValueError, match="lie in"):
+            fitted.sample(n, labels=torch.full((n,), k, dtype=torch.long))
+        with pytest.raises(ValueError, match="LongTensor"):
+            fitted.sample(n, labels=torch.zeros(n))
+        a = fitted.sample(n, labels=torch.zeros(n, dtype=torch.long), seed=2)
+        b = fitted.sample(n, labels=torch.ones(n, dtype=torch.long), seed=2)
+        assert not torch.equal(a, b), "the label must change the sample"
+
+
+MODELS = genzoo.list_models()
+
+
+@pytest.mark.parametrize("name", MODELS)
+class TestOnFashionImages(ModelTesterMixin):
+    @pytest.fixture
+    def data(self, fashion_small):
+        return fashion_small
+
+
+@pytest.mark.parametrize("name", ["gan", "wgan", "cgan"])
+class TestOnPoints(ModelTesterMixin):
+    @pytest.fixture
+    def data(self, ring_data):
+        return ring_data.subset(1000)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_three_channel_images(name):
+    x = torch.rand(64, 3, 28, 28)
+    data = Dataset("rgb", x, torch.arange(64) % 2, 2, ("a", "b"))
+    m = tiny(name, max_steps=3).fit(data, seed=0, device="cpu")
+    assert m.sample(4, seed=0).shape == (4, 3, 28, 28)
+
+
+def test_registry_lists_the_six_models_in_order():
+    assert genzoo.list_models() == ["ae", "vae", "gan", "dcgan", "wgan", "cgan"]
+
+
+def test_registry_rejects_duplicates_and_unknown_names():
+    with pytest.raises(ValueError, match="already registered"):
+        register_model("gan")(type("Other", (), {}))
+    with pytest.raises(ValueError, match=r"unknown model 'bigan'.*'ae', 'vae'"):
+        genzoo.get_model("bigan")
+
+
+def test_unknown_config_key_names_the_valid_keys():
+    with pytest.raises(ValueError, match=r"unknown config key\(s\) \['latnet_dim'\].*latent_dim"):
+        genzoo.get_model("vae", latnet_dim=16)
+    assert genzoo.get_model("vae", latent_dim=16).config.latent_dim == 16
+    with pytest.raises(ValueError, match="unknown preset"):
+        genzoo.get_model("vae", preset="huge")
+
+
+def test_configs_are_frozen_and_presets_differ():
+    m = genzoo.get_model("dcgan")
+    with pytest.raises(Exception):
+        m.config.lr_g = 1.0
+    assert tiny("dcgan").config.g_width < m.config.g_width
+
+
+@pytest.mark.parametrize("name", ["ae", "vae", "dcgan"])
+def test_image_only_models_refuse_points(name, ring_data):
+    with pytest.raises(ValueError, match="fits image data only"):
+        tiny(name).fit(ring_data, seed=0)
+
+
+def test_fit_rejects_non_dataset_and_bad_device(fashion_small):
+    with pytest.raises(ValueError, match="Dataset"):
+        tiny("gan").fit(torch.rand(10, 1, 28, 28))
+    with pytest.raises(ValueError, match="device"):
+        tiny("gan").fit(fashion_small, device="tpu")
+
+
+def test_published_defaults():
+    dc, w = genzoo.get_model("dcgan").config, genzoo.get_model("wgan").config
+    assert (dc.lr_g, dc.beta1) == (2e-4, 0.5)
+    assert (w.clip, w.n_critic, w.lr) == (0.01, 5, 5e-5)
+    assert genzoo.get_model("gan").config.loss == "non-saturating"
+
+
+def test_divergence_is_reported_with_its_step(fashion_small):
+    m = tiny("gan", lr_g=1e30, lr_d=1e30, max_steps=50)
+    with pytest.raises(genzoo.DivergenceError) as err:
+        m.fit(fashion_small, seed=0, device="cpu")
+    assert 1 <= err.value.step <= 50 and "diverged at step" in str(err.value)
+    assert len(m.history_) == err.value.step - 1, "no NaN step may enter the history"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fit_and_cpu_samples(fashion_small):
+    m = tiny("dcgan").fit(fashion_small, seed=0, device="cuda")
+    assert m.device_.type == "cuda" and m.sample(4, seed=0).device.type == "cpu"

@@ -1,0 +1,289 @@
+"""genzoo.report against synthetic run records written into tmp_path (real JSON / CSV / PNG / PT files)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from genzoo.errors import UserError
+from genzoo.report import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, build_report, evaluate_claims, readme_snippet, summary
+from genzoo.report import cli as report_cli
+
+HIB = {"fid": False, "kid": False, "precision": True, "recall": True, "sharpness": True, "modes_covered": True,
+       "label_accuracy": True, "fid_normal_prior": False, "high_quality_frac": True}
+CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+# ----------------------------------------------------------------------------- synthetic records
+def _grid_png(path, rows=8, cols=8, seed=0):
+    rng = np.random.default_rng(seed)
+    img = np.full((rows * 30 + 2, cols * 30 + 2), 255, np.uint8)
+    for r in range(rows):
+        for c in range(cols):
+            img[2 + r * 30: 30 + r * 30, 2 + c * 30: 30 + c * 30] = rng.integers(0, 256, (28, 28))
+    Image.fromarray(img).save(path)
+
+
+def _history(model, steps=60, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(1, steps + 1)
+    h = {"step": t, "epoch": (t - 1) // 20}
+    if model in ("gan", "dcgan", "wgan", "cgan"):
+        h.update(loss_d=1.3 - 0.3 * np.log1p(t) / 5 + 0.1 * rng.standard_normal(steps),
+                 loss_g=0.7 + 0.4 * np.log1p(t) / 5 + 0.1 * rng.standard_normal(steps),
+                 d_real=np.clip(0.6 + 0.05 * rng.standard_normal(steps), 0, 1),
+                 d_fake=np.clip(0.4 + 0.05 * rng.standard_normal(steps), 0, 1))
+        if model == "wgan":                          # a critic: scores, not probabilities
+            h["wasserstein"] = 2.0 * np.exp(-t / 30) + 0.05 * rng.standard_normal(steps)
+            h["d_real"], h["d_fake"] = h["wasserstein"] / 2 + 1.5, -h["wasserstein"] / 2 - 0.5
+    elif model == "vae":
+        h.update(recon=250 * np.exp(-t / 40) + 100, kl=10 + 5 * (1 - np.exp(-t / 20)))
+        h["loss"] = h["recon"] + h["kl"]
+    else:
+        h.update(recon=250 * np.exp(-t / 40) + 80)
+    return pd.DataFrame(h)
+
+
+def write_run(results, benchmark, model, seed, metrics=None, *, status="ok", reason=None, dataset="fashion-mnist",
+              files=True, per_class=None, notes=()):
+    """One run folder as the bench runner writes it: record.json, history.csv, samples.png / samples.pt."""
+    run_dir = results / benchmark / "runs" / f"{model}-s{seed}"
+    run_dir.mkdir(parents=True)
+    metrics = dict(metrics or {}) if status == "ok" else {}
+    record = {
+        "benchmark": benchmark, "model": model, "dataset": dataset, "seed": seed, "profile": "smoke",
+        "status": status, "reason": reason, "config": {"latent_dim": 8}, "train": {"epochs": 1, "batch_size": 64},
+        "versions": {"genzoo": "0.1.0", "torch": "2.x", "python": "3.11"}, "git_commit": "abc1234",
+        "device": "cpu", "wall_time_s": 12.5 + seed, "throughput": {"train_items_per_s": 1000.0 + seed,
+                                                                 "sample_items_per_s": 5e4},
+        "metrics": metrics, "higher_is_better": {k: HIB.get(k, True) for k in metrics}, "notes": list(notes),
+        "per_class": per_class, "created": f"2025-01-01T00:00:0{seed}",
+    }
+    (run_dir / "record.json").write_text(json.dumps(record))
+    if status == "ok" and files:
+        _history(model, seed=seed).to_csv(run_dir / "history.csv", index=False)
+        if dataset in ("ring", "grid"):
+            g = torch.Generator().manual_seed(seed)
+            means = torch.tensor([[math.cos(a), math.sin(a)] for a in np.arange(8) * 2 * math.pi / 8])
+            k = 1 if model == "gan" else 8           # a collapsed GAN: all samples on one mode
+            torch.save(means[torch.randint(k, (2500,), generator=g)] + 0.01 * torch.randn(2500, 2, generator=g),
+                       run_dir / "samples.pt")
+        else:
+            _grid_png(run_dir / "samples.png", rows=10 if model == "cgan" else 8, seed=seed)
+            g = torch.Generator().manual_seed(seed)
+            torch.save(torch.rand(64, 1, 28, 28, generator=g), run_dir / "samples.pt")
+            if model == "ae":
+                torch.save(torch.rand(64, 1, 28, 28, generator=g) * 0.3, run_dir / "samples_normal_prior.pt")
+    return run_dir
+
+
+FASHION_FID = {"vae": [60.0, 62.0, 65.0], "gan": [30.0, 31.5, 35.0], "dcgan": [20.0, 22.0, 21.0],
+               "wgan": [25.0, 26.0, 24.5], "cgan": [28.0, 29.0, 33.0], "ae": [70.0, 71.0, 69.0]}
+
+
+def make_fashion(results, fid=None, *, with_sharpness=True, seeds=(0, 1, 2), failed=True, files=True):
+    fid = fid or FASHION_FID
+    rng = np.random.default_rng(0)
+    for model, vals in fid.items():
+        for seed, v in zip(seeds, vals):
+            m = {"fid": v, "kid": v / 1000, "precision": 0.5 + 0.01 * seed, "recall": 0.3 + 0.02 * seed}
+            if with_sharpness:
+                m["sharpness"] = (0.01 if model in ("vae", "ae") else 0.05) + 0.001 * seed
+            frac = rng.dirichlet(np.ones(10))
+            m.update({f"class_frac_{k}": float(f) for k, f in enumerate(frac)})
+            per_class = None
+            if model == "cgan":                      # as the runner writes it: per_class, no label_accuracy metric
+                per_class = {c: {"accuracy": 0.75 + 0.01 * k + 0.01 * seed, "fid": 40.0} for k, c in enumerate(CLASSES)}
+            if model == "ae":
+                m.update(fid_normal_prior=150.0 + seed, kid_normal_prior=0.15)
+            write_run(results, "fashion", model, seed, m, per_class=per_class, files=files,
+                      notes=["fid on evaluator features"])
+    if failed:
+        write_run(results, "fashion", "vae", 3, status="diverged", reason="loss became NaN at step 17")
+        write_run(results, "fashion", "gan", 3, status="failed", reason="CUDA out of memory")
+
+
+def make_ring(results, gan_modes=(1, 2, 1), wgan_modes=(8, 7, 8)):
+    for model, modes in (("gan", gan_modes), ("wgan", wgan_modes)):
+        for seed, k in enumerate(modes):
+            write_run(results, "modes-ring", model, seed, {"modes_covered": float(k), "high_quality_frac": 0.9},
+                      dataset="ring")
+    write_run(results, "modes-ring", "vae", 0, status="skipped", reason="vae does not apply to points data",
+              dataset="ring")
+
+
+def by_id(claims):
+    return {c.id: c for c in claims}
+
+
+# ----------------------------------------------------------------------------- summary
+def test_summary_csv_means_stds_n_sorting_and_failed_runs(tmp_path):
+    make_fashion(tmp_path)
+    rep = build_report("fashion", tmp_path, figures=False)
+    csv = pd.read_csv(tmp_path / "fashion" / "summary.csv")
+    assert list(csv.columns[:4]) == ["model", "n", "fid_mean", "fid_std"]
+    assert {"kid_mean", "kid_std", "class_frac_9_mean", "sharpness_std"} <= set(csv.columns)
+    vae = csv.set_index("model").loc["vae"]
+    assert vae["n"] == 3                                         # the diverged 4th seed is not counted
+    assert vae["fid_mean"] == pytest.approx(np.mean(FASHION_FID["vae"]))
+    assert vae["fid_std"] == pytest.approx(np.std(FASHION_FID["vae"], ddof=1))
+    assert csv.set_index("model").loc["gan", "n"] == 3
+    # cGAN's label accuracy: the mean of its per-class accuracies, then mean over seeds
+    assert csv.set_index("model").loc["cgan", "label_accuracy_mean"] == pytest.approx(np.mean(
+        [np.mean([0.75 + 0.01 * k + 0.01 * s for k in range(10)]) for s in range(3)]))
+    expected = sorted(FASHION_FID, key=lambda m: np.mean(FASHION_FID[m]))     # lower FID is better
+    assert list(csv["model"]) == expected
+    pd.testing.assert_frame_equal(summary("fashion", tmp_path), csv, check_dtype=False)
+
+    md = (tmp_path / "fashion" / "summary.md").read_text()
+    assert "vae-s3" in md and "diverged" in md and "loss became NaN at step 17" in md
+    assert "gan-s3" in md and "CUDA out of memory" in md
+    assert "| dcgan | 3 | **21.0 ± 1.0** |" in md                 # best (lowest) fid in bold
+    assert "Decodes of N(0, I) codes" in md and "| ae | 3 | 151.0 ± 1.0 | 0.15 ± 0 |" in md
+    assert "profile: smoke" in md and "device: cpu" in md and "torch 2.x" in md
+    assert rep.summary.attrs["primary"] == "fid"
+    assert not list((tmp_path / "fashion").glob(".*tmp"))       # atomic writes leave no temporary files
+
+
+def test_mode_benchmark_sorts_by_modes_covered_descending(tmp_path):
+    make_ring(tmp_path, gan_modes=(1, 2, 1), wgan_modes=(8, 7, 8))
+    csv = pd.read_csv(build_report("modes-ring", tmp_path, figures=False).files["summary_csv"])
+    assert list(csv["model"]) == ["wgan", "gan", "vae"]              # vae: skipped, n = 0, last
+    assert csv.loc[2, "n"] == 0 and math.isnan(csv.loc[2, "modes_covered_mean"])
+    assert csv.loc[0, "modes_covered_mean"] == pytest.approx(23 / 3)
+    lit = (tmp_path / "modes-ring" / "literature.md").read_text()
+    assert "VEEGAN" in lit and "comparable in definition" in lit.lower()
+
+
+# ----------------------------------------------------------------------------- claims
+def test_claim_vae_fid_holds_then_flipped_does_not_hold(tmp_path):
+    make_fashion(tmp_path / "a", files=False)
+    c = by_id(evaluate_claims("fashion", tmp_path / "a"))
+    assert c["vae-fid-worse"].verdict == HOLDS
+    assert c["vae-less-sharp"].verdict == HOLDS
+    assert c["ae-prior-worse"].verdict == HOLDS
+    assert c["cgan-labels"].verdict == HOLDS
+    p = c["vae-fid-worse"].comparisons[0].p
+    assert 0 <= p < 0.05 and c["vae-fid-worse"].comparisons[0].n_left == 3
+
+    flipped = dict(FASHION_FID, vae=[10.0, 11.0, 12.0])             # VAE now better than every GAN
+    make_fashion(tmp_path / "b", flipped, files=False)
+    c = by_id(evaluate_claims("fashion", tmp_path / "b"))
+    assert c["vae-fid-worse"].verdict == DOES_NOT_HOLD
+    assert all(k.verdict == DOES_NOT_HOLD for k in c["vae-fid-worse"].comparisons)
+
+    one_gan_better = dict(FASHION_FID, vae=[21.0, 22.0, 23.0])      # worse than dcgan only -> not "every"
+    make_fashion(tmp_path / "c", one_gan_better, files=False)
+    assert by_id(evaluate_claims("fashion", tmp_path / "c"))["vae-fid-worse"].verdict == DOES_NOT_HOLD
+
+    build_report("fashion", tmp_path / "b", figures=False)
+    md = (tmp_path / "b" / "fashion" / "claims.md").read_text()
+    assert "DOES NOT HOLD" in md and "Verdict rule" in md and "Welch" in md
+
+
+def test_claims_inconclusive_when_metric_missing_or_n_too_small(tmp_path):
+    make_fashion(tmp_path / "a", with_sharpness=False, files=False)
+    c = by_id(evaluate_claims("fashion", tmp_path / "a"))
+    assert c["vae-less-sharp"].verdict == INCONCLUSIVE
+    assert "no values" in c["vae-less-sharp"].reason
+    assert c["vae-fid-worse"].verdict == HOLDS
+
+    single = {m: v[:1] for m, v in FASHION_FID.items()}             # n = 1: right sign, no test possible
+    make_fashion(tmp_path / "b", single, seeds=(0,), failed=False, files=False)
+    c = by_id(evaluate_claims("fashion", tmp_path / "b"))
+    assert c["vae-fid-worse"].verdict == INCONCLUSIVE
+    assert "not possible" in c["vae-fid-worse"].reason
+    assert math.isnan(c["vae-fid-worse"].comparisons[0].p)
+
+    noisy = dict(FASHION_FID, vae=[20.0, 45.0, 70.0])               # right sign vs gan, but p >= 0.05
+    make_fashion(tmp_path / "c", {k: noisy[k] for k in ("vae", "gan", "wgan", "cgan")}, failed=False, files=False)
+    c = by_id(evaluate_claims("fashion", tmp_path / "c"))["vae-fid-worse"]
+    assert c.verdict == INCONCLUSIVE and "p = " in c.reason         # not significant
+    assert [k.label for k in c.comparisons] == ["vae vs gan", "vae vs wgan", "vae vs cgan"]   # dcgan never ran
+
+    make_fashion(tmp_path / "d", files=False)                       # dcgan ran, but no run of it is ok
+    for run in (tmp_path / "d" / "fashion" / "runs").glob("dcgan-s*/record.json"):
+        rec = json.loads(run.read_text())
+        run.write_text(json.dumps(dict(rec, status="diverged", reason="NaN", metrics={})))
+    c = by_id(evaluate_claims("fashion", tmp_path / "d"))["vae-fid-worse"]
+    assert c.verdict == INCONCLUSIVE and "dcgan" in c.reason
+
+
+def test_mode_collapse_claims(tmp_path):
+    make_ring(tmp_path / "a", gan_modes=(1, 2, 1), wgan_modes=(8, 7, 8))
+    c = by_id(evaluate_claims("modes-ring", tmp_path / "a"))
+    assert c["gan-fewer-modes"].verdict == HOLDS
+    assert c["gan-recall-below-precision"].verdict == INCONCLUSIVE  # no precision/recall on the ring
+    make_ring(tmp_path / "b", gan_modes=(8, 8, 8), wgan_modes=(8, 8, 8))
+    assert by_id(evaluate_claims("modes-ring", tmp_path / "b"))["gan-fewer-modes"].verdict == DOES_NOT_HOLD
+
+
+# ----------------------------------------------------------------------------- figures
+def _assert_png(path, min_side=150):
+    assert path.is_file(), path
+    with Image.open(path) as im:
+        im.verify()
+    with Image.open(path) as im:
+        a = np.asarray(im.convert("RGB"))
+    assert min(a.shape[:2]) >= min_side
+    assert (a != a[0, 0]).any(axis=-1).mean() > 0.01               # not one flat colour
+
+
+def test_figures_are_valid_nontrivial_pngs(tmp_path):
+    make_fashion(tmp_path)
+    make_ring(tmp_path)
+    rep = build_report("fashion", tmp_path)
+    fig_dir = tmp_path / "fashion" / "figures"
+    for name in ("samples", "training_curves", "precision_recall", "mode_coverage", "cgan_per_class", "ae_vs_vae_prior"):
+        assert name in rep.figures
+        _assert_png(fig_dir / f"{name}.png")
+    assert "samples_over_modes" not in rep.figures
+    assert "figures/samples.png" in (tmp_path / "fashion" / "summary.md").read_text()
+
+    rep = build_report("modes-ring", tmp_path)
+    for name in ("samples_over_modes", "mode_coverage", "training_curves"):
+        _assert_png(tmp_path / "modes-ring" / "figures" / f"{name}.png")
+    assert "precision_recall" not in rep.figures and "samples" not in rep.figures
+
+
+def test_report_survives_missing_and_broken_run_files(tmp_path):
+    make_fashion(tmp_path, {m: FASHION_FID[m] for m in ("vae", "gan", "wgan", "dcgan")}, failed=True)
+    (tmp_path / "fashion" / "runs" / "wgan-s0" / "samples.png").write_bytes(b"not a png")
+    (tmp_path / "fashion" / "runs" / "gan-s0" / "history.csv").unlink()
+    bad = tmp_path / "fashion" / "runs" / "dcgan-s9"
+    bad.mkdir()
+    (bad / "record.json").write_text("{truncated")
+    rep = build_report("fashion", tmp_path)
+    _assert_png(rep.figures["samples"])
+    md = (tmp_path / "fashion" / "summary.md").read_text()
+    assert "dcgan-s9" in md and "unreadable" in md
+    assert any("wgan-s0/samples.png" in p for p in rep.problems)
+    assert pd.read_csv(rep.files["summary_csv"]).set_index("model").loc["dcgan", "n"] == 3
+
+
+# ----------------------------------------------------------------------------- CLI and README snippet
+def test_cli_and_readme_snippet(tmp_path, capsys):
+    make_ring(tmp_path)
+    parser = argparse.ArgumentParser()
+    report_cli.add_parser(parser.add_subparsers(dest="cmd"))
+    args = parser.parse_args(["report", "modes-ring", "--results", str(tmp_path), "--no-figures"])
+    assert args.func(args) == 0
+    assert "HOLDS" in capsys.readouterr().out
+    assert (tmp_path / "modes-ring" / "summary.md").is_file()
+
+    with pytest.raises(UserError, match="nope"):
+        args = parser.parse_args(["report", "nope", "--results", str(tmp_path)])
+        args.func(args)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="no run records"):
+        build_report("empty", tmp_path)
+
+    snip = readme_snippet(tmp_path)
+    assert "### modes-ring" in snip and "| wgan | 3 |" in snip and "**HOLDS**" in snip
