@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -13,6 +16,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("benchmark", nargs="+", help="benchmark name(s), i.e. folder(s) under --results")
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (tables and claims only)")
+    p.add_argument("--readme", metavar="PATH", help="also rewrite the generated results block of this README "
+                   f"(between {README_START!r} and {README_END!r}) from the records")
     p.set_defaults(func=run)
     return p
 
@@ -29,4 +34,21 @@ def run(args) -> int:
             print(f"  {c.verdict:<13} {c.title}")
         for p in rep.problems:
             print(f"  problem: {p}")
+    if args.readme:
+        update_readme(Path(args.readme), args.results)
+        print(f"README results block rewritten: {args.readme}")
     return 0
+
+
+def update_readme(readme: Path, results: str) -> None:
+    """Replace the README's generated block with :func:`readme_snippet` of every benchmark."""
+    from ..errors import UserError
+    from ._io import write_text
+    from .build import readme_snippet
+
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise UserError(f"{readme} has no {README_START} ... {README_END} block to rewrite")
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    write_text(readme, f"{head}{README_START}\n{readme_snippet(results)}\n{README_END}{tail}")

@@ -1,0 +1,79 @@
+"""``genzoo score MODEL_DIR --reference fashion-mnist``: score a saved model (or a saved sample tensor)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "score", help="score a saved model against a reference dataset",
+        description="Score a model folder (written by save_pretrained) or a .pt tensor of samples.")
+    p.add_argument("model_dir", help="model folder (config.json + model.safetensors) or a .pt file of samples")
+    p.add_argument("--reference", required=True, help="dataset name, e.g. fashion-mnist, ring")
+    p.add_argument("--split", default="test", choices=("train", "test"), help="reference split (default: test)")
+    p.add_argument("--n", type=int, default=None, help="number of samples (default: per dataset, e.g. 10000)")
+    p.add_argument("--metrics", default=None, help="comma-separated metric names (default: the dataset's defaults)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (default cpu)")
+    p.add_argument("--inception-weights", default=None, help="InceptionV3 weights file for the *_inception metrics")
+    p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the scores as JSON")
+    p.set_defaults(func=run)
+    return p
+
+
+def _user_error():
+    try:
+        from genzoo.errors import UserError
+    except ImportError:       # the package is being assembled: fall back to the base class
+        UserError = Exception
+    return UserError
+
+
+def _samples_or_model(path: Path):
+    import torch
+
+    UserError = _user_error()
+    if not path.exists():
+        raise UserError(f"{path} does not exist")
+    if path.is_file():
+        if path.suffix != ".pt":
+            raise UserError(f"{path} is a file but not a .pt tensor of samples")
+        x = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(x, torch.Tensor):
+            raise UserError(f"{path} does not hold a tensor")
+        return x
+    if not (path / "config.json").is_file():
+        raise UserError(f"{path} holds no config.json: not a genzoo model folder")
+    import genzoo
+
+    return genzoo.load(path)
+
+
+def run(args) -> int:
+    import genzoo.data
+
+    from .score import score
+
+    UserError = _user_error()
+    if args.reference not in genzoo.data.list_datasets():
+        raise UserError(f"unknown reference {args.reference!r}; choose one of {genzoo.data.list_datasets()}")
+    if args.n is not None and args.n < 2:
+        raise UserError(f"--n must be at least 2, got {args.n}")
+    target = _samples_or_model(Path(args.model_dir))
+    reference = genzoo.data.load(args.reference, split=args.split)
+    try:
+        scores = score(target, reference, args.metrics, n=args.n, seed=args.seed, device=args.device,
+                       inception_weights=args.inception_weights)
+    except (ValueError, FileNotFoundError) as exc:      # too few samples, unknown metric, bad path
+        raise UserError(str(exc)) from None
+    print(scores.table())
+    if args.json_out:
+        out = Path(args.json_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"model": str(args.model_dir), "reference": args.reference, "split": args.split,
+               "seed": args.seed, **scores.to_json()}
+        out.write_text(json.dumps(doc, indent=2) + "\n")
+    return 0

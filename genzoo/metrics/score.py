@@ -1,0 +1,330 @@
+"""``score(samples_or_model, reference)``: every metric of a sample set against a reference Dataset.
+
+Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``is`` also give
+``kid_std``/``is_std``, ``class_frac`` gives ``class_frac_0..9``):
+
+- ``fid``, ``kid``, ``is``: torchmetrics' FID / KID / IS in the evaluator CNN's space (128-d
+  penultimate features per channel; IS on its 10 logits). ``*_inception``: the same with
+  torchmetrics' InceptionV3 (2048-d), only when a weights file is on disk.
+- ``precision``, ``recall`` (k=3), ``density``, ``coverage`` (k=5): see :mod:`genzoo.metrics.prdc`.
+- ``classes_covered``, ``mode_kl``, ``low_confidence``, ``class_frac_k``, ``modes_covered``,
+  ``high_quality``: see :mod:`genzoo.metrics.modes`.
+- ``sharpness``: mean Laplacian variance of the samples / that of the reference images (1.0 = as
+  sharp as real data, below 1 = blurrier).
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from tqdm.auto import tqdm
+
+from . import fid as fidlib
+from .cache import content_digest, load_stats, save_stats, stats_path
+from .features import FeatureNet, evaluator_net_for
+from .modes import ClassCoverage, PointModeCoverage, StackedModeCoverage
+from .prdc import DensityCoverage, PrecisionRecall
+from .sharpness import Sharpness, laplacian_variance
+
+# Direction of every key that has one. Keys without a direction are absent: the spreads
+# (kid_std, is_std, ...), the class histogram (class_frac_k) and sharpness (best at 1.0).
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "fid": False, "kid": False, "is": True,
+    "fid_inception": False, "kid_inception": False, "is_inception": True,
+    "precision": True, "recall": True, "density": True, "coverage": True,
+    "classes_covered": True, "mode_kl": False, "low_confidence": False,
+    "modes_covered": True, "high_quality": True,
+}
+
+# What each requestable name yields (a name not listed here yields itself)
+_EXPANDS = {"kid": ["kid", "kid_std"], "is": ["is", "is_std"], "kid_inception": ["kid_inception", "kid_inception_std"],
+            "is_inception": ["is_inception", "is_inception_std"], "class_frac": [f"class_frac_{k}" for k in range(10)]}
+_GRAY = ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "mode_kl",
+         "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception"]
+_STACKED = ["fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "mode_kl", "sharpness",
+            "fid_inception", "kid_inception", "is_inception"]
+_POINTS = ["modes_covered", "high_quality"]
+_INCEPTION = ("fid_inception", "kid_inception", "is_inception")
+_NEEDS_REFERENCE = {"precision", "recall", "density", "coverage", "sharpness"}   # besides fid, kid
+
+_DEFAULTS = {
+    "fashion-mnist": _GRAY,
+    "stacked-fashion-mnist": ["modes_covered", "mode_kl", "fid", "kid", "sharpness"],
+    "ring": _POINTS, "grid": _POINTS,
+}
+# Lucic et al. 2018 (FID on 10k), VEEGAN / PacGAN (26k stacked, 2.5k for 2-D mixtures)
+DEFAULT_N = {"fashion-mnist": 10_000, "stacked-fashion-mnist": 26_000, "ring": 2_500, "grid": 2_500}
+
+
+class Scores(dict):
+    """``{metric: float}`` plus ``notes`` (how it was measured, what was left out and why) and
+    ``higher_is_better`` (the direction of each key that has one)."""
+
+    def __init__(self, values=(), notes=(), higher_is_better=None):
+        super().__init__(values)
+        self.notes: list[str] = list(notes)
+        self.higher_is_better: dict[str, bool] = dict(higher_is_better or {})
+
+    def table(self) -> str:
+        width = max([len(k) for k in self] + [6])
+        lines = [f"{'metric':<{width}}  {'value':>12}  better"]
+        for k, v in self.items():
+            arrow = {True: "higher", False: "lower"}.get(self.higher_is_better.get(k), "")
+            lines.append(f"{k:<{width}}  {v:>12.6g}  {arrow}")
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+    def to_json(self) -> dict:
+        return {"metrics": dict(self), "higher_is_better": self.higher_is_better, "notes": self.notes}
+
+
+def default_metrics(dataset_name: str) -> list[str]:
+    """The metrics ``score`` computes for a reference of this dataset when none are named."""
+    if dataset_name not in _DEFAULTS:
+        raise ValueError(f"no default metrics for {dataset_name!r}; known: {sorted(_DEFAULTS)}")
+    return list(_DEFAULTS[dataset_name])
+
+
+def applicable_metrics(reference) -> list[str]:
+    if reference.kind == "points":
+        return list(_POINTS)
+    return list(_GRAY if reference.shape[0] == 1 else _STACKED)
+
+
+# ---------------------------------------------------------------------------------------- inputs
+
+def _check_reference(reference) -> None:
+    if reference.kind == "points":
+        if "means" not in reference.meta or "std" not in reference.meta:
+            raise ValueError(f"{reference.name}: point data needs meta['means'] and meta['std'] to be scored")
+    elif tuple(reference.shape[1:]) != (28, 28):
+        raise ValueError(f"the evaluator scores 28x28 images; {reference.name} has items {reference.shape}")
+
+
+def _requested(metrics, reference) -> tuple[list[str], bool]:
+    if metrics is None:
+        return default_metrics(reference.name) if reference.name in _DEFAULTS else applicable_metrics(reference), False
+    names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
+    ok = applicable_metrics(reference)
+    for m in names:
+        if m not in ok:
+            raise ValueError(f"metric {m!r} does not apply to {reference.name} {reference.shape}; choose from {ok}")
+    return list(dict.fromkeys(names)), True
+
+
+def _draw(samples, n: int | None, seed: int, reference) -> torch.Tensor:
+    if isinstance(samples, torch.Tensor):
+        x = samples.detach()
+        if n is not None:
+            if n > len(x):
+                raise ValueError(f"n={n} but only {len(x)} samples were given")
+            x = x[:n]
+    elif callable(getattr(samples, "sample", None)):
+        if n is None:
+            n = DEFAULT_N.get(reference.name, 10_000 if reference.kind == "image" else 2_500)
+        x = samples.sample(n, seed=seed)
+    else:
+        raise TypeError(f"score() takes a tensor of samples or a fitted model, got {type(samples).__name__}")
+    x = x.detach().float().cpu()
+    if tuple(x.shape[1:]) != tuple(reference.shape):
+        raise ValueError(f"samples have shape {tuple(x.shape[1:])} per item, {reference.name} has {reference.shape}")
+    if len(x) < 2:
+        raise ValueError("need at least 2 samples")
+    return x
+
+
+def _device(device) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+# ------------------------------------------------------------------------------- reference stats
+
+def reference_stats(ref, net: FeatureNet, progress: bool = True) -> tuple[dict[str, torch.Tensor], bool]:
+    """Features ``(N, D)`` and mean Laplacian variance of the reference images, from the cache
+    or computed and cached. Returns (stats, was_cached)."""
+    path = stats_path(ref.name, ref.split, net.name, len(ref), content_digest(ref.x))
+    stats = load_stats(path)
+    if stats is not None and stats["features"].shape == (len(ref), net.dim):
+        return stats, True
+    feats, _ = net.extract(ref.x, desc=f"reference features ({net.name})", progress=progress, logits=False)
+    stats = {"features": feats,
+             "sharpness": torch.cat([laplacian_variance(ref.x[i:i + 1000]) for i in range(0, len(ref), 1000)]).mean()}
+    save_stats(path, stats)
+    return stats, False
+
+
+def _reference_subset(reference, n: int):
+    return reference if n >= len(reference) else reference.subset(n, seed=0)
+
+
+# -------------------------------------------------------------------------------------- scoring
+
+def _run(updates, x: torch.Tensor, batch_size: int, device, desc: str, progress: bool) -> None:
+    """Feed x batch by batch to every ``update`` callable (one network pass per batch, shared)."""
+    for i in tqdm(range(0, len(x), batch_size), desc=desc, unit="batch",
+                  disable=not progress or len(x) <= batch_size, leave=False):
+        batch = x[i:i + batch_size].to(device)
+        for update in updates:
+            update(batch)
+
+
+def _fid_ok(name, want, n_fake, n_ref, dim, explicit, notes) -> bool:
+    if name not in want:
+        return False
+    try:
+        fidlib.check_fid_samples(n_fake, n_ref, dim, name)
+    except fidlib.TooFewSamplesError as err:
+        if explicit:
+            raise
+        notes.append(f"{name} left out: {err}")
+        return False
+    return True
+
+
+def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progress, notes, suffix=""):
+    """FID/KID/IS named ``fid{suffix}`` etc. (+ the evaluator-only metrics when suffix is '') of
+    samples x against ref, in the feature space of ``net``."""
+    out: dict[str, float] = {}
+    fid_name, kid_name, is_name = (f"{m}{suffix}" for m in ("fid", "kid", "is"))
+    do_fid = _fid_ok(fid_name, want, len(x), len(ref), net.dim, explicit, notes)   # raise before any work
+    stats = real = None
+    if do_fid or kid_name in want or (not suffix and _NEEDS_REFERENCE & set(want)):
+        stats, cached = reference_stats(ref, net, progress)
+        notes.append(f"reference statistics for {net.name}: {'from cache' if cached else 'computed and cached'}")
+        real = stats["features"].to(device)
+    f_mod, l_mod = net.features_module(), net.logits_module()
+    updates, finish = [], []
+
+    if do_fid:
+        fid = fidlib.make_fid(f_mod).to(device)
+        fidlib.load_real_features(fid, real)
+        updates.append(lambda b: fid.update(b, real=False))
+        # FID >= 0; torchmetrics can return -1e-12 for identical sets (rounding)
+        finish.append(lambda: out.__setitem__(fid_name, max(0.0, float(fid.compute()))))
+    if kid_name in want:
+        kid = fidlib.make_kid(f_mod, len(x), len(ref)).to(device)
+        fidlib.load_real_features(kid, real)
+        updates.append(lambda b: kid.update(b, real=False))
+        finish.append(lambda: _put_mean_std(out, kid_name, fidlib.compute_kid(kid, seed)))
+        notes.append(f"{kid_name}: mean and std over {kid.subsets} subsets of {kid.subset_size}" if kid.subsets > 1
+                     else f"{kid_name}: one subset of {kid.subset_size} (all samples); {kid_name}_std left out")
+    if is_name in want:
+        inc = fidlib.make_is(l_mod, len(x)).to(device)
+        updates.append(inc.update)
+        finish.append(lambda: _put_mean_std(out, is_name, fidlib.compute_is(inc, seed)))
+        notes.append(f"{is_name}: {inc.splits} split(s) of {len(x) // inc.splits}"
+                     + (f"; {is_name}_std left out (one split)" if inc.splits == 1 else ""))
+    if not suffix:
+        _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates, finish, out)
+
+    if updates:
+        _run(updates, x, net.batch_size, device, f"sample features ({net.name})", progress)
+        net.forget()
+    for f in finish:
+        f()
+    return out
+
+
+def _put_mean_std(out: dict, name: str, mean_std: tuple[float, float]) -> None:
+    out[name] = mean_std[0]
+    if mean_std[1] == mean_std[1]:       # not NaN: more than one split
+        out[f"{name}_std"] = mean_std[1]
+
+
+def _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates, finish, out):
+    if {"precision", "recall"} & set(want):
+        pr = PrecisionRecall(f_mod).to(device)
+        pr.update_features(real, real=True)
+        updates.append(lambda b: pr.update(b, real=False))
+        finish.append(lambda: out.update(pr.compute()))
+    if {"density", "coverage"} & set(want):
+        dc = DensityCoverage(f_mod).to(device)
+        dc.update_features(real, real=True)
+        updates.append(lambda b: dc.update(b, real=False))
+        finish.append(lambda: out.update(dc.compute()))
+    if {"classes_covered", "mode_kl", "low_confidence", "class_frac"} & set(want) and ref.shape[0] == 1:
+        cc = ClassCoverage(l_mod, num_classes=10).to(device)
+        updates.append(cc.update)
+        finish.append(lambda: out.update(cc.compute()))
+    if {"modes_covered", "mode_kl"} & set(want) and ref.shape[0] > 1:
+        sm = StackedModeCoverage(l_mod, channels=ref.shape[0]).to(device)
+        updates.append(sm.update)
+        finish.append(lambda: out.update(sm.compute()))
+    if "sharpness" in want:
+        sh = Sharpness(reference=float(stats["sharpness"])).to(device)
+        updates.append(sh.update)
+        finish.append(lambda: out.__setitem__("sharpness", float(sh.compute())))
+
+
+def _score_inception(x, ref, want, explicit, weights, seed, device, progress, notes) -> dict[str, float]:
+    from torchmetrics.utilities.imports import _TORCH_FIDELITY_AVAILABLE
+
+    from .evaluator import file_sha256
+    from .inception import InceptionV3, find_weights
+
+    path, where = find_weights(weights)
+    if path is not None and not _TORCH_FIDELITY_AVAILABLE:
+        path, where = None, "torchmetrics' InceptionV3 needs torch-fidelity (pip install torchmetrics[image])"
+    if path is None:
+        notes.append(f"{', '.join(want)} left out: {where}")
+        return {}
+    if not _fid_ok("fid_inception", want, len(x), len(ref), InceptionV3.num_features, explicit, notes):
+        want = [m for m in want if m != "fid_inception"]        # checked before loading the network
+    if not want:
+        return {}
+    model = InceptionV3(path).to(device)
+    net = FeatureNet(model, f"inception-{file_sha256(path)[:12]}", 2048,
+                     batch_size=100 if device.type == "cuda" else 25)
+    notes.append(f"inception: torchmetrics NoTrainInceptionV3 from {path} ({where}), antialias={model.antialias} "
+                 f"(antialiased resize to 299x299; the original TF FID resize had none), grayscale repeated to 3 "
+                 f"channels, 2048-d pool features, IS on its 1008 unbiased logits")
+    return _score_features(x, ref, net, want, explicit, seed, device, progress, notes, suffix="_inception")
+
+
+def _score_points(x, reference, want) -> dict[str, float]:
+    m = PointModeCoverage(reference.meta["means"], reference.meta["std"])
+    m.update(x)
+    got = m.compute()
+    return {k: got[k] for k in want}
+
+
+def score(samples, reference, metrics=None, *, n: int | None = None, seed: int = 0, device="cpu",
+          inception_weights: str | os.PathLike | None = None, progress: bool = True) -> Scores:
+    """Score samples (a tensor, or a fitted model: ``model.sample(n, seed=seed)``) against ``reference``.
+
+    ``metrics``: names (list or comma-separated string); ``None`` means :func:`default_metrics`.
+    ``n``: samples to draw from a model (default per dataset, ``DEFAULT_N``) or the first n of a
+    tensor; the reference uses min(n, len(reference)) of its items (a fixed subset, seed 0).
+    Metrics named explicitly that cannot be computed raise (FID with too few samples:
+    :class:`TooFewSamplesError`); default ones are left out with a note. The ``*_inception``
+    metrics are left out, with a note, when no InceptionV3 weights file is on disk.
+    """
+    _check_reference(reference)
+    want, explicit = _requested(metrics, reference)
+    x = _draw(samples, n, seed, reference)
+    notes: list[str] = []
+    if reference.kind != "points" and (x.min() < 0 or x.max() > 1):
+        notes.append(f"samples outside [0, 1] (min {float(x.min()):.3g}, max {float(x.max()):.3g}) were clipped")
+        x = x.clamp(0, 1)
+    dev = _device(device)
+    values: dict[str, float] = {}
+    with torch.no_grad():
+        if reference.kind == "points":
+            values = _score_points(x, reference, want)
+        else:
+            ref = _reference_subset(reference, len(x))
+            notes.append(f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} images")
+            own = [m for m in want if m not in _INCEPTION]
+            if own:
+                net = evaluator_net_for(reference.shape[0], dev)
+                notes.append(f"evaluator: {net.name} ({net.dim}-d penultimate features"
+                             f"{', per channel' if reference.shape[0] > 1 else ''})")
+                values.update(_score_features(x, ref, net, own, explicit, seed, dev, progress, notes))
+            inc = [m for m in want if m in _INCEPTION]
+            if inc:
+                values.update(_score_inception(x, ref, inc, explicit, inception_weights, seed, dev, progress, notes))
+    order = [k for m in want for k in _EXPANDS.get(m, [m])]
+    ordered = {k: values[k] for k in order if k in values}
+    return Scores(ordered, notes, {k: HIGHER_IS_BETTER[k] for k in ordered if k in HIGHER_IS_BETTER})
