@@ -1,0 +1,166 @@
+"""Files a run leaves behind, each written atomically: a temporary file in the same folder, then
+``os.replace``, so a kill at any moment leaves either the old file, the new one, or none."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yields a temporary path beside ``path``; on a clean exit it replaces ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def clean_json(value):
+    """JSON-safe copy: non-finite floats become None (strict JSON has no NaN), tuples lists,
+    tensors and numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)) and callable(value.item):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def write_json(path, obj) -> None:
+    write_bytes(path, (json.dumps(clean_json(obj), indent=2, allow_nan=False) + "\n").encode())
+
+
+def write_history_csv(path, history: list[dict]) -> None:
+    keys: list[str] = []
+    for row in history:
+        keys += [k for k in row if k not in keys]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: clean_json(v) for k, v in row.items()})
+    write_bytes(path, buf.getvalue().encode())
+
+
+def write_tensor(path, tensor: torch.Tensor) -> None:
+    buf = io.BytesIO()
+    torch.save(tensor.detach().cpu().contiguous(), buf)
+    write_bytes(path, buf.getvalue())
+
+
+def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:
+    """(N, C, H, W) in [0, 1] -> one (3, H', W') grid; 1 and 3 channels as they are."""
+    from torchvision.utils import make_grid
+
+    x = x.detach().float().clamp(0, 1)
+    if x.shape[1] not in (1, 3):  # e.g. 2-channel: show the first channel
+        x = x[:, :1]
+    return make_grid(x, nrow=nrow, padding=2, pad_value=1.0)
+
+
+def grid_to_uint8(grid: torch.Tensor):
+    """(C, H, W) float grid in [0, 1] -> (H, W, 3) uint8 numpy array."""
+    if grid.shape[0] == 1:
+        grid = grid.expand(3, -1, -1)
+    return grid.mul(255).round().clamp(0, 255).byte().permute(1, 2, 0).numpy()
+
+
+def points_figure(samples: torch.Tensor, reference=None, title: str = ""):
+    """A matplotlib figure: the reference data (grey), its mixture means (x) and the samples."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 4), dpi=100)
+    ax = fig.add_subplot(1, 1, 1)
+    if reference is not None:
+        ref = reference.x[:2500]
+        ax.scatter(ref[:, 0], ref[:, 1], s=2, c="0.75", alpha=0.6, label="data", rasterized=True)
+        means = reference.meta.get("means") if hasattr(reference, "meta") else None
+        if means is not None:
+            ax.scatter(means[:, 0], means[:, 1], marker="x", c="k", s=30, label="modes")
+    s = samples.detach().float()
+    ax.scatter(s[:, 0], s[:, 1], s=2, c="tab:red", alpha=0.5, label="samples", rasterized=True)
+    if reference is not None:  # frame on the data, so that far-off samples do not squash the plot
+        lo, hi = reference.x.min(0).values, reference.x.max(0).values
+        pad = 0.25 * (hi - lo).max().item() + 1e-3
+        ax.set_xlim(lo[0].item() - pad, hi[0].item() + pad)
+        ax.set_ylim(lo[1].item() - pad, hi[1].item() + pad)
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper right", fontsize=6, markerscale=3)
+    fig.tight_layout()
+    return fig
+
+
+def figure_to_uint8(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    import numpy as np
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, title: str = "") -> None:
+    """``samples.png``: an image grid (torchvision) or, for points, a scatter plot (matplotlib)."""
+    with atomic_path(path) as tmp:
+        if samples.dim() == 4:
+            from torchvision.utils import save_image
+
+            save_image(image_grid(samples, nrow), str(tmp), format="png")
+        else:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            fig = points_figure(samples, reference, title)
+            FigureCanvasAgg(fig)
+            fig.savefig(str(tmp), format="png")
+
+
+def save_checkpoint(model, directory: Path) -> None:
+    """``model.save_pretrained`` into a temporary folder, then renamed into place."""
+    directory = Path(directory)
+    tmp = directory.with_name(f".{directory.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        model.save_pretrained(tmp)
+        if directory.exists():
+            shutil.rmtree(directory)
+        os.replace(tmp, directory)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

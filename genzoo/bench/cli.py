@@ -1,0 +1,111 @@
+"""``genzoo bench BENCHMARK [...]``: run (or resume) benchmarks from ``benchmarks/*.toml``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from ..errors import UserError
+
+
+def _csv(kind):
+    def parse(text: str):
+        items = [t.strip() for t in text.split(",") if t.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {kind}")
+        if kind == "seeds":
+            out = []
+            for t in items:
+                try:
+                    if "-" in t[1:]:
+                        a, b = t.split("-", 1)
+                        out += list(range(int(a), int(b) + 1))
+                    else:
+                        out.append(int(t))
+                except ValueError:
+                    raise argparse.ArgumentTypeError(f"bad seed {t!r}: use e.g. 0,1,2 or 0-4") from None
+            if any(s < 0 for s in out):
+                raise argparse.ArgumentTypeError("seeds must be >= 0")
+            return out
+        return items
+    return parse
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "bench", help="run a benchmark (fit, score and record every model x seed)",
+        description="Run (or resume) benchmarks from benchmarks/*.toml: fit, score and record every "
+        "model x seed of a profile into OUT/BENCHMARK/runs/<model>-s<seed>/record.json.\n\n"
+        "A finished run (its record.json exists) is skipped on the next invocation; --force redoes it.\n"
+        "W&B: offline (in OUT/BENCHMARK/wandb, `wandb sync` later) unless an API key is configured;\n"
+        "WANDB_MODE, when set, wins; --no-wandb turns it off.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("benchmark", nargs="*", metavar="BENCHMARK",
+                   help="benchmark name (a file in benchmarks/, e.g. fashion, modes-ring) or a .toml path; "
+                        "several run one after another")
+    p.add_argument("--profile", default=None, help="profile in the benchmark file (default: its default_profile, "
+                                                   "normally quick)")
+    p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B",
+                   help="only these models (default: the benchmark's list)")
+    p.add_argument("--seeds", type=_csv("seeds"), default=None, metavar="0,1",
+                   help="these seeds instead of the profile's (0,1,2 or 0-4)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
+    p.add_argument("--no-wandb", action="store_true", help="do not log to Weights & Biases")
+    p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results)")
+    p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
+    p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    from .runner import read_record, run_benchmark
+    from .spec import list_benchmarks, load_benchmark
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="genzoo bench: %(levelname)s: %(message)s")
+    if args.list:
+        for name, path in list_benchmarks().items():
+            b = load_benchmark(path)
+            print(f"{name:16s} {b.dataset:22s} models {','.join(b.models)}; profiles "
+                  f"{', '.join(p + ('*' if p == b.default_profile else '') for p in b.profiles)}  ({path})")
+        return 0
+    if not args.benchmark:
+        raise UserError("name a benchmark (see `genzoo bench --list`)")
+    benches = [load_benchmark(b) for b in args.benchmark]   # check every file before running any
+    if args.dry_run:
+        from pathlib import Path
+
+        for b in benches:
+            for spec in b.plan(args.profile, models=args.models, seeds=args.seeds):
+                done = read_record(Path(args.out) / b.name / "runs" / spec.run_id)
+                state = "done" if done and not args.force else "todo"
+                print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
+                      f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
+        return 0
+    for b in benches:
+        run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, device=args.device,
+                               out=args.out, force=args.force, wandb=not args.no_wandb,
+                               wandb_project=args.wandb_project, quiet=args.quiet)
+    return 0  # diverged / failed runs are results (recorded with their reason), not errors
+
+
+def main(argv=None) -> int:
+    """``python -m genzoo.bench.cli ...``: the same command without the top-level ``genzoo``."""
+    parser = argparse.ArgumentParser(prog="genzoo")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"genzoo bench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,602 @@
+"""The benchmark runner: for each (model, seed) of a benchmark profile, fit, score, and record.
+
+Layout of one benchmark's results (``<out>/<benchmark>/``)::
+
+    runs/<model>-s<seed>/record.json      the run record (written last, atomically)
+                         history.csv      model.history_
+                         samples.png      64 samples from seed 1234 (cGAN: one row per class;
+                                          points: a scatter plot of 2500 samples over the data)
+                         samples.pt       those samples
+                         checkpoint/      model.save_pretrained
+                         samples_normal_prior.{pt,png}   the AE's N(0, I) samples
+                         error.txt        the traceback of a failed run
+    wandb/                                W&B run folders (offline-run-*/ until synced)
+
+A run whose ``record.json`` exists is finished (whatever its status) and is skipped next time
+unless ``force``; a run killed half-way has no record and is done again from scratch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import inspect
+import math
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..errors import DivergenceError, UserError
+from . import artifacts
+from .spec import Benchmark, RunSpec, load_benchmark
+
+FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
+GRID_SEED = 1234               # samples.png / samples.pt (and W&B grids during training)
+EVAL_SEED_OFFSET = 10_000      # scored samples come from seed 10_000 + run seed
+POINTS_IN_PLOT = 2500
+MAX_PER_CLASS_CLASSES = 32
+# the columns of the summary printed at the end (the records hold every metric)
+HEADLINE_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_covered", "modes_covered",
+                    "high_quality", "mode_kl", "fid_normal_prior")     # per-class scores only for datasets with at most this many classes
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` when CUDA is present, else ``cpu``; anything else is checked."""
+    if device in (None, "", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise UserError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"--device {device} asked for, but CUDA is not available here")
+    return str(dev)
+
+
+def versions() -> dict:
+    from importlib import metadata
+
+    import genzoo
+
+    out = {"genzoo": getattr(genzoo, "__version__", None)}
+    for dist in ("torch", "torchvision", "torchmetrics", "wandb"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = None
+    out["python"] = platform.python_version()
+    return out
+
+
+def _git(where: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=where, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> tuple[str | None, bool | None, str | None]:
+    """(commit, dirty, root) of the git work tree genzoo was imported from (else of the working
+    folder); commit is None outside a repository or before its first commit."""
+    import genzoo
+
+    for where in (Path(genzoo.__file__).resolve().parents[1], Path.cwd()):
+        root = _git(where, "rev-parse", "--show-toplevel")
+        if root is None:
+            continue
+        commit = _git(where, "rev-parse", "--verify", "-q", "HEAD")
+        status = _git(where, "status", "--porcelain", "--untracked-files=no")
+        return commit or None, (bool(status) if status is not None and commit else None), root
+    return None, None, None
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def read_record(run_dir: Path) -> dict | None:
+    """The run's record if it is complete (parses, with a final status), else None."""
+    import json
+
+    path = Path(run_dir) / "record.json"
+    try:
+        rec = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return rec if isinstance(rec, dict) and rec.get("status") in FINAL_STATUSES else None
+
+
+@dataclass
+class BenchResult:
+    benchmark: str
+    profile: str
+    out_dir: Path
+    records: list[dict]                      # one per planned run, in plan order
+    executed: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
+    wandb_mode: str = "disabled"
+    wandb_dirs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def table(self, metrics: list[str] | None = None):
+        """A pandas DataFrame, one row per run: status, wall time and the metrics (all of them,
+        or those named)."""
+        import pandas as pd
+
+        rows = []
+        for r in self.records:
+            row = {"run": f"{r['model']}-s{r['seed']}", "status": r["status"],
+                   "time_s": r.get("wall_time_s")}
+            row.update({k: v for k, v in (r.get("metrics") or {}).items() if metrics is None or k in metrics})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+
+
+class _Data:
+    """Loads each split once per benchmark invocation (and each subset once)."""
+
+    def __init__(self, bench: Benchmark):
+        self.bench = bench
+        self._cache: dict = {}
+
+    def _load(self, split: str, options: dict, subset: int):
+        import json
+
+        import genzoo.data
+
+        key = (split, json.dumps(options, sort_keys=True), subset)
+        if key not in self._cache:
+            full_key = (split, key[1], 0)
+            if full_key not in self._cache:
+                try:
+                    self._cache[full_key] = genzoo.data.load(self.bench.dataset, split, **options)
+                except (TypeError, ValueError) as exc:
+                    raise UserError(f"benchmark {self.bench.name!r}: cannot load dataset "
+                                    f"{self.bench.dataset!r} ({split}) with {options}: {exc}") from None
+            ds = self._cache[full_key]
+            if subset and subset < len(ds):
+                ds = ds.subset(subset, seed=0)
+            self._cache[key] = ds
+        return self._cache[key]
+
+    def options(self, spec: RunSpec) -> dict:
+        return {**self.bench.dataset_options, **spec.settings.get("dataset_options", {})}
+
+    def train(self, spec: RunSpec):
+        return self._load("train", self.options(spec), spec.settings["train_subset"])
+
+    def reference(self, spec: RunSpec):
+        return self._load(spec.settings["reference_split"], self.options(spec), spec.settings["reference_subset"])
+
+
+def _say(msg: str, quiet: bool) -> None:
+    if not quiet:
+        from tqdm.auto import tqdm
+
+        tqdm.write(msg, file=sys.stdout)
+
+
+def _fmt_overrides(overrides: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in overrides.items())
+
+
+def _fmt_s(s: float) -> str:
+    s = int(round(s))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
+
+
+def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
+                  models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
+                  out: str | Path = "results", force: bool = False, wandb: bool = True,
+                  wandb_project: str | None = None, quiet: bool = False) -> BenchResult:
+    """Run (or resume) one benchmark; returns every planned run's record."""
+    import genzoo
+
+    bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
+    profile = profile or bench.default_profile
+    known = genzoo.list_models()
+    for m in models or []:
+        if m not in known:
+            raise UserError(f"unknown model {m!r}; choose from {known}")
+    specs = bench.plan(profile, models=models, seeds=seeds)
+    for spec in specs:  # fail fast on a bad override, before any training
+        if spec.model not in known:
+            raise UserError(f"{bench.path}: unknown model {spec.model!r}; choose from {known}")
+        try:
+            genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{bench.path} (profile {profile!r}, model {spec.model!r}): {exc}") from None
+    dev = resolve_device(device)
+    bench_dir = Path(out) / bench.name
+    runs_dir = bench_dir / "runs"
+
+    todo, records = [], {}
+    for spec in specs:
+        rec = None if force else read_record(runs_dir / spec.run_id)
+        if rec is not None:
+            fp = (rec.get("plan") or {}).get("fingerprint")
+            if fp != spec.fingerprint():
+                raise UserError(
+                    f"{runs_dir / spec.run_id} holds a finished run of a different plan "
+                    f"(profile {rec.get('profile')!r}, fingerprint {fp}) than profile {profile!r} asks for "
+                    f"({spec.fingerprint()}); pass --force to redo it, or --out to write elsewhere")
+            records[spec.run_id] = rec
+        else:
+            todo.append(spec)
+
+    result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
+    _say(f"genzoo bench {bench.name}: profile {profile}, {len(specs)} runs "
+         f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}", quiet)
+
+    session = None
+    if todo:
+        from .tracking import WandbSession
+
+        git = git_state()
+        session = WandbSession(project=wandb_project, group=bench.name, root=bench_dir, enabled=wandb,
+                               git_root=git[2])
+        if session.enabled:
+            _say(f"W&B: {session.mode} ({session.why}); project {session.project!r}, group {bench.name!r}, "
+                 f"folder {session.wandb_dir}", quiet)
+        result.wandb_mode = session.mode
+        data = _Data(bench)
+        context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
+                           versions=versions(), git=git, quiet=quiet)
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None,
+                   position=0, leave=True)
+        t_start = time.perf_counter()
+        try:
+            for i, spec in enumerate(todo):
+                bar.set_postfix_str(spec.run_id)
+                _say(f"[{i + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
+                     f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
+                     quiet)
+                rec = execute_run(spec, context)
+                records[spec.run_id] = rec
+                result.executed.append(spec.run_id)
+                bar.update(1)
+                done = time.perf_counter() - t_start
+                eta = done / (i + 1) * (len(todo) - i - 1)
+                line = f"[{i + 1}/{len(todo)}] {spec.run_id}: {rec['status']}"
+                if rec.get("reason"):
+                    line += f" ({rec['reason'].splitlines()[0][:160]})"
+                line += f" in {_fmt_s(rec['wall_time_s'])}"
+                if i + 1 < len(todo):
+                    line += f"; about {_fmt_s(eta)} to go"
+                _say(line, quiet)
+        finally:
+            bar.close()
+
+    result.records = [records[s.run_id] for s in specs if s.run_id in records]
+    if session is not None and session.enabled and result.executed:
+        _log_comparison(session, bench, profile, result.records)
+    if session is not None:
+        result.wandb_dirs = list(session.run_dirs)
+        result.warnings = list(session.warnings)
+    if not quiet:
+        _print_summary(result, session)
+    return result
+
+
+@dataclass
+class _Context:
+    bench: Benchmark
+    device: str
+    runs_dir: Path
+    data: _Data
+    session: object
+    versions: dict
+    git: tuple
+    quiet: bool = False
+
+
+def _model_config(model) -> dict:
+    try:
+        return dataclasses.asdict(model.config)
+    except TypeError:
+        return dict(vars(model.config))
+
+
+def execute_run(spec: RunSpec, ctx: _Context) -> dict:
+    """Fit, score and record one run; never raises for a failure of the run itself."""
+    import genzoo
+
+    run_dir = ctx.runs_dir / spec.run_id
+    (run_dir / "record.json").unlink(missing_ok=True)   # first: a kill from here on leaves no record
+    if run_dir.exists():
+        shutil.rmtree(run_dir)                           # a killed or forced run starts clean
+    run_dir.mkdir(parents=True)
+    t0 = time.perf_counter()
+    settings = spec.settings
+    commit, dirty, _ = ctx.git
+    record = {
+        "benchmark": spec.benchmark, "model": spec.model, "dataset": spec.dataset, "seed": spec.seed,
+        "profile": spec.profile, "status": "failed", "reason": None, "config": {}, "train": {},
+        "versions": ctx.versions, "git_commit": commit, "git_dirty": dirty, "device": ctx.device,
+        "wall_time_s": None, "throughput": {"train_items_per_s": None, "sample_items_per_s": None},
+        "metrics": {}, "higher_is_better": {}, "notes": [], "per_class": None, "created": None,
+        "run_id": spec.run_id, "plan": {"fingerprint": spec.fingerprint(), "preset": spec.preset,
+                                        "overrides": spec.overrides, "settings": settings},
+        "wandb": None,
+    }
+    model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
+    record["config"] = _model_config(model)
+    try:
+        train = ctx.data.train(spec)
+        reference = ctx.data.reference(spec)
+    except (UserError, FileNotFoundError):  # a bad benchmark file, or the data is not there: stop
+        raise
+    except Exception as exc:
+        return _finish(record, run_dir, t0, "failed", f"loading the data failed: {type(exc).__name__}: {exc}",
+                       tb=traceback.format_exc())
+    record["train"] = {"train_items": len(train), "train_subset": settings["train_subset"] or None,
+                       "reference_split": settings["reference_split"], "reference_items": len(reference),
+                       "epochs": getattr(model.config, "epochs", None),
+                       "max_steps": getattr(model.config, "max_steps", None),
+                       "batch_size": getattr(model.config, "batch_size", None),
+                       "batches_per_step": getattr(model, "batches_per_step", 1),
+                       "preset": spec.preset, "overrides": spec.overrides,
+                       "n_samples": settings["n_samples"], "sample_seed": EVAL_SEED_OFFSET + spec.seed}
+
+    reason = _unsupported(model, train)
+    if reason:
+        return _finish(record, run_dir, t0, "skipped", reason)
+
+    from .tracking import WandbCallback, sample_image
+
+    tracker = ctx.session.start(name=spec.run_id, job_type=spec.model, tags=[spec.profile, spec.dataset],
+                                config=_wandb_config(spec, record))
+    if tracker.active:
+        record["wandb"] = {"mode": tracker.mode, "run_id": getattr(tracker.run, "id", None),
+                           "project": ctx.session.project, "group": ctx.session.group, "dir": tracker.run_dir}
+    callback = WandbCallback(tracker, log_every=settings["log_every"], images=settings["images"],
+                             reference=reference)
+    status, reason, tb = "ok", None, None
+    try:
+        try:
+            model.fit(train, seed=spec.seed, device=ctx.device, callbacks=[callback])
+        except DivergenceError as exc:
+            status, reason = "diverged", str(exc)
+        except Exception as exc:
+            status, reason, tb = "failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()
+        history = list(getattr(model, "history_", None) or [])
+        if history:
+            artifacts.write_history_csv(run_dir / "history.csv", history)
+        record["train"].update(_train_stats(model, history, callback))
+        if status == "ok":
+            try:
+                _evaluate(model, spec, record, run_dir, train, reference, ctx, tracker)
+            except Exception as exc:
+                status, reason, tb = "failed", f"scoring failed: {type(exc).__name__}: {exc}", traceback.format_exc()
+        rec = _finish(record, run_dir, t0, status, reason, tb=tb, wandb_failed=tracker.failed)
+        tracker.summary({"status": status, "reason": reason or "", "wall_time_s": rec["wall_time_s"],
+                         **{f"throughput/{k}": v for k, v in rec["throughput"].items() if v is not None},
+                         **{k: v for k, v in rec["metrics"].items() if v is not None},
+                         **{f"per_class/{c}/{k}": v for c, entry in (rec.get("per_class") or {}).items()
+                            for k, v in entry.items() if isinstance(v, (int, float)) and v is not None}})
+        if status == "ok" and tracker.active:
+            x = torch.load(run_dir / "samples.pt", weights_only=True)
+            tracker.log_images({"samples": (sample_image(x, reference, title=spec.run_id), "final samples")})
+        tracker.finish(exit_code=0 if status == "ok" else 1)
+        return rec
+    except BaseException:  # KeyboardInterrupt: close the W&B run as crashed, leave no record
+        tracker.finish(exit_code=255)
+        raise
+
+
+def _unsupported(model, data) -> str | None:
+    if hasattr(model, "unsupported_reason"):
+        return model.unsupported_reason(data)
+    if not model.supports(data):
+        return f"{model.name} does not apply to {data.kind} data ({data.name}, items of shape {data.shape})"
+    return None
+
+
+def _wandb_config(spec: RunSpec, record: dict) -> dict:
+    return {"benchmark": spec.benchmark, "profile": spec.profile, "model": spec.model, "dataset": spec.dataset,
+            "seed": spec.seed, "preset": spec.preset, "overrides": spec.overrides,
+            "model_config": artifacts.clean_json(record["config"]), "train": artifacts.clean_json(record["train"]),
+            "settings": artifacts.clean_json(spec.settings), "device": record["device"],
+            "versions": record["versions"], "git_commit": record["git_commit"]}
+
+
+def _train_stats(model, history: list[dict], callback) -> dict:
+    out = {"steps": len(history)}
+    if history and "epoch" in history[-1]:
+        out["epochs_done"] = history[-1]["epoch"]
+    t = getattr(model, "train_time_s_", None)
+    spent = getattr(callback, "time_s", 0.0)
+    out["train_time_s"] = None if t is None else max(t - spent, 0.0)   # without the W&B logging
+    out["logging_time_s"] = spent
+    items = getattr(model, "items_seen_", None)
+    if items is None and history:
+        items = len(history) * (getattr(model.config, "batch_size", 0) or 0) * getattr(model, "batches_per_step", 1)
+    out["items_seen"] = items
+    return out
+
+
+def _finish(record: dict, run_dir: Path, t0: float, status: str, reason: str | None, *, tb: str | None = None,
+            wandb_failed: str | None = None) -> dict:
+    record["status"], record["reason"] = status, reason
+    if tb:
+        artifacts.write_bytes(run_dir / "error.txt", tb.encode())
+        record["notes"].append("traceback in error.txt")
+    if wandb_failed:
+        record["notes"].append(f"W&B: {wandb_failed}")
+    t = record["train"].get("train_time_s")
+    items = record["train"].get("items_seen")
+    if t and items:
+        record["throughput"]["train_items_per_s"] = items / t
+    record["wall_time_s"] = time.perf_counter() - t0
+    record["created"] = now_iso()
+    artifacts.write_json(run_dir / "record.json", record)
+    return artifacts.clean_json(record)
+
+
+def _sample_grid(model, data) -> tuple[torch.Tensor, int]:
+    """The samples of samples.png: (64, C, H, W), cGAN one row of 8 per class, points 2500."""
+    if data.kind == "points":
+        return model.sample(POINTS_IN_PLOT, seed=GRID_SEED), 8
+    if getattr(model, "conditional", False) and data.num_classes <= 16:
+        labels = torch.arange(data.num_classes).repeat_interleave(8)
+        return model.sample(len(labels), labels, seed=GRID_SEED), 8
+    return model.sample(64, seed=GRID_SEED), 8
+
+
+def _accepts_prior(model) -> bool:
+    try:
+        return "prior" in inspect.signature(model.sample).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, reference, ctx: _Context, tracker) -> None:
+    from genzoo import metrics as gm
+
+    settings = spec.settings
+    n = settings["n_samples"]
+    names = settings["metrics"] or None
+    seed = EVAL_SEED_OFFSET + spec.seed
+
+    grid, nrow = _sample_grid(model, train)
+    artifacts.write_tensor(run_dir / "samples.pt", grid)
+    artifacts.save_png(run_dir / "samples.png", grid, nrow=nrow, reference=reference, title=spec.run_id)
+
+    t = time.perf_counter()
+    samples = model.sample(n, seed=seed)
+    dt = time.perf_counter() - t
+    record["throughput"]["sample_items_per_s"] = n / dt if dt > 0 else None
+    scores = gm.score(samples, reference, names, n=n, seed=spec.seed, device=ctx.device, **_quiet_kw(gm.score))
+    _merge_scores(record, scores)
+
+    if settings["normal_prior"] and _accepts_prior(model) and getattr(model.config, "sample_prior", None) != "normal":
+        grid_n = model.sample(len(grid), seed=GRID_SEED, prior="normal")
+        artifacts.write_tensor(run_dir / "samples_normal_prior.pt", grid_n)
+        artifacts.save_png(run_dir / "samples_normal_prior.png", grid_n, nrow=nrow, reference=reference)
+        scores_n = gm.score(model.sample(n, seed=seed, prior="normal"), reference, names, n=n, seed=spec.seed,
+                            device=ctx.device, **_quiet_kw(gm.score))
+        _merge_scores(record, scores_n, suffix="_normal_prior")
+        if tracker.active:
+            from .tracking import sample_image
+
+            tracker.log_images({"samples_normal_prior": (sample_image(grid_n, reference), "N(0, I) codes")})
+
+    if getattr(model, "conditional", False) and settings["per_class"]:
+        if train.num_classes <= MAX_PER_CLASS_CLASSES:
+            record["per_class"] = _per_class(model, spec, reference, ctx, gm)
+        else:
+            record["notes"].append(f"per-class scores skipped: {train.num_classes} classes "
+                                   f"(more than {MAX_PER_CLASS_CLASSES})")
+
+    artifacts.save_checkpoint(model, run_dir / "checkpoint")
+
+
+def _merge_scores(record: dict, scores, suffix: str = "") -> None:
+    for k, v in scores.items():
+        record["metrics"][k + suffix] = _float(v)
+    hib = getattr(scores, "higher_is_better", {}) or {}
+    for k, v in hib.items():
+        record["higher_is_better"][k + suffix] = bool(v)
+    for note in getattr(scores, "notes", []) or []:
+        record["notes"].append(f"{note} [{suffix.strip('_')}]" if suffix else note)
+
+
+def _float(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _per_class(model, spec: RunSpec, reference, ctx: _Context, gm) -> dict:
+    """Sample each class k with label k; the share the evaluator (images) or the nearest mixture
+    mean (points) assigns to k, and the run's metrics against the reference items of class k."""
+    settings = spec.settings
+    m = settings["per_class_samples"]
+    names = settings["per_class_metrics"] or (["fid"] if reference.kind == "image" else None)
+    k_all = reference.num_classes
+    labels = torch.arange(k_all).repeat_interleave(m)
+    x = model.sample(len(labels), labels, seed=EVAL_SEED_OFFSET + spec.seed + 1)
+    class_names = [reference.class_names[k] if k < len(reference.class_names) else str(k) for k in range(k_all)]
+    out = {name: {} for name in class_names}
+    if reference.kind == "points":
+        means = reference.meta.get("means")
+        if means is not None:
+            nearest = torch.cdist(x.float(), means.float()).argmin(1)
+            for k, name in enumerate(class_names):
+                out[name]["accuracy"] = (nearest[labels == k] == k).float().mean().item()
+    elif reference.shape[0] == 1 and hasattr(gm, "per_class_accuracy"):
+        for name, entry in gm.per_class_accuracy(x, labels, class_names).items():
+            out[name]["accuracy"] = _float(entry.get("accuracy"))
+    for k, name in enumerate(class_names):
+        ref_k = reference.of_class(k)
+        if len(ref_k) < 2:
+            out[name]["note"] = f"{len(ref_k)} reference items of this class: not scored"
+            continue
+        try:
+            scores = gm.score(x[labels == k], ref_k, names, n=m, seed=spec.seed, device=ctx.device,
+                              **_quiet_kw(gm.score))
+            out[name].update({key: _float(v) for key, v in scores.items()})
+        except Exception as exc:  # e.g. too few samples for a stable FID: keep the accuracy
+            out[name]["note"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def _quiet_kw(score_fn) -> dict:
+    """``progress=False`` for a score() that takes it (its per-batch bars would flood the log)."""
+    try:
+        return {"progress": False} if "progress" in inspect.signature(score_fn).parameters else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def _log_comparison(session, bench: Benchmark, profile: str, records: list[dict]) -> None:
+    metric_keys = sorted({k for r in records for k in (r.get("metrics") or {})})
+    columns = ["run", "model", "seed", "status", "reason", "wall_time_s", "train_items_per_s", *metric_keys]
+    rows = []
+    for r in records:
+        rows.append([f"{r['model']}-s{r['seed']}", r["model"], r["seed"], r["status"], r.get("reason") or "",
+                     r.get("wall_time_s"), (r.get("throughput") or {}).get("train_items_per_s"),
+                     *[(r.get("metrics") or {}).get(k) for k in metric_keys]])
+    tracker = session.start(name=f"{bench.name}-summary", job_type="summary", tags=[profile, bench.dataset],
+                            config={"benchmark": bench.name, "profile": profile, "dataset": bench.dataset,
+                                    "models": sorted({r["model"] for r in records}),
+                                    "seeds": sorted({r["seed"] for r in records})})
+    tracker.log_table("comparison", columns, rows)
+    counts = {}
+    for r in records:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    tracker.summary({f"runs/{k}": v for k, v in counts.items()})
+    tracker.finish()
+
+
+def _print_summary(result: BenchResult, session) -> None:
+    import pandas as pd
+
+    present = {k for r in result.records for k in (r.get("metrics") or {})}
+    headline = [k for k in HEADLINE_METRICS if k in present] or sorted(present)[:8]
+    df = result.table(headline)
+    print()
+    print(f"genzoo bench {result.benchmark} ({result.profile}): {len(result.records)} runs, "
+          f"{len(result.executed)} run now, {len(result.resumed)} already done; records in {result.out_dir / 'runs'}")
+    if not df.empty:
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.float_format",
+                               lambda v: f"{v:.4g}"):
+            print(df.to_string())
+    for r in result.records:
+        if r["status"] != "ok" and r.get("reason"):
+            print(f"  {r['model']}-s{r['seed']}: {r['status']}: {r['reason'].splitlines()[0][:200]}")
+    if session is not None and session.mode == "offline" and session.offline_dirs():
+        print(f"\nW&B runs were saved offline in {session.wandb_dir}; to upload them:\n"
+              f"  wandb sync {session.wandb_dir}/offline-run-*")

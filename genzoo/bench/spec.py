@@ -1,0 +1,268 @@
+"""Benchmark files: small declarative TOML files in ``benchmarks/``, parsed into a run plan.
+
+A benchmark file::
+
+    [benchmark]
+    name = "fashion"                 # optional: defaults to the file's stem
+    description = "..."
+    dataset = "fashion-mnist"        # a genzoo.data name
+    dataset_options = {}             # passed to genzoo.data.load for both splits (n=, seed=)
+    models = ["ae", "vae", "gan"]    # in run order
+    default_profile = "quick"        # optional: "quick" if there is one, else the first profile
+
+    [defaults]                       # optional: keys shared by every profile
+    n_samples = 2000
+
+    [profiles.quick]                 # one table per profile
+    seeds = [0]
+    preset = "default"
+    train_subset = 10000
+    epochs = 2                       # anything not a runner key is a model config override
+    [profiles.quick.models.wgan]     # per-model keys (runner keys or config overrides)
+    epochs = 4
+
+Runner keys (everything else in a profile or a per-model table goes to
+``genzoo.get_model(name, preset=..., **overrides)``; an unknown key is an error there):
+see :data:`RUNNER_KEYS`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+from ..errors import UserError
+
+DEFAULT_PROFILE = "quick"
+
+# Keys the runner itself reads; their meaning and default.
+RUNNER_KEYS: dict[str, tuple[object, str]] = {
+    "description": ("", "what the profile is for"),
+    "seeds": ([0], "training seeds; one run per (model, seed)"),
+    "preset": ("default", "model preset passed to genzoo.get_model"),
+    "train_subset": (0, "train on ds.subset(n, seed=0) of the training split (0: all of it)"),
+    "n_samples": (2000, "samples generated and scored per run"),
+    "reference_split": ("test", "split the metrics compare against"),
+    "reference_subset": (0, "score against ds.subset(n, seed=0) of the reference split (0: all of it)"),
+    "metrics": ([], "metric names for genzoo.metrics.score (empty: its defaults for the dataset)"),
+    "per_class": (True, "conditional models: also score each class (sampled with that label)"),
+    "per_class_samples": (500, "samples per class for the per-class scores"),
+    "per_class_metrics": ([], "metrics of the per-class scores (empty: fid for images, the defaults for points)"),
+    "normal_prior": (True, "models whose sample() takes prior=: also score prior='normal' samples"),
+    "log_every": (0, "W&B: log the step's losses every k steps (0: about 500 points per run)"),
+    "images": (8, "W&B: sample grids logged during training (0: none)"),
+    "dataset_options": ({}, "extra genzoo.data.load options for this profile"),
+}
+_PROFILE_ONLY = {"seeds", "description", "dataset_options"}     # not settable per model
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One (model, seed) run of a benchmark: everything needed to do it and to record it."""
+
+    benchmark: str
+    profile: str
+    dataset: str
+    model: str
+    seed: int
+    preset: str
+    overrides: dict          # model config overrides for genzoo.get_model
+    settings: dict           # runner keys, resolved (defaults filled in)
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.model}-s{self.seed}"
+
+    def fingerprint(self) -> str:
+        """A short hash of what this run was asked to do (profile, preset, overrides, settings),
+        so a resumed benchmark can tell a finished run of the same plan from a different one."""
+        blob = json.dumps({"profile": self.profile, "dataset": self.dataset, "preset": self.preset,
+                           "overrides": self.overrides, "settings": _hashable(self.settings)},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _hashable(settings: dict) -> dict:
+    """The settings that change what a run computes (W&B logging cadence does not), left out
+    where they have their default value, so that a runner key added later keeps old plans valid."""
+    return {k: v for k, v in settings.items()
+            if k not in ("description", "log_every", "images") and (k not in RUNNER_KEYS or v != RUNNER_KEYS[k][0])}
+
+
+@dataclass
+class Benchmark:
+    name: str
+    path: Path
+    dataset: str
+    models: list[str]
+    profiles: dict[str, dict]
+    description: str = ""
+    dataset_options: dict = field(default_factory=dict)
+    defaults: dict = field(default_factory=dict)
+    default_profile: str = DEFAULT_PROFILE
+
+    def profile(self, name: str | None = None) -> dict:
+        """The profile's table merged over ``[defaults]`` (``models`` tables merged per model)."""
+        name = name or self.default_profile
+        if name not in self.profiles:
+            raise UserError(f"benchmark {self.name!r} has no profile {name!r}; "
+                            f"choose one of {sorted(self.profiles)}")
+        merged = copy.deepcopy(self.defaults)
+        for key, value in copy.deepcopy(self.profiles[name]).items():
+            if key == "models":
+                for model, table in value.items():
+                    merged.setdefault("models", {}).setdefault(model, {}).update(table)
+            else:
+                merged[key] = value
+        return merged
+
+    def plan(self, profile: str | None = None, *, models: list[str] | None = None,
+             seeds: list[int] | None = None) -> list[RunSpec]:
+        """The runs of ``profile``: models in file order (or ``models``), each seed in turn."""
+        profile = profile or self.default_profile
+        table = self.profile(profile)
+        per_model = table.pop("models", {})
+        runner = {k: table.pop(k) for k in list(table) if k in RUNNER_KEYS}
+        shared_overrides = table                                      # what is left: config overrides
+        seeds = list(seeds) if seeds is not None else list(runner.get("seeds", RUNNER_KEYS["seeds"][0]))
+        models = list(models) if models is not None else list(self.models)
+        specs = []
+        for model in models:
+            mtable = dict(per_model.get(model, {}))
+            bad = sorted(set(mtable) & _PROFILE_ONLY)
+            if bad:
+                raise UserError(f"{self.path}: {bad} cannot be set per model (profile {profile!r}, model {model!r})")
+            settings = {k: copy.deepcopy(v[0]) for k, v in RUNNER_KEYS.items()}
+            settings.update(runner)
+            settings.update({k: v for k, v in mtable.items() if k in RUNNER_KEYS})
+            overrides = {**shared_overrides, **{k: v for k, v in mtable.items() if k not in RUNNER_KEYS}}
+            preset = settings.pop("preset")
+            settings.pop("seeds")
+            for seed in seeds:
+                specs.append(RunSpec(self.name, profile, self.dataset, model, int(seed), preset,
+                                     copy.deepcopy(overrides), copy.deepcopy(settings)))
+        return specs
+
+
+def benchmark_dirs() -> list[Path]:
+    """Where a benchmark named without a path is looked for, in order: $GENZOO_BENCHMARKS,
+    ``./benchmarks``, and the ``benchmarks/`` folder beside the genzoo package's source tree."""
+    dirs = []
+    if os.environ.get("GENZOO_BENCHMARKS"):
+        dirs += [Path(p) for p in os.environ["GENZOO_BENCHMARKS"].split(os.pathsep) if p]
+    dirs.append(Path.cwd() / "benchmarks")
+    dirs.append(Path(__file__).resolve().parents[2] / "benchmarks")
+    seen, out = set(), []
+    for d in dirs:
+        key = d.resolve() if d.exists() else d
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def list_benchmarks() -> dict[str, Path]:
+    """Benchmark name -> file, over :func:`benchmark_dirs` (the first folder holding a name wins)."""
+    found: dict[str, Path] = {}
+    for d in benchmark_dirs():
+        if d.is_dir():
+            for f in sorted(d.glob("*.toml")):
+                found.setdefault(f.stem, f)
+    return found
+
+
+def find_benchmark(name_or_path: str | os.PathLike) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.is_file():
+        if not p.is_file():
+            raise UserError(f"benchmark file {p} does not exist")
+        return p
+    known = list_benchmarks()
+    if str(name_or_path) in known:
+        return known[str(name_or_path)]
+    looked = ", ".join(str(d) for d in benchmark_dirs())
+    raise UserError(f"unknown benchmark {str(name_or_path)!r}; known: {sorted(known) or 'none'} "
+                    f"(looked in {looked}; or pass a path to a .toml file)")
+
+
+def load_benchmark(name_or_path: str | os.PathLike) -> Benchmark:
+    """Parse and check a benchmark file, by name (``fashion``) or path (``my/bench.toml``)."""
+    path = find_benchmark(name_or_path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    return parse_benchmark(doc, path)
+
+
+def parse_benchmark(doc: dict, path: Path) -> Benchmark:
+    def bad(msg: str):
+        raise UserError(f"{path}: {msg}")
+
+    unknown = sorted(set(doc) - {"benchmark", "defaults", "profiles"})
+    if unknown:
+        bad(f"unknown top-level table(s) {unknown}; expected [benchmark], [defaults], [profiles.*]")
+    head = doc.get("benchmark")
+    if not isinstance(head, dict):
+        bad("missing the [benchmark] table")
+    allowed = {"name", "description", "dataset", "dataset_options", "models", "default_profile"}
+    unknown = sorted(set(head) - allowed)
+    if unknown:
+        bad(f"unknown key(s) {unknown} in [benchmark]; allowed: {sorted(allowed)}")
+    if not isinstance(head.get("dataset"), str):
+        bad("[benchmark] needs dataset = \"<name>\"")
+    models = head.get("models")
+    if not (isinstance(models, list) and models and all(isinstance(m, str) for m in models)):
+        bad("[benchmark] needs models = [\"<model>\", ...]")
+    if len(set(models)) != len(models):
+        bad(f"models lists a model twice: {models}")
+    profiles = doc.get("profiles")
+    if not isinstance(profiles, dict) or not profiles:
+        bad("needs at least one [profiles.<name>] table")
+    defaults = doc.get("defaults", {})
+    for pname, table in [("defaults", defaults), *profiles.items()]:
+        if not isinstance(table, dict):
+            bad(f"[profiles.{pname}] must be a table")
+        _check_table(table, f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
+    default_profile = head.get("default_profile") or (DEFAULT_PROFILE if DEFAULT_PROFILE in profiles
+                                                      else next(iter(profiles)))
+    if default_profile not in profiles:
+        bad(f"default_profile {default_profile!r} is not one of the profiles {sorted(profiles)}")
+    return Benchmark(name=head.get("name", path.stem), path=path, dataset=head["dataset"], models=list(models),
+                     profiles=profiles, description=head.get("description", ""),
+                     dataset_options=dict(head.get("dataset_options", {})), defaults=defaults,
+                     default_profile=default_profile)
+
+
+def _check_table(table: dict, where: str, bad) -> None:
+    for key, value in table.items():
+        if key == "models":
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                bad(f"{where}: models must hold one [...models.<model>] table per model")
+            for model, mtable in value.items():
+                _check_table(mtable, f"{where[:-1]}.models.{model}]", bad)
+            continue
+        if key in RUNNER_KEYS:
+            default = RUNNER_KEYS[key][0]
+            if key == "seeds":
+                ok = isinstance(value, list) and value and all(isinstance(s, int) and s >= 0 for s in value)
+            elif isinstance(default, bool):
+                ok = isinstance(value, bool)
+            elif isinstance(default, int):
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            elif isinstance(default, list):
+                ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            else:
+                ok = isinstance(value, type(default))
+            if not ok:
+                bad(f"{where}: {key} = {value!r} is not valid ({RUNNER_KEYS[key][1]})")

@@ -1,0 +1,290 @@
+"""Weights & Biases for the benchmark runner: the only genzoo module that imports wandb.
+
+Every wandb call goes through :class:`Tracker`, which never raises: a failure (no network, a bad
+key, a full disk) is logged once as a warning and the tracker goes quiet, so the benchmark and its
+run records carry on. ``wandb`` itself is imported lazily, only when a run is tracked.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import netrc
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger("genzoo.bench")
+
+DEFAULT_PROJECT = "genzoo"
+INIT_TIMEOUT_S = 30.0      # wandb.init gives up after this (WANDB_INIT_TIMEOUT overrides)
+FINISH_TIMEOUT_S = 120.0   # run.finish stops waiting for uploads after this; data stays on disk
+_OFF_MODES = ("disabled",)
+
+
+def has_api_key() -> bool:
+    """Whether wandb would find credentials (WANDB_API_KEY, an identity token, .netrc or its
+    settings file) for its server, without asking for one or touching the network."""
+    if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
+        return True
+    try:  # wandb >= 0.2x: its own credential lookup, without prompting or updating the session
+        from wandb.sdk import wandb_setup
+        from wandb.sdk.lib import wbauth
+
+        settings = wandb_setup.singleton().settings
+        host = wbauth.HostUrl(os.environ.get("WANDB_BASE_URL") or settings.base_url)
+        auth = wbauth.authenticate_session(host=host, source="genzoo bench", prompt=False,
+                                           update_session=False)
+        return auth is not None
+    except ImportError:
+        pass
+    except Exception as exc:  # a malformed key or settings file: treat as none
+        log.debug("wandb credential lookup failed: %s", exc)
+        return False
+    try:  # older wandb
+        from wandb.sdk.lib import apikey
+
+        return bool(apikey.api_key())
+    except Exception:
+        pass
+    host = urlsplit(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).netloc
+    try:
+        return bool(netrc.netrc(os.environ.get("NETRC")).authenticators(host))
+    except (OSError, netrc.NetrcParseError):
+        return False
+
+
+def resolve_mode(enabled: bool = True) -> tuple[str, str]:
+    """``(mode, why)``: ``--no-wandb`` turns W&B off; a WANDB_MODE the user set wins;
+    otherwise online when an API key is configured, offline when none is."""
+    if not enabled:
+        return "disabled", "--no-wandb"
+    env = os.environ.get("WANDB_MODE", "").strip().lower()
+    if os.environ.get("WANDB_DISABLED", "").strip().lower() in ("true", "1", "yes"):
+        return "disabled", "WANDB_DISABLED"
+    if env:
+        return ("offline" if env == "dryrun" else env), "WANDB_MODE"
+    if has_api_key():
+        return "online", "an API key is configured"
+    return "offline", "no API key is configured (WANDB_API_KEY or ~/.netrc)"
+
+
+def _settings(init_timeout: float, git_root: str | None = None):
+    import wandb
+
+    wanted = {"init_timeout": init_timeout, "finish_timeout": FINISH_TIMEOUT_S,
+              "console": "off", "silent": True, "disable_job_creation": True}
+    if git_root:
+        wanted["git_root"] = git_root
+    else:
+        wanted["disable_git"] = True
+    while True:  # drop what an older wandb does not know
+        try:
+            return wandb.Settings(**wanted)
+        except Exception as exc:
+            bad = [k for k in wanted if k in str(exc)]
+            if not bad:
+                return wandb.Settings()
+            for k in bad:
+                wanted.pop(k)
+
+
+class Tracker:
+    """One wandb run, or nothing (``run is None``): every method is safe to call either way."""
+
+    def __init__(self, run=None, mode: str = "disabled"):
+        self.run = run
+        self.mode = mode
+        self.failed: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.run is not None
+
+    @property
+    def run_dir(self) -> str | None:
+        try:
+            return str(Path(self.run.dir).parent) if self.run is not None else None
+        except Exception:
+            return None
+
+    def _guard(self, what: str, fn, *args, **kwargs):
+        if self.run is None:
+            return None
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # never let W&B stop a benchmark
+            self.failed = f"{what}: {type(exc).__name__}: {exc}"
+            log.warning("W&B %s failed (%s: %s); going on without W&B for this run",
+                        what, type(exc).__name__, exc)
+            self._abandon()
+            return None
+
+    def _abandon(self) -> None:
+        run, self.run = self.run, None
+        try:
+            run.finish(exit_code=1)
+        except Exception:
+            pass
+
+    def log(self, data: dict, step: int | None = None) -> None:
+        if self.run is None:
+            return
+        clean = {k: v for k, v in data.items() if not (isinstance(v, float) and not math.isfinite(v))}
+        self._guard("log", self.run.log, clean, step=step)
+
+    def log_images(self, images: dict, step: int | None = None) -> None:
+        """``images``: name -> (H, W, 3) uint8 array (or anything wandb.Image takes), caption."""
+        if self.run is None:
+            return
+
+        def do():
+            import wandb
+
+            self.run.log({k: wandb.Image(arr, caption=cap) for k, (arr, cap) in images.items()}, step=step)
+
+        self._guard("image log", do)
+
+    def summary(self, values: dict) -> None:
+        if self.run is None:
+            return
+
+        def do():
+            self.run.summary.update(values)
+
+        self._guard("summary update", do)
+
+    def log_table(self, key: str, columns: list[str], rows: list[list]) -> None:
+        if self.run is None:
+            return
+
+        def do():
+            import wandb
+
+            self.run.log({key: wandb.Table(columns=columns, data=rows)})
+
+        self._guard("table log", do)
+
+    def finish(self, exit_code: int = 0) -> None:
+        if self.run is None:
+            return
+        run, self.run = self.run, None
+        try:
+            run.finish(exit_code=exit_code)
+        except Exception as exc:
+            self.failed = f"finish: {type(exc).__name__}: {exc}"
+            log.warning("W&B finish failed (%s: %s); the run's data stays in %s for `wandb sync`",
+                        type(exc).__name__, exc, self.run_dir)
+
+
+class WandbSession:
+    """Starts the wandb runs of one benchmark invocation: same project, group, folder and mode."""
+
+    def __init__(self, *, project: str | None, group: str, root: Path, enabled: bool = True,
+                 git_root: str | None = None):
+        self.project = project or DEFAULT_PROJECT
+        self.git_root = git_root
+        self.group = group
+        self.root = Path(root)              # wandb writes <root>/wandb/
+        self.mode, self.why = resolve_mode(enabled)
+        self.run_dirs: list[str] = []
+        self.warnings: list[str] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode not in _OFF_MODES
+
+    @property
+    def wandb_dir(self) -> Path:
+        return self.root / "wandb"
+
+    def start(self, *, name: str, job_type: str, config: dict, tags=()) -> Tracker:
+        """A tracked run, or a silent :class:`Tracker` when W&B is off or cannot start.
+        An online start that fails (no network, a bad key) is retried offline."""
+        if not self.enabled:
+            return Tracker()
+        try:
+            import wandb
+        except Exception as exc:
+            self._warn(f"cannot import wandb ({type(exc).__name__}: {exc}); W&B is off")
+            self.mode = "disabled"
+            return Tracker()
+        timeout = float(os.environ.get("WANDB_INIT_TIMEOUT", INIT_TIMEOUT_S))
+        modes = [self.mode] + (["offline"] if self.mode != "offline" else [])
+        for mode in modes:
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                run = wandb.init(project=self.project, group=self.group, job_type=job_type, name=name,
+                                 config=config, tags=list(tags), dir=str(self.root), mode=mode,
+                                 settings=_settings(timeout, self.git_root))
+            except Exception as exc:
+                self._warn(f"wandb.init ({mode}) failed for {name}: {type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}"
+                           + ("; retrying offline" if mode != "offline" else "; going on without W&B"))
+                continue
+            tracker = Tracker(run, mode)
+            if tracker.run_dir:
+                self.run_dirs.append(tracker.run_dir)
+            return tracker
+        return Tracker()
+
+    def _warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        log.warning("%s", msg)
+
+    def offline_dirs(self) -> list[str]:
+        return [d for d in self.run_dirs if Path(d).name.startswith("offline-run-")]
+
+
+class WandbCallback:
+    """A fit callback: logs the step's losses every ``log_every`` steps and a grid of 16 samples
+    (``model.sample(16, seed=1234)``) ``images`` times during training."""
+
+    SAMPLE_SEED = 1234
+
+    def __init__(self, tracker: Tracker, *, log_every: int = 0, images: int = 8, reference=None):
+        self.tracker = tracker
+        self.log_every = log_every
+        self.images = images
+        self.reference = reference
+        self._image_steps: set[int] = set()
+        self._every = 1
+        self.time_s = 0.0          # spent in this callback during fit (not training)
+
+    def on_fit_start(self, model, total_steps: int) -> None:
+        self._every = self.log_every or max(1, total_steps // 500)
+        if self.images and total_steps:
+            k = min(self.images, total_steps)
+            self._image_steps = {max(1, round(total_steps * (i + 1) / k)) for i in range(k)}
+        self.tracker.summary({"total_steps": total_steps})
+
+    def on_step_end(self, model, step: int, logs: dict) -> None:
+        if not self.tracker.active:
+            return
+        t0 = time.perf_counter()
+        try:
+            self._on_step_end(model, step, logs)
+        finally:
+            self.time_s += time.perf_counter() - t0
+
+    def _on_step_end(self, model, step: int, logs: dict) -> None:
+        if step % self._every == 0 or step == 1 or step in self._image_steps:
+            self.tracker.log({f"train/{k}": v for k, v in logs.items() if k != "step"}, step=step)
+        if step in self._image_steps:
+            try:
+                x = model.sample(16, seed=self.SAMPLE_SEED)
+                self.tracker.log_images({"train/samples": (sample_image(x, self.reference, nrow=4),
+                                                           f"step {step}")}, step=step)
+            except Exception as exc:  # sampling mid-fit must not end the fit
+                log.warning("could not log samples at step %d: %s: %s", step, type(exc).__name__, exc)
+                self._image_steps = set()
+
+
+def sample_image(samples, reference=None, *, nrow: int = 8, title: str = ""):
+    """(H, W, 3) uint8 picture of samples: an image grid, or a scatter plot for points."""
+    from .artifacts import figure_to_uint8, grid_to_uint8, image_grid, points_figure
+
+    if samples.dim() == 4:
+        return grid_to_uint8(image_grid(samples, nrow))
+    return figure_to_uint8(points_figure(samples, reference, title))

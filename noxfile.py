@@ -1,0 +1,115 @@
+"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion`` and ``bench-modes``.
+
+    nox                                   # = nox -s tests  (pytest -q)
+    nox -s tests -- -x -k bench           # pytest options after --
+    nox -s bench-fashion                  # quick profile, then `genzoo report fashion`
+    nox -s bench-modes -- --profile paper --device cuda --seeds 0-4 --wandb-project my-proj
+    nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
+
+Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests).
+
+One virtualenv for all three sessions. torch alone is gigabytes, so instead of nox's usual
+venv per session, every session here runs in one shared venv, ``.nox/genzoo`` (GENZOO_NOX_VENV
+moves it), created with the interpreter running nox and holding an editable install of
+``.[test]``. It is (re)installed only when it is missing or pyproject.toml changed (a stamp
+file in the venv records what was installed), so the second session, or the same one run again,
+starts at once. ``nox --no-venv``-style reuse is therefore the default; delete .nox/genzoo to
+start afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests"]
+nox.options.reuse_venv = "yes"          # in case a session ever gets a venv of nox's own
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("GENZOO_NOX_VENV", ROOT / ".nox" / "genzoo"))
+EXTRAS = "test"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+MODES_BENCHMARKS = ("modes-ring", "modes-grid", "modes-stacked")
+
+
+def _python() -> Path:
+    return BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def _wanted_stamp() -> str:
+    h = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    h.update(f"extras={EXTRAS};python={sys.version_info[:2]}".encode())
+    return h.hexdigest()
+
+
+def shared_env(session: nox.Session) -> dict:
+    """Create / update the shared venv; returns the environment that runs inside it."""
+    py = _python()
+    if not py.exists():
+        session.log(f"creating the shared venv {VENV}")
+        session.run(sys.executable, "-m", "venv", str(VENV), external=True)
+    stamp = VENV / ".genzoo-installed"
+    want = _wanted_stamp()
+    if not stamp.exists() or stamp.read_text().strip() != want:
+        session.log(f"installing genzoo[{EXTRAS}] (editable) and its dependencies into {VENV}")
+        session.run(str(py), "-m", "pip", "install", "--disable-pip-version-check", "-e", f".[{EXTRAS}]",
+                    external=True)
+        stamp.write_text(want + "\n")
+    else:
+        session.log(f"reusing the shared venv {VENV} (pyproject.toml unchanged)")
+    env = {"VIRTUAL_ENV": str(VENV), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if not {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"} & set(os.environ):
+        # torch's OpenMP threads spin ~300k iterations waiting for each other by default; on a
+        # 2-core machine that something else also uses, the spinning thread starves the one it
+        # waits for and small CPU ops get 5-30x slower. A short spin costs nothing measurable on
+        # an idle machine and halves that loss (OMP_WAIT_POLICY=PASSIVE avoids it entirely on
+        # a busy machine, but is up to 2x slower on an idle one; set it yourself if yours is busy)
+        env["GOMP_SPINCOUNT"] = "10000"
+    return env
+
+
+def _run_in(session: nox.Session, env: dict, program: str, *args: str) -> None:
+    session.run(str(BIN / program), *args, env=env, external=True)
+
+
+def _out_dir(posargs: list[str]) -> str:
+    """The --out the bench command will use, so the report reads the same folder."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--out", default="results")
+    known, _ = p.parse_known_args(posargs)
+    return known.out
+
+
+def _bench(session: nox.Session, benchmarks: tuple[str, ...]) -> None:
+    env = shared_env(session)
+    args = list(session.posargs)
+    _run_in(session, env, "genzoo", "bench", *benchmarks, *args)
+    if {"--dry-run", "--list", "-h", "--help"} & set(args):
+        return
+    for name in benchmarks:
+        _run_in(session, env, "genzoo", "report", name, "--results", _out_dir(args))
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """pytest (default -q) in the shared venv."""
+    env = shared_env(session)
+    session.run(str(_python()), "-m", "pytest", *(session.posargs or ["-q"]), env=env, external=True)
+
+
+@nox.session(name="bench-fashion", venv_backend="none")
+def bench_fashion(session: nox.Session) -> None:
+    """All six models on Fashion-MNIST (benchmarks/fashion.toml), then its report."""
+    _bench(session, ("fashion",))
+
+
+@nox.session(name="bench-modes", venv_backend="none")
+def bench_modes(session: nox.Session) -> None:
+    """The mode-collapse study on ring, grid and stacked Fashion-MNIST, then their reports."""
+    _bench(session, MODES_BENCHMARKS)

@@ -1,0 +1,294 @@
+"""The benchmark runner end to end on tiny benchmarks: real models, real data, real (offline) W&B.
+
+The benchmark files of the repository are checked for what they promise; the runs use TOML files
+written into a temporary folder, with the ``tiny`` presets, so the whole file takes well under a
+minute on two CPU cores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+import genzoo
+from genzoo.bench import load_benchmark, read_record, run_benchmark
+from genzoo.bench.artifacts import atomic_path, write_json
+from genzoo.bench.cli import main as bench_main
+from genzoo.bench.spec import RUNNER_KEYS
+from genzoo.errors import UserError
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD_KEYS = {"benchmark", "model", "dataset", "seed", "profile", "status", "reason", "config", "train",
+               "versions", "git_commit", "device", "wall_time_s", "throughput", "metrics", "higher_is_better",
+               "notes", "per_class", "created"}
+
+RING_TOML = """
+[benchmark]
+name = "tiny-ring"
+dataset = "ring"
+models = ["gan", "wgan", "dcgan"]
+
+[profiles.tiny]
+seeds = [0, 1]
+preset = "tiny"
+dataset_options = { n = 2000 }
+reference_subset = 1000
+n_samples = 500
+max_steps = 15
+images = 1
+"""
+
+# divergence (an absurd learning rate), a crash (Adam refuses a negative one), then a run that
+# must still happen
+BROKEN_TOML = """
+[benchmark]
+name = "tiny-broken"
+dataset = "ring"
+models = ["wgan", "cgan", "gan"]
+
+[profiles.tiny]
+seeds = [0]
+preset = "tiny"
+dataset_options = { n = 1000 }
+n_samples = 200
+max_steps = 10
+images = 0
+[profiles.tiny.models.wgan]
+lr = 1e30
+[profiles.tiny.models.cgan]
+lr_d = -1.0
+"""
+
+FASHION_TOML = """
+[benchmark]
+name = "tiny-fashion"
+dataset = "fashion-mnist"
+models = ["ae", "cgan"]
+
+[profiles.tiny]
+seeds = [0]
+preset = "tiny"
+train_subset = 512
+reference_subset = 512
+n_samples = 300
+per_class_samples = 30
+max_steps = 10
+images = 1
+"""
+
+
+def _write(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def _runs(out: Path, bench: str) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sorted((out / bench / "runs").glob("*/record.json"))}
+
+
+def _wandb_run_dirs(out: Path, bench: str) -> list[str]:
+    return sorted(p.name for p in (out / bench / "wandb").glob("*run-*"))
+
+
+@pytest.fixture(scope="module")
+def ring(tmp_path_factory):
+    """The tiny ring benchmark, run once: gan and wgan trained with two seeds, dcgan skipped."""
+    tmp = tmp_path_factory.mktemp("bench-ring")
+    toml = _write(tmp, "tiny-ring", RING_TOML)
+    out = tmp / "results"
+    result = run_benchmark(toml, profile="tiny", out=out, quiet=True)
+    return toml, out, result
+
+
+# ------------------------------------------------------------------------ the benchmark files
+
+@pytest.mark.parametrize("name", ["fashion", "modes-ring", "modes-grid", "modes-stacked"])
+def test_repository_benchmarks_are_valid(name):
+    bench = load_benchmark(REPO / "benchmarks" / f"{name}.toml")
+    assert bench.name == name and bench.default_profile == "quick"
+    assert {"quick", "paper"} <= set(bench.profiles)
+    for profile in bench.profiles:
+        for spec in bench.plan(profile):  # every override is a real config key of its model
+            model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
+            assert model.name == spec.model
+    if name == "fashion":
+        assert bench.models == genzoo.list_models() and bench.dataset == "fashion-mnist"
+        paper = bench.plan("paper")
+        assert len({s.seed for s in paper}) >= 5
+        assert all(s.settings["n_samples"] == 10_000 and s.overrides["epochs"] == 20 for s in paper)
+        assert all(not s.settings["train_subset"] and not s.settings["reference_subset"] for s in paper)
+    else:
+        assert {"gan", "wgan", "dcgan", "cgan"} <= set(bench.models)
+
+
+def test_bad_benchmark_files_are_user_errors(tmp_path):
+    bad_key = _write(tmp_path, "bad-key", RING_TOML + "\n[profiles.tiny.models.gan]\nno_such_key = 1\n")
+    with pytest.raises(UserError, match="no_such_key"):
+        run_benchmark(bad_key, profile="tiny", out=tmp_path / "r", wandb=False, quiet=True)
+    with pytest.raises(UserError, match="no profile"):
+        run_benchmark(_write(tmp_path, "ok", RING_TOML), profile="nope", out=tmp_path / "r", quiet=True)
+    with pytest.raises(UserError, match="seeds"):
+        load_benchmark(_write(tmp_path, "bad-seeds", RING_TOML.replace("seeds = [0, 1]", "seeds = 3")))
+    with pytest.raises(UserError, match="TOML"):
+        load_benchmark(_write(tmp_path, "broken", "[benchmark\n"))
+    with pytest.raises(UserError, match="unknown benchmark"):
+        load_benchmark("no-such-benchmark")
+    assert not (tmp_path / "r").exists()  # nothing ran
+    assert set(RUNNER_KEYS) >= {"seeds", "preset", "train_subset", "n_samples"}
+
+
+# ------------------------------------------------------------------------------- the records
+
+def test_records_have_the_schema_and_finite_metrics(ring):
+    _, out, result = ring
+    runs = _runs(out, "tiny-ring")
+    assert set(runs) == {f"{m}-s{s}" for m in ("gan", "wgan", "dcgan") for s in (0, 1)}
+    assert [f"{r['model']}-s{r['seed']}" for r in result.records] == [
+        "gan-s0", "gan-s1", "wgan-s0", "wgan-s1", "dcgan-s0", "dcgan-s1"]
+    for run_id, rec in runs.items():
+        assert RECORD_KEYS <= set(rec), run_id
+        assert rec["benchmark"] == "tiny-ring" and rec["dataset"] == "ring" and rec["profile"] == "tiny"
+        assert set(rec["versions"]) >= {"genzoo", "torch", "torchvision", "torchmetrics", "wandb", "python"}
+        assert rec["versions"]["genzoo"] == genzoo.__version__ and rec["versions"]["torch"]
+    for run_id in ("gan-s0", "gan-s1", "wgan-s0", "wgan-s1"):
+        rec, d = runs[run_id], out / "tiny-ring" / "runs" / run_id
+        assert rec["status"] == "ok" and rec["reason"] is None
+        assert rec["device"] == "cpu" and rec["config"]["max_steps"] == 15
+        assert rec["train"]["steps"] == 15 and rec["train"]["train_items"] == 2000
+        assert set(rec["metrics"]) >= {"modes_covered", "high_quality"}
+        assert all(isinstance(v, float) and math.isfinite(v) for v in rec["metrics"].values())
+        assert rec["higher_is_better"]["modes_covered"] is True
+        assert rec["wall_time_s"] > 0 and rec["throughput"]["train_items_per_s"] > 0
+        assert rec["throughput"]["sample_items_per_s"] > 0
+        assert (d / "samples.png").stat().st_size > 0
+        assert torch.load(d / "samples.pt", weights_only=True).shape == (2500, 2)
+        history = (d / "history.csv").read_text().splitlines()
+        assert history[0].startswith("step,epoch,loss_d,loss_g") and len(history) == 1 + 15
+        model = genzoo.load(d / "checkpoint")  # the checkpoint is a loadable model
+        assert model.name == rec["model"] and model.sample(3, seed=0).shape == (3, 2)
+    for s in (0, 1):
+        rec = runs[f"dcgan-s{s}"]
+        assert rec["status"] == "skipped" and "image" in rec["reason"] and rec["metrics"] == {}
+    # another seed, another model
+    s0, s1 = (torch.load(out / "tiny-ring" / "runs" / f"gan-s{s}" / "samples.pt", weights_only=True) for s in (0, 1))
+    assert not torch.equal(s0, s1)
+    # no temporary files left behind by the atomic writes
+    assert not [p for p in (out / "tiny-ring").rglob("*.tmp")]
+
+
+def test_resume_does_no_training(ring):
+    toml, out, _ = ring
+    before = {k: (v["created"], (out / "tiny-ring" / "runs" / k / "record.json").stat().st_mtime_ns)
+              for k, v in _runs(out, "tiny-ring").items()}
+    wandb_before = _wandb_run_dirs(out, "tiny-ring")
+    result = run_benchmark(toml, profile="tiny", out=out, quiet=True)
+    assert result.executed == [] and len(result.resumed) == 6
+    after = {k: (v["created"], (out / "tiny-ring" / "runs" / k / "record.json").stat().st_mtime_ns)
+             for k, v in _runs(out, "tiny-ring").items()}
+    assert after == before
+    assert _wandb_run_dirs(out, "tiny-ring") == wandb_before  # no new W&B run (not even a summary)
+
+
+def test_force_redoes_and_a_half_done_run_is_redone(ring):
+    toml, out, _ = ring
+    runs_dir = out / "tiny-ring" / "runs"
+    old = _runs(out, "tiny-ring")
+    # a run killed half-way: files but no record -> done again, from a clean folder
+    (runs_dir / "wgan-s1" / "record.json").unlink()
+    (runs_dir / "wgan-s1" / "leftover.tmp").write_text("partial")
+    n_wandb = len(_wandb_run_dirs(out, "tiny-ring"))
+    assert bench_main([str(toml), "--profile", "tiny", "--out", str(out), "--models", "gan", "--seeds", "0",
+                       "--force", "-q"]) == 0
+    result = run_benchmark(toml, profile="tiny", out=out, quiet=True)
+    assert result.executed == ["wgan-s1"]
+    new = _runs(out, "tiny-ring")
+    assert new["gan-s0"]["created"] >= old["gan-s0"]["created"]
+    assert new["gan-s0"]["metrics"] == old["gan-s0"]["metrics"]  # same seed, same numbers
+    assert new["wgan-s1"]["metrics"] == old["wgan-s1"]["metrics"]
+    assert not (runs_dir / "wgan-s1" / "leftover.tmp").exists()
+    for k in ("gan-s1", "wgan-s0", "dcgan-s0"):
+        assert new[k]["created"] == old[k]["created"]
+    # gan-s0 forced, wgan-s1 redone: two more tracked runs, plus one summary run each time
+    assert len(_wandb_run_dirs(out, "tiny-ring")) == n_wandb + 4
+
+
+def test_a_record_of_another_plan_is_not_silently_reused(ring, tmp_path):
+    toml, out, _ = ring
+    changed = _write(tmp_path, "tiny-ring", RING_TOML.replace("max_steps = 15", "max_steps = 16"))
+    with pytest.raises(UserError, match="different plan"):
+        run_benchmark(changed, profile="tiny", out=out, quiet=True, models=["gan"])
+
+
+def test_divergence_and_crash_are_recorded_and_the_benchmark_goes_on(tmp_path, capsys):
+    toml = _write(tmp_path, "tiny-broken", BROKEN_TOML)
+    result = run_benchmark(toml, profile="tiny", out=tmp_path / "results", wandb=False)
+    status = {f"{r['model']}-s{r['seed']}": r for r in result.records}
+    assert status["wgan-s0"]["status"] == "diverged"
+    assert "diverged" in status["wgan-s0"]["reason"] and status["wgan-s0"]["metrics"] == {}
+    assert status["cgan-s0"]["status"] == "failed" and "learning rate" in status["cgan-s0"]["reason"].lower()
+    run_dir = tmp_path / "results" / "tiny-broken" / "runs"
+    assert "Traceback" in (run_dir / "cgan-s0" / "error.txt").read_text()
+    assert not (run_dir / "cgan-s0" / "checkpoint").exists()
+    assert status["gan-s0"]["status"] == "ok" and status["gan-s0"]["metrics"]
+    for rec in status.values():
+        assert read_record(run_dir / f"{rec['model']}-s{rec['seed']}") == rec  # final: resumable
+    assert not (tmp_path / "results" / "tiny-broken" / "wandb").exists()  # --no-wandb
+    printed = capsys.readouterr().out  # progress lines, then the summary table
+    assert "[3/3] gan-s0: ok" in printed and "wgan-s0: diverged: training diverged" in printed
+    table = printed[printed.index("records in"):]
+    assert all(word in table for word in ("status", "modes_covered", "diverged", "failed", "ok"))
+
+
+def test_image_benchmark_normal_prior_and_per_class(tmp_path):
+    toml = _write(tmp_path, "tiny-fashion", FASHION_TOML)
+    result = run_benchmark(toml, profile="tiny", out=tmp_path / "results", wandb=False, quiet=True)
+    ae, cgan = result.records
+    run_dir = tmp_path / "results" / "tiny-fashion" / "runs"
+    assert ae["status"] == "ok", ae["reason"]
+    assert cgan["status"] == "ok", cgan["reason"]
+    # the AE is scored twice: its fitted code Gaussian, and N(0, I) codes
+    plain = {k for k in ae["metrics"] if not k.endswith("_normal_prior")}
+    assert plain and {f"{k}_normal_prior" for k in plain} <= set(ae["metrics"])
+    assert all(v is None or math.isfinite(v) for v in ae["metrics"].values())
+    assert torch.load(run_dir / "ae-s0" / "samples_normal_prior.pt", weights_only=True).shape == (64, 1, 28, 28)
+    assert (run_dir / "ae-s0" / "samples_normal_prior.png").is_file()
+    # the cGAN: one row of 8 per class in samples.png, and per-class scores
+    assert torch.load(run_dir / "cgan-s0" / "samples.pt", weights_only=True).shape == (80, 1, 28, 28)
+    assert list(cgan["per_class"]) == list(genzoo.data.CLASS_NAMES)
+    for entry in cgan["per_class"].values():
+        assert 0.0 <= entry["accuracy"] <= 1.0
+    assert ae["per_class"] is None
+
+
+def test_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path):
+    path = tmp_path / "record.json"
+    write_json(path, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(path) as tmp:
+            tmp.write_text('{"a": 2, "half')
+            raise RuntimeError("killed mid-write")
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
+    write_json(path, {"a": float("nan"), "b": (1, 2)})  # strict JSON: NaN -> null
+    assert json.loads(path.read_text()) == {"a": None, "b": [1, 2]}
+
+
+def test_genzoo_command_line(tmp_path, capsys):
+    from genzoo.cli import main
+
+    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+    assert main(["bench", "--list"]) == 0
+    assert "fashion" in capsys.readouterr().out
+    assert main(["bench", str(toml), "--profile", "tiny", "--out", str(tmp_path / "r"), "--dry-run",
+                 "--models", "gan", "--seeds", "0-2"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-ring/gan-s2: todo" in out and "wgan" not in out
+    assert main(["bench", str(toml), "--models", "nope", "--out", str(tmp_path / "r")]) == 2
+    assert main(["bench", str(toml), "--device", "cuda:7" if not torch.cuda.is_available() else "nope",
+                 "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()

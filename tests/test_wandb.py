@@ -1,0 +1,154 @@
+"""What the benchmark runner logs to Weights & Biases, read back from the offline run folders on
+disk (wandb's transaction log, decoded with wandb's own protobuf messages): no server, no mocks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from genzoo.bench import run_benchmark
+from genzoo.bench.tracking import WandbSession, has_api_key, resolve_mode
+from genzoo.bench.wandb_offline import CorruptLogError, find_runs, iter_log_records, read_run
+
+TOML = """
+[benchmark]
+name = "tiny-wandb"
+dataset = "grid"
+models = ["gan", "cgan"]
+
+[profiles.tiny]
+seeds = [3]
+preset = "tiny"
+dataset_options = { n = 2000 }
+reference_subset = 1000
+n_samples = 500
+per_class_samples = 20
+max_steps = 12
+log_every = 2
+images = 2
+[profiles.tiny.models.cgan]
+lr_g = 1e-3
+"""
+
+
+@pytest.fixture(scope="module")
+def logged(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench-wandb")
+    (tmp / "tiny-wandb.toml").write_text(TOML)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WANDB_MODE", "offline")
+    try:
+        result = run_benchmark(tmp / "tiny-wandb.toml", profile="tiny", out=tmp / "results",
+                               wandb_project="genzoo-tests", quiet=True)
+    finally:
+        mp.undo()
+    runs = {r.name: r for r in find_runs(tmp / "results" / "tiny-wandb" / "wandb")}
+    return result, runs, tmp / "results" / "tiny-wandb"
+
+
+def test_one_offline_run_per_model_and_seed_plus_a_summary(logged):
+    result, runs, bench_dir = logged
+    assert result.wandb_mode == "offline"
+    assert set(runs) == {"gan-s3", "cgan-s3", "tiny-wandb-summary"}
+    for name, run in runs.items():
+        assert run.dir.name.startswith("offline-run-") and run.dir.parent == bench_dir / "wandb"
+        assert run.project == "genzoo-tests" and run.group == "tiny-wandb"
+        assert run.finished and run.exit_code == 0
+    assert runs["gan-s3"].job_type == "gan" and runs["cgan-s3"].job_type == "cgan"
+    assert runs["tiny-wandb-summary"].job_type == "summary"
+    for rec in result.records:  # the record points at its W&B run
+        assert rec["wandb"]["mode"] == "offline" and rec["wandb"]["group"] == "tiny-wandb"
+        assert Path(rec["wandb"]["dir"]) == runs[f"{rec['model']}-s{rec['seed']}"].dir
+
+
+def test_config_history_and_summary(logged):
+    result, runs, _ = logged
+    for rec in result.records:
+        run = runs[f"{rec['model']}-s{rec['seed']}"]
+        cfg = run.config
+        assert cfg["benchmark"] == "tiny-wandb" and cfg["profile"] == "tiny" and cfg["dataset"] == "grid"
+        assert cfg["model"] == rec["model"] and cfg["seed"] == 3 and cfg["preset"] == "tiny"
+        assert cfg["model_config"]["max_steps"] == 12 and cfg["model_config"] == json.loads(json.dumps(rec["config"]))
+        assert cfg["versions"]["torch"] == rec["versions"]["torch"]
+        if rec["model"] == "cgan":
+            assert cfg["overrides"] == {"max_steps": 12, "lr_g": 1e-3} and cfg["model_config"]["lr_g"] == 1e-3
+        # per-step losses, every log_every=2 steps (and step 1)
+        steps = [row["_step"] for row in run.history if "train/loss_d" in row]
+        assert steps == [1, 2, 4, 6, 8, 10, 12]
+        assert all(isinstance(row["train/loss_g"], float) for row in run.history if "train/loss_g" in row)
+        # sample grids during training, and the final one
+        grids = [row["train/samples"] for row in run.history if "train/samples" in row]
+        assert len(grids) == 2 and all(g["_type"] == "image-file" for g in grids)
+        assert (run.dir / "files" / grids[0]["path"]).stat().st_size > 0
+        assert run.summary["samples"]["_type"] == "image-file"
+        # final metrics in the summary, equal to the record's
+        assert run.summary["status"] == "ok"
+        for k, v in rec["metrics"].items():
+            assert run.summary[k] == pytest.approx(v), k
+        assert {"modes_covered", "high_quality"} <= set(rec["metrics"])
+    cgan = runs["cgan-s3"].summary
+    assert 0.0 <= cgan["per_class/mode 0/accuracy"] <= 1.0
+
+
+def test_comparison_table_of_all_runs(logged):
+    result, runs, _ = logged
+    table = runs["tiny-wandb-summary"].table("comparison")
+    cols = table["columns"]
+    assert cols[:4] == ["run", "model", "seed", "status"] and "modes_covered" in cols
+    rows = {row[0]: dict(zip(cols, row)) for row in table["data"]}
+    assert set(rows) == {"gan-s3", "cgan-s3"}
+    for rec in result.records:
+        row = rows[f"{rec['model']}-s{rec['seed']}"]
+        assert row["status"] == rec["status"] == "ok"
+        assert row["modes_covered"] == rec["metrics"]["modes_covered"]
+    assert runs["tiny-wandb-summary"].config["benchmark"] == "tiny-wandb"
+
+
+def test_a_torn_log_tail_is_tolerated_and_a_foreign_file_refused(logged, tmp_path):
+    _, runs, _ = logged
+    log = next(runs["gan-s3"].dir.glob("run-*.wandb"))
+    whole = list(iter_log_records(log))
+    torn = tmp_path / "run-torn.wandb"
+    torn.write_bytes(log.read_bytes()[:-5])           # killed mid-record
+    assert list(iter_log_records(torn)) == whole[:-1]
+    (tmp_path / "x.wandb").write_bytes(b"not a log")
+    with pytest.raises(CorruptLogError):
+        list(iter_log_records(tmp_path / "x.wandb"))
+
+
+def test_mode_resolution(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))             # no ~/.netrc, no wandb settings
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "wandb-config"))
+    for var in ("WANDB_API_KEY", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_MODE", "WANDB_DISABLED"):
+        monkeypatch.delenv(var, raising=False)
+    assert not has_api_key()
+    assert resolve_mode()[0] == "offline"
+    assert resolve_mode(enabled=False)[0] == "disabled"
+    (tmp_path / ".netrc").write_text(f"machine api.wandb.ai\n  login user\n  password {'a' * 40}\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    assert has_api_key() and resolve_mode()[0] == "online"
+    monkeypatch.setenv("WANDB_MODE", "offline")             # the user's WANDB_MODE wins
+    assert resolve_mode()[0] == "offline"
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert resolve_mode()[0] == "disabled"
+    assert not WandbSession(project=None, group="g", root=tmp_path).start(name="x", job_type="y", config={}).active
+
+
+def test_an_unreachable_server_neither_hangs_nor_loses_the_run(monkeypatch, tmp_path):
+    """Online mode against a closed port: wandb.init times out, the run is logged offline
+    instead, and the benchmark records it as usual."""
+    monkeypatch.setenv("WANDB_MODE", "online")
+    monkeypatch.setenv("WANDB_API_KEY", "b" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WANDB_INIT_TIMEOUT", "2")
+    (tmp_path / "t.toml").write_text(TOML.replace('models = ["gan", "cgan"]', 'models = ["gan"]'))
+    result = run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "r", quiet=True)
+    rec = result.records[0]
+    assert rec["status"] == "ok" and rec["metrics"]
+    assert rec["wandb"]["mode"] == "offline"
+    assert any("wandb.init (online) failed" in w for w in result.warnings)
+    run = read_run(rec["wandb"]["dir"])
+    assert run.name == "gan-s3" and run.summary["modes_covered"] == rec["metrics"]["modes_covered"]
