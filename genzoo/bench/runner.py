@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 
 from ..errors import DivergenceError, UserError
+from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
 from .spec import Benchmark, RunSpec, load_benchmark
 
@@ -49,15 +50,10 @@ HEADLINE_METRICS = ("fid", "kid", "precision", "recall", "coverage", "classes_co
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` -> ``cuda`` when CUDA is present, else ``cpu``; anything else is checked."""
-    if device in (None, "", "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
     try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {device} asked for, but CUDA is not available here")
-    return str(dev)
+        return str(models_resolve_device(device or "auto"))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 def versions() -> dict:
