@@ -16,6 +16,15 @@ from pathlib import Path
 import torch
 
 
+def finite_or_none(v) -> float | None:
+    """``float(v)`` when finite, else None (strict JSON has no NaN/inf; records store null)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
     """Yields a temporary path beside ``path``; on a clean exit it replaces ``path``."""

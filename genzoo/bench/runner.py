@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import inspect
-import math
 import platform
 import shutil
 import subprocess
@@ -36,6 +35,7 @@ import torch
 from ..errors import DivergenceError, UserError
 from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
+from .artifacts import finite_or_none
 from .spec import Benchmark, RunSpec, load_benchmark
 
 FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
@@ -499,20 +499,12 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
 
 def _merge_scores(record: dict, scores, suffix: str = "") -> None:
     for k, v in scores.items():
-        record["metrics"][k + suffix] = _float(v)
+        record["metrics"][k + suffix] = finite_or_none(v)
     hib = getattr(scores, "higher_is_better", {}) or {}
     for k, v in hib.items():
         record["higher_is_better"][k + suffix] = bool(v)
     for note in getattr(scores, "notes", []) or []:
         record["notes"].append(f"{note} [{suffix.strip('_')}]" if suffix else note)
-
-
-def _float(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _per_class(model, spec: RunSpec, reference, ctx: _Context, gm) -> dict:
@@ -534,7 +526,7 @@ def _per_class(model, spec: RunSpec, reference, ctx: _Context, gm) -> dict:
                 out[name]["accuracy"] = (nearest[labels == k] == k).float().mean().item()
     elif reference.shape[0] == 1 and hasattr(gm, "per_class_accuracy"):
         for name, entry in gm.per_class_accuracy(x, labels, class_names).items():
-            out[name]["accuracy"] = _float(entry.get("accuracy"))
+            out[name]["accuracy"] = finite_or_none(entry.get("accuracy"))
     for k, name in enumerate(class_names):
         ref_k = reference.of_class(k)
         if len(ref_k) < 2:
@@ -543,7 +535,7 @@ def _per_class(model, spec: RunSpec, reference, ctx: _Context, gm) -> dict:
         try:
             scores = gm.score(x[labels == k], ref_k, names, n=m, seed=spec.seed, device=ctx.device,
                               **_quiet_kw(gm.score))
-            out[name].update({key: _float(v) for key, v in scores.items()})
+            out[name].update({key: finite_or_none(v) for key, v in scores.items()})
         except Exception as exc:  # e.g. too few samples for a stable FID: keep the accuracy
             out[name]["note"] = f"{type(exc).__name__}: {exc}"
     return out

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..bench.artifacts import finite_or_none
 
 OK = "ok"
 
@@ -51,13 +52,6 @@ def is_class_frac(metric: str) -> bool:
 def class_frac_index(metric: str) -> int:
     return int(_CLASS_FRAC.match(metric).group(1))
 
-
-def _finite(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 @dataclass
@@ -106,7 +100,7 @@ class Run:
         """
         out = {}
         for k, v in (self.record.get("metrics") or {}).items():
-            f = _finite(v)
+            f = finite_or_none(v)
             if f is not None:
                 out[str(k)] = f
         if "label_accuracy" not in out:
@@ -123,7 +117,7 @@ class Run:
         if not isinstance(pc, dict):
             return out
         for name, d in pc.items():
-            f = _finite(d.get("accuracy") if isinstance(d, dict) else None)
+            f = finite_or_none(d.get("accuracy") if isinstance(d, dict) else None)
             if f is not None:
                 out[str(name)] = f
         return out
