@@ -68,6 +68,14 @@ def _item_key(item) -> list[str]:
     return list(item.nested_key) if len(item.nested_key) else [item.key]
 
 
+def _apply_update(target: dict, rec) -> None:
+    """Apply a config or summary record (``update`` items, then ``remove`` items) to ``target``."""
+    for item in rec.update:
+        _set_nested(target, _item_key(item), json.loads(item.value_json))
+    for item in rec.remove:
+        target.pop(_item_key(item)[0], None)
+
+
 def _set_nested(d: dict, keys: list[str], value) -> None:
     for k in keys[:-1]:
         nxt = d.get(k)
@@ -130,20 +138,14 @@ def read_run(run_dir: str | Path) -> OfflineRun:
             for item in r.config.update:
                 _set_nested(out.config, _item_key(item), json.loads(item.value_json))
         elif kind == "config":
-            for item in rec.config.update:
-                _set_nested(out.config, _item_key(item), json.loads(item.value_json))
-            for item in rec.config.remove:
-                out.config.pop(_item_key(item)[0], None)
+            _apply_update(out.config, rec.config)
         elif kind == "history":
             row: dict = {}
             for item in rec.history.item:
                 _set_nested(row, _item_key(item), json.loads(item.value_json))
             out.history.append(row)
         elif kind == "summary":
-            for item in rec.summary.update:
-                _set_nested(out.summary, _item_key(item), json.loads(item.value_json))
-            for item in rec.summary.remove:
-                out.summary.pop(_item_key(item)[0], None)
+            _apply_update(out.summary, rec.summary)
         elif kind == "files":
             out.files += [f.path for f in rec.files.files]
         elif kind == "exit":
