@@ -56,6 +56,11 @@ def test_ae_fitted_prior_beats_standard_normal_codes(fashion_train):
     fitted = m.sample(1024, seed=0, prior="fitted")
     normal = m.sample(1024, seed=0, prior="normal")
     assert not torch.equal(fitted, normal) and codes.std() > 0
+    # the choice is per call: asking for "normal" once leaves the default ("fitted") as it was
+    assert torch.equal(m.sample(1024, seed=0), fitted)
+    # reconstructions decode the encoder's codes as they are, whatever the prior
+    x = data.x[:16]
+    assert torch.equal(m.reconstruct(x), torch.sigmoid(m.nets_["decoder"](m.encode(x))))
 
 
 def test_dcgan_samples_move_towards_the_data(bars_data):

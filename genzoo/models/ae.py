@@ -136,17 +136,5 @@ class AE(AutoEncoderBase):
         prior = self.config.sample_prior if prior is None else prior
         if prior not in ("fitted", "normal"):
             raise ValueError(f"prior must be 'fitted' or 'normal', got {prior!r}")
-        self._prior = prior
-        return super().sample(n, labels, seed=seed)
-
-    def generate(self, z, labels):
-        if getattr(self, "_prior", self.config.sample_prior) == "fitted":
-            z = self.nets_["prior"].transform(z)
-        return super().generate(z, labels)
-
-    def reconstruct(self, x):
-        self._prior = "normal"  # codes come from the encoder: no prior transform
-        try:
-            return super().reconstruct(x)
-        finally:
-            del self._prior
+        fitted = (lambda z: self.nets_["prior"].transform(z)) if prior == "fitted" else None
+        return self._sample(n, labels, seed, codes=fitted)

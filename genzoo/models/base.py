@@ -170,6 +170,11 @@ class GenerativeModel:
 
         The same seed gives the same samples; ``seed=None`` continues a stream seeded by ``fit``.
         """
+        return self._sample(n, labels, seed)
+
+    def _sample(self, n, labels, seed, codes=None) -> torch.Tensor:
+        """:meth:`sample`, with ``codes`` (a function on model-device tensors) mapping the N(0, I)
+        noise to the codes that are decoded (the AE's fitted prior)."""
         if not self.is_fitted:
             raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before sample()")
         if not isinstance(n, int) or n < 0:
@@ -177,15 +182,18 @@ class GenerativeModel:
         labels = self._check_labels(n, labels)
         gen = self._sample_rng if seed is None else torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.config.latent_dim, generator=gen)  # drawn on CPU: same on every device
-        return self._decode_eval(z, labels)
+        return self._decode_eval(z, labels, codes=codes)
 
-    def _decode_eval(self, z: torch.Tensor, labels: torch.Tensor | None, chunk: int = 1024) -> torch.Tensor:
+    def _decode_eval(self, z: torch.Tensor, labels: torch.Tensor | None, chunk: int = 1024,
+                     codes=None) -> torch.Tensor:
         was_training = self.nets_.training
         self.nets_.eval()
         try:
             out = []
             for i in range(0, max(len(z), 1), chunk):
                 zi = z[i:i + chunk].to(self.device_)
+                if codes is not None:
+                    zi = codes(zi)
                 li = None if labels is None else labels[i:i + chunk].to(self.device_)
                 out.append(self.to_data_scale(self.generate(zi, li)).float().cpu())
             return torch.cat(out)[: len(z)]
