@@ -4,6 +4,7 @@
     nox -s tests -- -x -k bench           # pytest options after --
     nox -s bench-fashion                  # quick profile, then `genzoo report fashion`
     nox -s bench-modes -- --profile paper --device cuda --seeds 0-4 --wandb-project my-proj
+    nox -s bench-fashion -- --profile paper --device cuda --jobs 16   # 16 runs at once on one GPU
     nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
 
 Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests).

@@ -7,7 +7,9 @@ minute on two CPU cores.
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 import math
 from pathlib import Path
 
@@ -167,7 +169,7 @@ def test_records_have_the_schema_and_finite_metrics(ring):
         assert rec["throughput"]["sample_items_per_s"] > 0
         assert (d / "samples.png").stat().st_size > 0
         assert torch.load(d / "samples.pt", weights_only=True).shape == (2500, 2)
-        history = (d / "history.csv").read_text().splitlines()
+        history = gzip.decompress((d / "history.csv.gz").read_bytes()).decode().splitlines()
         assert history[0].startswith("step,epoch,loss_d,loss_g") and len(history) == 1 + 15
         model = genzoo.load(d / "checkpoint")  # the checkpoint is a loadable model
         assert model.name == rec["model"] and model.sample(3, seed=0).shape == (3, 2)
@@ -215,6 +217,22 @@ def test_force_redoes_and_a_half_done_run_is_redone(ring):
         assert new[k]["created"] == old[k]["created"]
     # gan-s0 forced, wgan-s1 redone: two more tracked runs, plus one summary run each time
     assert len(_wandb_run_dirs(out, "tiny-ring")) == n_wandb + 4
+
+
+def test_jobs_run_each_run_in_its_own_process_with_the_same_results(ring, tmp_path):
+    toml, out, _ = ring
+    par = tmp_path / "par"
+    args = [str(toml), "--profile", "tiny", "--out", str(par), "--models", "gan", "--seeds", "0-1", "--jobs", "2", "-q"]
+    assert bench_main(args) == 0
+    got, ref = _runs(par, "tiny-ring"), _runs(out, "tiny-ring")
+    assert sorted(got) == ["gan-s0", "gan-s1"]
+    for k in got:   # a child process does exactly what the in-process runner does
+        assert got[k]["status"] == "ok" and got[k]["plan"] == ref[k]["plan"]
+        assert got[k]["metrics"] == pytest.approx(ref[k]["metrics"], rel=1e-6)
+        assert (par / "tiny-ring" / "logs" / f"{k}.log").is_file()
+    assert len(_wandb_run_dirs(par, "tiny-ring")) == 2 + 1      # one W&B run per child + the comparison
+    assert bench_main(args) == 0                                  # all done: no child, no new W&B run
+    assert len(_wandb_run_dirs(par, "tiny-ring")) == 3 and _runs(par, "tiny-ring") == got
 
 
 def test_a_record_of_another_plan_is_not_silently_reused(ring, tmp_path):
@@ -288,6 +306,15 @@ def test_genzoo_command_line(tmp_path, capsys):
                  "--models", "gan", "--seeds", "0-2"]) == 0
     out = capsys.readouterr().out
     assert "tiny-ring/gan-s2: todo" in out and "wgan" not in out
+    # a record left by another plan (e.g. the quick profile) is reported, not passed off as done
+    (tmp_path / "r" / "tiny-ring" / "runs" / "gan-s0").mkdir(parents=True)
+    write_json(tmp_path / "r" / "tiny-ring" / "runs" / "gan-s0" / "record.json",
+               {"status": "ok", "plan": {"fingerprint": "0123456789abcdef"}})
+    assert main(["bench", str(toml), "--profile", "tiny", "--out", str(tmp_path / "r"), "--dry-run",
+                 "--models", "gan", "--seeds", "0-1"]) == 0
+    out = capsys.readouterr().out
+    assert "tiny-ring/gan-s0: CONFLICT" in out and "tiny-ring/gan-s1: todo" in out
+    shutil.rmtree(tmp_path / "r")
     assert main(["bench", str(toml), "--models", "nope", "--out", str(tmp_path / "r")]) == 2
     assert main(["bench", str(toml), "--device", "cuda:7" if not torch.cuda.is_available() else "nope",
                  "--out", str(tmp_path / "r")]) == 2

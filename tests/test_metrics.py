@@ -172,13 +172,26 @@ def test_ring_points_on_three_means():
     ring = genzoo.data.load("ring", split="test", n=100)
     means = ring.meta["means"]
     on = means[[0, 3, 5]].repeat(100, 1)                                    # (300, 2)
-    s = _score(on, ring, None)
+    s = _score(on, ring, ["modes_covered", "high_quality"])
     assert s == {"modes_covered": 3.0, "high_quality": 1.0}
     off = torch.cat([on, torch.zeros(100, 2)])                              # the centre is far from all
     s = _score(off, ring, ["high_quality", "modes_covered"])
     assert s["high_quality"] == pytest.approx(0.75) and s["modes_covered"] == 3
     edge = means[[2]] + torch.tensor([[3.5 * ring.meta["std"], 0.0]])       # 3.5 std away: not high quality
     assert _score(torch.cat([edge, edge]), ring, ["modes_covered"])["modes_covered"] == 0
+
+
+def test_points_precision_recall_tell_collapse_from_coverage():
+    ring = genzoo.data.load("ring", split="train", n=4000)
+    ref = genzoo.data.load("ring", split="test", n=2000)
+    s = _score(ring.x[:2000], ref, None)                                    # defaults: all four
+    assert list(s) == ["modes_covered", "high_quality", "precision", "recall"]
+    assert s["precision"] > 0.9 and s["recall"] > 0.9                       # fresh draws of the same data
+    one_mode = ring.x[ring.y == 0][:200]                                    # real points, one of 8 modes
+    c = _score(one_mode, ref, ["precision", "recall"])
+    assert c["precision"] > 0.9                                             # every sample is realistic
+    assert c["recall"] < 0.2                                                # ~1/8 of the data is covered
+    assert c["recall"] == pytest.approx(float((ref.y == 0).float().mean()), abs=0.05)
 
 
 def test_point_metric_against_grid_samples():

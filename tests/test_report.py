@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +16,9 @@ from PIL import Image
 from genzoo.errors import UserError
 from genzoo.report import DOES_NOT_HOLD, HOLDS, INCONCLUSIVE, build_report, evaluate_claims, readme_snippet, summary
 from genzoo.report import cli as report_cli
+from genzoo.report.summary import markdown_table
 
-HIB = {"fid": False, "kid": False, "precision": True, "recall": True, "sharpness": True, "modes_covered": True,
+HIB = {"fid": False, "kid": False, "precision": True, "recall": True, "modes_covered": True,
        "label_accuracy": True, "fid_normal_prior": False, "high_quality_frac": True}
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -53,7 +55,7 @@ def _history(model, steps=60, seed=0):
 
 def write_run(results, benchmark, model, seed, metrics=None, *, status="ok", reason=None, dataset="fashion-mnist",
               files=True, per_class=None, notes=()):
-    """One run folder as the bench runner writes it: record.json, history.csv, samples.png / samples.pt."""
+    """One run folder as the bench runner writes it: record.json, history.csv.gz, samples.png / samples.pt."""
     run_dir = results / benchmark / "runs" / f"{model}-s{seed}"
     run_dir.mkdir(parents=True)
     metrics = dict(metrics or {}) if status == "ok" else {}
@@ -68,7 +70,7 @@ def write_run(results, benchmark, model, seed, metrics=None, *, status="ok", rea
     }
     (run_dir / "record.json").write_text(json.dumps(record))
     if status == "ok" and files:
-        _history(model, seed=seed).to_csv(run_dir / "history.csv", index=False)
+        _history(model, seed=seed).to_csv(run_dir / "history.csv.gz", index=False)
         if dataset in ("ring", "grid"):
             g = torch.Generator().manual_seed(seed)
             means = torch.tensor([[math.cos(a), math.sin(a)] for a in np.arange(8) * 2 * math.pi / 8])
@@ -150,6 +152,16 @@ def test_summary_csv_means_stds_n_sorting_and_failed_runs(tmp_path):
     assert "profile: smoke" in md and "device: cpu" in md and "torch 2.x" in md
     assert rep.summary.attrs["primary"] == "fid"
     assert not list((tmp_path / "fashion").glob(".*tmp"))       # atomic writes leave no temporary files
+
+
+def test_sharpness_best_is_closest_to_real_not_highest():
+    # sharpness = Laplacian variance / the real images': 0.3 blurry, 1.7 noisy, 0.95 nearly real
+    df = pd.DataFrame({"model": ["vae", "gan", "dcgan"], "n": [3, 3, 3], "sharpness_mean": [0.3, 1.7, 0.95],
+                       "sharpness_std": [0.01, 0.1, 0.02]})
+    df.attrs["higher_is_better"] = {"sharpness": None}
+    md = markdown_table(df, ["sharpness"])
+    assert "| model | n | sharpness →1 |" in md
+    assert "| dcgan | 3 | **0.950 ± 0.020** |" in md and "**1.7" not in md
 
 
 def test_mode_benchmark_sorts_by_modes_covered_descending(tmp_path):
@@ -256,7 +268,7 @@ def test_figures_are_valid_nontrivial_pngs(tmp_path):
 def test_report_survives_missing_and_broken_run_files(tmp_path):
     make_fashion(tmp_path, {m: FASHION_FID[m] for m in ("vae", "gan", "wgan", "dcgan")}, failed=True)
     (tmp_path / "fashion" / "runs" / "wgan-s0" / "samples.png").write_bytes(b"not a png")
-    (tmp_path / "fashion" / "runs" / "gan-s0" / "history.csv").unlink()
+    (tmp_path / "fashion" / "runs" / "gan-s0" / "history.csv.gz").unlink()
     bad = tmp_path / "fashion" / "runs" / "dcgan-s9"
     bad.mkdir()
     (bad / "record.json").write_text("{truncated")
@@ -287,3 +299,24 @@ def test_cli_and_readme_snippet(tmp_path, capsys):
 
     snip = readme_snippet(tmp_path)
     assert "### modes-ring" in snip and "| wgan | 3 |" in snip and "**HOLDS**" in snip
+
+
+def test_readme_blocks_per_results_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    make_ring(Path("results"), gan_modes=(1, 2, 1))
+    make_ring(Path("results/paper"), gan_modes=(3, 3, 4), wgan_modes=(8, 8, 8))
+    readme = Path("README.md")
+    readme.write_text("intro\n<!-- results:start -->\nold quick\n<!-- results:end -->\nmiddle\n"
+                      "<!-- results:start results/paper -->\nold paper\n<!-- results:end results/paper -->\nend\n")
+    report_cli.update_readme(readme, "results/paper")
+    text = readme.read_text()
+    assert "old quick" in text and "old paper" not in text          # only the paper block changed
+    paper = text.split("<!-- results:start results/paper -->")[1]
+    assert "results/paper/modes-ring/summary.md" in paper and "| gan | 3 | 3.33" in paper
+    report_cli.update_readme(readme, "results")
+    text = readme.read_text()
+    assert "old quick" not in text and text.startswith("intro\n") and "\nmiddle\n" in text and text.endswith("end\n")
+    quick = text.split("<!-- results:start -->")[1].split("<!-- results:end -->")[0]
+    assert "(results/modes-ring/summary.md)" in quick and "| gan | 3 | 1.33" in quick
+    with pytest.raises(UserError, match="results:start other"):
+        report_cli.update_readme(readme, "other")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import io
 import json
 import math
@@ -74,15 +75,23 @@ def write_json(path, obj) -> None:
 
 
 def write_history_csv(path, history: list[dict]) -> None:
+    """``history`` (one dict per step) as gzip-compressed CSV, floats to 7 significant digits
+    (float32 precision): a 20-epoch run logs ~20,000 rows, 1.8 MB as plain text, ~0.3 MB so."""
     keys: list[str] = []
     for row in history:
         keys += [k for k in row if k not in keys]
+
+    def cell(v):
+        v = clean_json(v)
+        return format(v, ".7g") if isinstance(v, float) else v
+
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in history:
-        writer.writerow({k: clean_json(v) for k, v in row.items()})
-    write_bytes(path, buf.getvalue().encode())
+        writer.writerow({k: cell(v) for k, v in row.items()})
+    # mtime=0: the same history gives the same bytes
+    write_bytes(path, gzip.compress(buf.getvalue().encode(), mtime=0))
 
 
 def write_tensor(path, tensor: torch.Tensor) -> None:

@@ -57,7 +57,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
     p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="run N (model, seed) runs at once, each in its own process (logs in OUT/BENCHMARK/logs/); "
+                        "the default models leave a GPU mostly idle, so e.g. -j 16 on one GPU is much faster "
+                        "(default: 1, in this process)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.add_argument("--no-comparison", action="store_true", help=argparse.SUPPRESS)  # --jobs children
     p.set_defaults(func=run)
     return p
 
@@ -83,14 +88,27 @@ def run(args) -> int:
         for b in benches:
             for spec in b.plan(args.profile, models=args.models, seeds=args.seeds):
                 done = read_record(Path(args.out) / b.name / "runs" / spec.run_id)
-                state = "done" if done and not args.force else "todo"
+                if done is None or args.force:
+                    state = "todo"
+                elif (done.get("plan") or {}).get("fingerprint") != spec.fingerprint():
+                    state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
+                else:
+                    state = "done"
                 print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
                       f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
         return 0
     for b in benches:
-        run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, device=args.device,
-                               out=args.out, force=args.force, wandb=not args.no_wandb,
-                               wandb_project=args.wandb_project, quiet=args.quiet)
+        common = dict(profile=args.profile, models=args.models, seeds=args.seeds, device=args.device, out=args.out,
+                      wandb=not args.no_wandb, wandb_project=args.wandb_project, quiet=args.quiet)
+        if args.jobs != 1:
+            from .parallel import run_parallel
+
+            codes = run_parallel(b, jobs=args.jobs, force=args.force, **common)
+            # the children recorded every run: this collects the records, logs the W&B comparison
+            # of the models (the children do not) and prints the summary
+            run_benchmark(b, comparison=bool(codes), **common)
+        else:
+            run_benchmark(b, force=args.force, comparison=False if args.no_comparison else None, **common)
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
 
 

@@ -3,7 +3,7 @@
 Layout of one benchmark's results (``<out>/<benchmark>/``)::
 
     runs/<model>-s<seed>/record.json      the run record (written last, atomically)
-                         history.csv      model.history_
+                         history.csv.gz   model.history_ (gzip-compressed CSV)
                          samples.png      64 samples from seed 1234 (cGAN: one row per class;
                                           points: a scatter plot of 2500 samples over the data)
                          samples.pt       those samples
@@ -189,11 +189,23 @@ def _fmt_s(s: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
 
 
+def run_state(runs_dir: Path, spec: RunSpec, force: bool = False) -> tuple[str, dict | None]:
+    """``("todo", None)``, ``("done", record)`` or ``("conflict", record)``: a finished run of
+    another plan (profile, overrides, settings) sits where this one would be written."""
+    rec = None if force else read_record(runs_dir / spec.run_id)
+    if rec is None:
+        return "todo", None
+    same = (rec.get("plan") or {}).get("fingerprint") == spec.fingerprint()
+    return ("done" if same else "conflict"), rec
+
+
 def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
                   out: str | Path = "results", force: bool = False, wandb: bool = True,
-                  wandb_project: str | None = None, quiet: bool = False) -> BenchResult:
-    """Run (or resume) one benchmark; returns every planned run's record."""
+                  wandb_project: str | None = None, quiet: bool = False,
+                  comparison: bool | None = None) -> BenchResult:
+    """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
+    to log a W&B summary run comparing the models (None: when any run was done here)."""
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
@@ -216,14 +228,14 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
 
     todo, records = [], {}
     for spec in specs:
-        rec = None if force else read_record(runs_dir / spec.run_id)
-        if rec is not None:
-            fp = (rec.get("plan") or {}).get("fingerprint")
-            if fp != spec.fingerprint():
-                raise UserError(
-                    f"{runs_dir / spec.run_id} holds a finished run of a different plan "
-                    f"(profile {rec.get('profile')!r}, fingerprint {fp}) than profile {profile!r} asks for "
-                    f"({spec.fingerprint()}); pass --force to redo it, or --out to write elsewhere")
+        state, rec = run_state(runs_dir, spec, force)
+        if state == "conflict":
+            raise UserError(
+                f"{runs_dir / spec.run_id} holds a finished run of a different plan "
+                f"(profile {rec.get('profile')!r}, fingerprint {(rec.get('plan') or {}).get('fingerprint')}) "
+                f"than profile {profile!r} asks for ({spec.fingerprint()}); pass --force to redo it, "
+                f"or --out to write elsewhere")
+        if state == "done":
             records[spec.run_id] = rec
         else:
             todo.append(spec)
@@ -233,7 +245,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
          f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}", quiet)
 
     session = None
-    if todo:
+    if todo or comparison:
         from .tracking import WandbSession
 
         git = git_state()
@@ -243,6 +255,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             _say(f"W&B: {session.mode} ({session.why}); project {session.project!r}, group {bench.name!r}, "
                  f"folder {session.wandb_dir}", quiet)
         result.wandb_mode = session.mode
+    if todo:
         data = _Data(bench)
         context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
                            versions=versions(), git=git, quiet=quiet)
@@ -274,7 +287,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             bar.close()
 
     result.records = [records[s.run_id] for s in specs if s.run_id in records]
-    if session is not None and session.enabled and result.executed:
+    if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
         _log_comparison(session, bench, profile, result.records)
     if session is not None:
         result.wandb_dirs = list(session.run_dirs)
@@ -367,7 +380,7 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
             status, reason, tb = "failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()
         history = list(getattr(model, "history_", None) or [])
         if history:
-            artifacts.write_history_csv(run_dir / "history.csv", history)
+            artifacts.write_history_csv(run_dir / "history.csv.gz", history)
         record["train"].update(_train_stats(model, history, callback))
         if status == "ok":
             try:

@@ -6,7 +6,8 @@ Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``i
 - ``fid``, ``kid``, ``is``: torchmetrics' FID / KID / IS in the evaluator CNN's space (128-d
   penultimate features per channel; IS on its 10 logits). ``*_inception``: the same with
   torchmetrics' InceptionV3 (2048-d), only when a weights file is on disk.
-- ``precision``, ``recall`` (k=3), ``density``, ``coverage`` (k=5): see :mod:`genzoo.metrics.prdc`.
+- ``precision``, ``recall`` (k=3), ``density``, ``coverage`` (k=5): see :mod:`genzoo.metrics.prdc`
+  (on 2-D points: precision and recall on the raw coordinates).
 - ``classes_covered``, ``mode_kl``, ``low_confidence``, ``class_frac_k``, ``modes_covered``,
   ``high_quality``: see :mod:`genzoo.metrics.modes`.
 - ``sharpness``: mean Laplacian variance of the samples / that of the reference images (1.0 = as
@@ -24,7 +25,7 @@ from . import fid as fidlib
 from .cache import content_digest, load_stats, save_stats, stats_path
 from .features import FeatureNet, evaluator_net_for
 from .modes import ClassCoverage, PointModeCoverage, StackedModeCoverage
-from .prdc import DensityCoverage, PrecisionRecall
+from .prdc import DensityCoverage, PrecisionRecall, precision_recall
 from .sharpness import Sharpness, laplacian_variance
 
 # Direction of every key that has one. Keys without a direction are absent: the spreads
@@ -44,7 +45,7 @@ _GRAY = ["fid", "kid", "is", "precision", "recall", "density", "coverage", "clas
          "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception"]
 _STACKED = ["fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "mode_kl", "sharpness",
             "fid_inception", "kid_inception", "is_inception"]
-_POINTS = ["modes_covered", "high_quality"]
+_POINTS = ["modes_covered", "high_quality", "precision", "recall"]
 _INCEPTION = ("fid_inception", "kid_inception", "is_inception")
 _NEEDS_REFERENCE = {"precision", "recall", "density", "coverage", "sharpness"}   # besides fid, kid
 
@@ -283,11 +284,18 @@ def _score_inception(x, ref, want, explicit, weights, seed, device, progress, no
     return _score_features(x, ref, net, want, explicit, seed, device, progress, notes, suffix="_inception")
 
 
-def _score_points(x, reference, want) -> dict[str, float]:
-    m = PointModeCoverage(reference.meta["means"], reference.meta["std"])
-    m.update(x)
-    got = m.compute()
-    return {k: got[k] for k in want}
+def _score_points(x, reference, want, notes) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if {"modes_covered", "high_quality"} & set(want):
+        m = PointModeCoverage(reference.meta["means"], reference.meta["std"])
+        m.update(x)
+        out.update(m.compute())
+    if {"precision", "recall"} & set(want):
+        ref = _reference_subset(reference, len(x))
+        out["precision"], out["recall"] = precision_recall(ref.x, x, k=3)   # on the raw 2-D coordinates
+        notes.append(f"precision/recall: k=3 balls on the raw coordinates, {len(x)} samples against "
+                     f"{len(ref)} {reference.name}/{reference.split} points")
+    return {k: out[k] for k in want}
 
 
 def score(samples, reference, metrics=None, *, n: int | None = None, seed: int = 0, device="cpu",
@@ -312,7 +320,7 @@ def score(samples, reference, metrics=None, *, n: int | None = None, seed: int =
     values: dict[str, float] = {}
     with torch.no_grad():
         if reference.kind == "points":
-            values = _score_points(x, reference, want)
+            values = _score_points(x, reference, want, notes)
         else:
             ref = _reference_subset(reference, len(x))
             notes.append(f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} images")

@@ -114,7 +114,10 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
         direction = {True: "higher is better", False: "lower is better", None: "direction unknown"}[hib.get(primary)]
         out += [f"Rows are sorted by the primary metric **{primary}** ({direction}), best first. Each cell is the "
                 "mean ± sample standard deviation (ddof = 1) over the seeds' ok runs; n counts ok runs; the best mean "
-                "of each metric is in bold (↑ higher is better, ↓ lower is better).", ""]
+                "of each metric is in bold (↑ higher is better, ↓ lower is better"
+                + ("; →1 closest to 1 is best: sharpness is the samples' Laplacian variance over the real "
+                   "images', 1 = as sharp as the data, below = blurrier, above = noisier" if "sharpness" in main
+                   else "") + ").", ""]
     out += [markdown_table(df, main), ""]
     if "label_accuracy" in main:
         out += ["`label_accuracy`: the evaluator's accuracy on samples asked for class k (conditional models), "
@@ -242,7 +245,7 @@ def readme_snippet(results_dir: str | os.PathLike = "results", benchmarks: list[
         base = (Path(results_dir) / name).as_posix()
         metrics = [m for m in df.attrs.get("metrics", []) if not is_class_frac(m) and not is_prior_metric(m)]
         profiles = ", ".join(bench.distinct("profile")) or "profile not recorded"
-        out += [f"### {name}", "",
+        out += [f"#### {name}", "",
                 f"{bench.dataset or 'dataset not recorded'}; {profiles}; {len(bench.ok_runs)} ok of {len(bench.runs)} runs; "
                 f"sorted by {df.attrs.get('primary')}; mean ± std over seeds, best in bold.", "",
                 markdown_table(df, metrics), ""]

@@ -17,7 +17,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (tables and claims only)")
     p.add_argument("--readme", metavar="PATH", help="also rewrite the generated results block of this README "
-                   f"(between {README_START!r} and {README_END!r}) from the records")
+                   f"from the records: between {README_START!r} and {README_END!r} for --results results, "
+                   "between '<!-- results:start DIR -->' and '<!-- results:end DIR -->' for --results DIR")
     p.set_defaults(func=run)
     return p
 
@@ -40,15 +41,26 @@ def run(args) -> int:
     return 0
 
 
+def readme_markers(results: str) -> tuple[str, str]:
+    """The comments around the README block of a results folder: plain for ``results``, naming
+    the folder otherwise (so that ``results/paper`` gets a block of its own)."""
+    name = Path(results).as_posix().rstrip("/")
+    if name == "results":
+        return README_START, README_END
+    return f"<!-- results:start {name} -->", f"<!-- results:end {name} -->"
+
+
 def update_readme(readme: Path, results: str) -> None:
-    """Replace the README's generated block with :func:`readme_snippet` of every benchmark."""
+    """Replace the README's generated block of ``results`` with :func:`readme_snippet` of every
+    benchmark in it."""
     from ..errors import UserError
     from ._io import write_text
     from .build import readme_snippet
 
+    start, end = readme_markers(results)
     text = readme.read_text()
-    if README_START not in text or README_END not in text:
-        raise UserError(f"{readme} has no {README_START} ... {README_END} block to rewrite")
-    head, rest = text.split(README_START, 1)
-    tail = rest.split(README_END, 1)[1]
-    write_text(readme, f"{head}{README_START}\n{readme_snippet(results)}\n{README_END}{tail}")
+    if start not in text or end not in text:
+        raise UserError(f"{readme} has no {start} ... {end} block to rewrite")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    write_text(readme, f"{head}{start}\n{readme_snippet(results)}\n{end}{tail}")

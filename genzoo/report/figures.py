@@ -107,13 +107,13 @@ def load_points(run: Run, problems: Problems) -> np.ndarray | None:
 
 
 def load_history(run: Run, problems: Problems) -> pd.DataFrame | None:
-    p = run.file("history.csv")
+    p = run.file("history.csv.gz") or run.file("history.csv")  # plain .csv: written before the runner compressed it
     if p is None:
         return None
     try:
-        h = pd.read_csv(p)
+        h = pd.read_csv(p)   # compression inferred from the suffix
     except Exception as e:
-        problems.append(f"{run.run_id}/history.csv could not be read: {type(e).__name__}: {e}")
+        problems.append(f"{run.run_id}/{p.name} could not be read: {type(e).__name__}: {e}")
         return None
     if h.empty:
         return None

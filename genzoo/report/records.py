@@ -20,9 +20,14 @@ KNOWN_HIGHER_IS_BETTER = {
     "fid": False, "fid_inception": False, "fid_normal_prior": False, "kid": False,
     "kid_inception": False, "kl": False, "mode_kl": False, "kl_modes": False, "modes_kl": False,
     "is": True, "inception_score": True, "precision": True, "recall": True, "density": True,
-    "coverage": True, "sharpness": True, "modes_covered": True, "high_quality": True,
+    "coverage": True, "sharpness": None, "modes_covered": True, "high_quality": True,
     "high_quality_frac": True, "hq_frac": True, "label_accuracy": True,
 }
+
+# Metrics whose best value is a target rather than an extreme: sharpness is the samples' Laplacian
+# variance over the real images', so 1.0 is as sharp as the data; below is blurrier, above is noisier
+# (GAN artefacts), neither better.
+TARGETS = {"sharpness": 1.0}
 
 # Column order of the tables: these first (when present), then the rest alphabetically.
 PREFERRED_ORDER = (

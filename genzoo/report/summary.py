@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .records import Benchmark, is_class_frac
+from .records import TARGETS, Benchmark, is_class_frac
 
 
 def mean_std(values) -> tuple[float, float]:
@@ -74,12 +74,17 @@ def fmt_mean_std(mean: float, std: float) -> str:
 
 
 def best_models(df: pd.DataFrame, metric: str, higher_is_better: bool | None) -> set[str]:
-    """Models whose mean of ``metric`` is the best (ties included); none when no direction."""
-    if higher_is_better is None or is_class_frac(metric):
+    """Models whose mean of ``metric`` is the best (ties included): the highest or lowest, or the
+    closest to the metric's target (``TARGETS``); none when it has neither direction nor target."""
+    target = TARGETS.get(metric)
+    if (higher_is_better is None and target is None) or is_class_frac(metric):
         return set()
     col = df[f"{metric}_mean"]
     if col.notna().sum() == 0:
         return set()
+    if target is not None:
+        col = -(col - target).abs()      # closest to the target = largest
+        higher_is_better = True
     best = col.max() if higher_is_better else col.min()
     return set(df.loc[col == best, "model"])
 
@@ -88,7 +93,8 @@ def markdown_table(df: pd.DataFrame, metrics: list[str], *, bold_best: bool = Tr
     """A markdown table of ``model``, ``n`` and ``mean ± std`` per metric (best mean in bold)."""
     hib = df.attrs.get("higher_is_better", {})
     arrows = {True: " ↑", False: " ↓", None: ""}
-    head = ["model", "n"] + [m if is_class_frac(m) else f"{m}{arrows[hib.get(m)]}" for m in metrics]
+    head = ["model", "n"] + [m if is_class_frac(m) else
+                             f"{m} →{TARGETS[m]:g}" if m in TARGETS else f"{m}{arrows[hib.get(m)]}" for m in metrics]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     best = {m: best_models(df, m, hib.get(m)) if bold_best else set() for m in metrics}
     for _, row in df.iterrows():
