@@ -68,7 +68,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from .runner import read_record, run_benchmark
+    from .runner import run_benchmark, run_state
     from .spec import list_benchmarks, load_benchmark
 
     if not logging.getLogger().handlers:
@@ -87,13 +87,9 @@ def run(args) -> int:
 
         for b in benches:
             for spec in b.plan(args.profile, models=args.models, seeds=args.seeds):
-                done = read_record(Path(args.out) / b.name / "runs" / spec.run_id)
-                if done is None or args.force:
-                    state = "todo"
-                elif (done.get("plan") or {}).get("fingerprint") != spec.fingerprint():
+                state, _ = run_state(Path(args.out) / b.name / "runs", spec, args.force)
+                if state == "conflict":
                     state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
-                else:
-                    state = "done"
                 print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
                       f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
         return 0
