@@ -329,7 +329,7 @@ def test_default_metrics_and_bad_requests(reference):
     assert {"fid", "kid", "is", "precision", "recall", "classes_covered", "mode_kl", "sharpness",
             "fid_inception"} <= set(default_metrics("fashion-mnist"))
     assert {"modes_covered", "mode_kl"} <= set(default_metrics("stacked-fashion-mnist"))
-    assert default_metrics("ring") == default_metrics("grid") == ["modes_covered", "high_quality"]
+    assert default_metrics("ring") == default_metrics("grid") == ["modes_covered", "high_quality", "precision", "recall"]
     assert HIGHER_IS_BETTER["fid"] is False and HIGHER_IS_BETTER["recall"] is True
     with pytest.raises(ValueError, match="does not apply"):
         _score(torch.rand(300, 1, 28, 28), reference, ["high_quality"])
