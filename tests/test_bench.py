@@ -18,7 +18,7 @@ import torch
 
 import genzoo
 from genzoo.bench import load_benchmark, read_record, run_benchmark
-from genzoo.bench.artifacts import atomic_path, write_json
+from genzoo.bench.artifacts import atomic_path, read_samples, write_json
 from genzoo.bench.cli import main as bench_main
 from genzoo.bench.spec import RUNNER_KEYS
 from genzoo.errors import UserError
@@ -276,7 +276,12 @@ def test_image_benchmark_normal_prior_and_per_class(tmp_path):
     assert torch.load(run_dir / "ae-s0" / "samples_normal_prior.pt", weights_only=True).shape == (64, 1, 28, 28)
     assert (run_dir / "ae-s0" / "samples_normal_prior.png").is_file()
     # the cGAN: one row of 8 per class in samples.png, and per-class scores
-    assert torch.load(run_dir / "cgan-s0" / "samples.pt", weights_only=True).shape == (80, 1, 28, 28)
+    stored = torch.load(run_dir / "cgan-s0" / "samples.pt", weights_only=True)
+    assert stored.shape == (80, 1, 28, 28) and stored.dtype == torch.uint8     # images stored as 0..255
+    # ... and they are the model's samples: the same grid drawn again, to 8 bits
+    model = genzoo.load(run_dir / "cgan-s0" / "checkpoint")
+    again = model.sample(80, labels=torch.arange(10).repeat_interleave(8), seed=1234)
+    assert (read_samples(run_dir / "cgan-s0" / "samples.pt") - again).abs().max() <= 0.5 / 255 + 1e-6
     assert list(cgan["per_class"]) == list(genzoo.data.CLASS_NAMES)
     for entry in cgan["per_class"].values():
         assert 0.0 <= entry["accuracy"] <= 1.0

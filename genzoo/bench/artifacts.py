@@ -100,6 +100,21 @@ def write_tensor(path, tensor: torch.Tensor) -> None:
     write_bytes(path, buf.getvalue())
 
 
+def write_samples(path, x: torch.Tensor) -> None:
+    """Samples as a tensor file: images (N, C, H, W) in [0, 1] as uint8 0..255 (what a PNG holds,
+    a quarter of float32's size), points as they are. :func:`read_samples` undoes it."""
+    x = x.detach().cpu()
+    if x.ndim == 4:
+        x = (x.float().clamp(0, 1) * 255).round().to(torch.uint8)
+    write_tensor(path, x)
+
+
+def read_samples(path) -> torch.Tensor:
+    """A samples file as float32: uint8 images back to [0, 1]."""
+    x = torch.load(path, map_location="cpu", weights_only=True)
+    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+
 def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:
     """(N, C, H, W) in [0, 1] -> one (3, H', W') grid; 1 and 3 channels as they are."""
     from torchvision.utils import make_grid

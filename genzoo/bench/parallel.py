@@ -40,7 +40,8 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
     """Run the benchmark's missing runs in ``jobs`` child processes; returns {run_id: exit code}.
 
     Plan conflicts are found (and raised as :class:`UserError`) before any child starts. A child
-    that crashes leaves no record (its log says why); the others go on."""
+    that crashes leaves no record (its log says why); the others go on, and a :class:`UserError`
+    listing the lost runs is raised at the end."""
     from tqdm.auto import tqdm
 
     if jobs < 1:
@@ -89,4 +90,8 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
             for f in futures:
                 f.cancel()
             raise
+    lost = [run_id for run_id in codes if read_record(runs_dir / run_id) is None]
+    if lost:   # a crashed child (out of memory, killed): say so rather than redo it in this process
+        raise UserError(f"{len(lost)} of {len(codes)} runs ended without a record: {', '.join(lost)} "
+                        f"(see {logs}/<run>.log); run the same command again to retry them")
     return codes

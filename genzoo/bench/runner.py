@@ -6,7 +6,7 @@ Layout of one benchmark's results (``<out>/<benchmark>/``)::
                          history.csv.gz   model.history_ (gzip-compressed CSV)
                          samples.png      64 samples from seed 1234 (cGAN: one row per class;
                                           points: a scatter plot of 2500 samples over the data)
-                         samples.pt       those samples
+                         samples.pt       those samples (images as uint8 0..255)
                          checkpoint/      model.save_pretrained
                          samples_normal_prior.{pt,png}   the AE's N(0, I) samples
                          error.txt        the traceback of a failed run
@@ -394,7 +394,7 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
                          **{f"per_class/{c}/{k}": v for c, entry in (rec.get("per_class") or {}).items()
                             for k, v in entry.items() if isinstance(v, (int, float)) and v is not None}})
         if status == "ok" and tracker.active:
-            x = torch.load(run_dir / "samples.pt", weights_only=True)
+            x = artifacts.read_samples(run_dir / "samples.pt")
             tracker.log_images({"samples": (sample_image(x, reference, title=spec.run_id), "final samples")})
         tracker.finish(exit_code=0 if status == "ok" else 1)
         return rec
@@ -478,7 +478,7 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
     seed = EVAL_SEED_OFFSET + spec.seed
 
     grid, nrow = _sample_grid(model, train)
-    artifacts.write_tensor(run_dir / "samples.pt", grid)
+    artifacts.write_samples(run_dir / "samples.pt", grid)
     artifacts.save_png(run_dir / "samples.png", grid, nrow=nrow, reference=reference, title=spec.run_id)
 
     t = time.perf_counter()
@@ -490,7 +490,7 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
 
     if settings["normal_prior"] and _accepts_prior(model) and getattr(model.config, "sample_prior", None) != "normal":
         grid_n = model.sample(len(grid), seed=GRID_SEED, prior="normal")
-        artifacts.write_tensor(run_dir / "samples_normal_prior.pt", grid_n)
+        artifacts.write_samples(run_dir / "samples_normal_prior.pt", grid_n)
         artifacts.save_png(run_dir / "samples_normal_prior.png", grid_n, nrow=nrow, reference=reference)
         scores_n = gm.score(model.sample(n, seed=seed, prior="normal"), reference, names, n=n, seed=spec.seed,
                             device=ctx.device, **_quiet_kw(gm.score))

@@ -44,7 +44,7 @@ def _samples_or_model(path: Path):
         x = torch.load(path, map_location="cpu", weights_only=True)
         if not isinstance(x, torch.Tensor):
             raise UserError(f"{path} does not hold a tensor")
-        return x
+        return x.float() / 255 if x.dtype == torch.uint8 else x   # uint8 images: 0..255
     if not (path / "config.json").is_file():
         raise UserError(f"{path} holds no config.json: not a genzoo model folder")
     import genzoo

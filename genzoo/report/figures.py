@@ -66,6 +66,8 @@ def _load_tensor(path: Path) -> np.ndarray:
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict):
         obj = obj.get("samples", next(iter(obj.values())))
+    if obj.dtype == torch.uint8:         # images as the runner stores them: 0..255
+        return (obj.float() / 255).numpy()
     return obj.detach().float().numpy()
 
 
