@@ -1,10 +1,10 @@
 """``genzoo bench --jobs N``: every (model, seed) run of a benchmark as its own process, N at a time.
 
 The default models are small, so one process leaves a GPU mostly idle waiting for kernel launches;
-on an H100, 16 processes at once finished the 30 runs of the fashion ``paper`` profile in ~14 min,
-where one process needs ~50 min. Each child is ``genzoo bench BENCHMARK --models M --seeds S``,
-so a run is done, recorded and resumable exactly as without ``--jobs``; its output goes to
-``OUT/BENCHMARK/logs/<model>-s<seed>.log``.
+on an H100, up to 16 processes at once finished the 30 runs of the fashion ``paper`` profile in
+~14 min, where one process would need ~50 (estimated from its step rates). Each child is
+``genzoo bench BENCHMARK --models M --seeds S``, so a run is done, recorded and resumable exactly
+as without ``--jobs``; its output goes to ``OUT/BENCHMARK/logs/<model>-s<seed>.log``.
 """
 
 from __future__ import annotations
