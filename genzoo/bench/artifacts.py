@@ -109,10 +109,14 @@ def write_samples(path, x: torch.Tensor) -> None:
     write_tensor(path, x)
 
 
-def read_samples(path) -> torch.Tensor:
-    """A samples file as float32: uint8 images back to [0, 1]."""
-    x = torch.load(path, map_location="cpu", weights_only=True)
+def decode_samples(x: torch.Tensor) -> torch.Tensor:
+    """Stored samples as float32: uint8 images (0..255) back to [0, 1], anything else as it is."""
     return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+
+def read_samples(path) -> torch.Tensor:
+    """A samples file written by :func:`write_samples`, as float32."""
+    return decode_samples(torch.load(path, map_location="cpu", weights_only=True))
 
 
 def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:

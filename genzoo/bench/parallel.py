@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..errors import UserError
-from .runner import read_record, resolve_device, run_state
+from .runner import conflict_error, read_record, resolve_device, run_state
 from .spec import Benchmark, RunSpec
 
 
@@ -51,10 +51,9 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
     runs_dir = Path(out) / bench.name / "runs"
     todo = []
     for spec in bench.plan(profile, models=models, seeds=seeds):
-        state, _ = run_state(runs_dir, spec, force)
+        state, rec = run_state(runs_dir, spec, force)
         if state == "conflict":
-            raise UserError(f"{runs_dir / spec.run_id} holds a finished run of a different plan than profile "
-                            f"{profile!r}; pass --force to redo it, or --out to write elsewhere")
+            raise conflict_error(runs_dir, spec, rec)
         if state == "todo":
             todo.append(spec)
     logs = Path(out) / bench.name / "logs"
@@ -73,6 +72,7 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
             return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
 
     codes: dict[str, int] = {}
+    lost: list[str] = []
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None) as bar:
@@ -82,6 +82,8 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
                 spec = futures[fut]
                 codes[spec.run_id] = rc = fut.result()
                 rec = read_record(runs_dir / spec.run_id)
+                if rec is None:
+                    lost.append(spec.run_id)
                 status = rec["status"] if rec else f"no record (exit code {rc}; see {logs / spec.run_id}.log)"
                 bar.update(1)
                 if not quiet:
@@ -90,7 +92,6 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
             for f in futures:
                 f.cancel()
             raise
-    lost = [run_id for run_id in codes if read_record(runs_dir / run_id) is None]
     if lost:   # a crashed child (out of memory, killed): say so rather than redo it in this process
         raise UserError(f"{len(lost)} of {len(codes)} runs ended without a record: {', '.join(lost)} "
                         f"(see {logs}/<run>.log); run the same command again to retry them")

@@ -199,6 +199,15 @@ def run_state(runs_dir: Path, spec: RunSpec, force: bool = False) -> tuple[str, 
     return ("done" if same else "conflict"), rec
 
 
+def conflict_error(runs_dir: Path, spec: RunSpec, rec: dict) -> UserError:
+    """The error for a ``"conflict"`` of :func:`run_state`."""
+    return UserError(
+        f"{runs_dir / spec.run_id} holds a finished run of a different plan "
+        f"(profile {rec.get('profile')!r}, fingerprint {(rec.get('plan') or {}).get('fingerprint')}) "
+        f"than profile {spec.profile!r} asks for ({spec.fingerprint()}); pass --force to redo it, "
+        f"or --out to write elsewhere")
+
+
 def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
                   out: str | Path = "results", force: bool = False, wandb: bool = True,
@@ -230,11 +239,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     for spec in specs:
         state, rec = run_state(runs_dir, spec, force)
         if state == "conflict":
-            raise UserError(
-                f"{runs_dir / spec.run_id} holds a finished run of a different plan "
-                f"(profile {rec.get('profile')!r}, fingerprint {(rec.get('plan') or {}).get('fingerprint')}) "
-                f"than profile {profile!r} asks for ({spec.fingerprint()}); pass --force to redo it, "
-                f"or --out to write elsewhere")
+            raise conflict_error(runs_dir, spec, rec)
         if state == "done":
             records[spec.run_id] = rec
         else:

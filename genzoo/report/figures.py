@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from ..bench.artifacts import decode_samples
 from ._io import save_figure
 from .records import MODES_TOTAL, Benchmark, Run, class_frac_index, is_class_frac
 from .summary import fmt, fmt_mean_std, mean_std
@@ -66,9 +67,7 @@ def _load_tensor(path: Path) -> np.ndarray:
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict):
         obj = obj.get("samples", next(iter(obj.values())))
-    if obj.dtype == torch.uint8:         # images as the runner stores them: 0..255
-        return (obj.float() / 255).numpy()
-    return obj.detach().float().numpy()
+    return decode_samples(obj.detach()).numpy()
 
 
 def load_image(run: Run, names: tuple[str, ...], problems: Problems) -> np.ndarray | None:
