@@ -1,4 +1,4 @@
-"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``."""
+"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (bench_cli, metrics_cli, report_cli):
         module.add_parser(sub)
+    bench_cli.add_wandb_parser(sub)
     return parser
 
 

@@ -174,6 +174,23 @@ def test_mode_benchmark_sorts_by_modes_covered_descending(tmp_path):
     assert "VEEGAN" in lit and "comparable in definition" in lit.lower()
 
 
+def test_a_metric_recorded_by_fewer_runs_says_over_how_many(tmp_path):
+    """Runs recorded before a metric was added: its mean is over the runs that have it, and the
+    table says so instead of implying all n."""
+    for seed, modes in enumerate((6, 6, 7, 5, 6)):
+        m = {"modes_covered": float(modes), "high_quality_frac": 0.9}
+        if seed >= 3:
+            m.update(precision=0.9 + 0.02 * (seed - 3), recall=0.5)
+        write_run(tmp_path, "modes-ring", "gan", seed, m, dataset="ring", files=False)
+    rep = build_report("modes-ring", tmp_path, figures=False)
+    csv = pd.read_csv(rep.files["summary_csv"]).set_index("model")
+    assert csv.loc["gan", "n"] == 5 and csv.loc["gan", "precision_mean"] == pytest.approx(0.91)
+    md = (tmp_path / "modes-ring" / "summary.md").read_text()
+    row = next(line for line in md.splitlines() if line.startswith("| gan |"))
+    assert "6.00 ± 0.71** |" in row                               # modes_covered: over all 5 runs
+    assert "0.910 ± 0.014** (n = 2) |" in row and "0.5 ± 0** (n = 2) |" in row
+
+
 # ----------------------------------------------------------------------------- claims
 def test_claim_vae_fid_holds_then_flipped_does_not_hold(tmp_path):
     make_fashion(tmp_path / "a", files=False)

@@ -3,14 +3,17 @@ disk (wandb's transaction log, decoded with wandb's own protobuf messages): no s
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from genzoo.bench import run_benchmark
+from genzoo.bench import read_record, run_benchmark
+from genzoo.bench.replay import log_records
 from genzoo.bench.tracking import WandbSession, has_api_key, resolve_mode
 from genzoo.bench.wandb_offline import CorruptLogError, find_runs, iter_log_records, read_run
+from genzoo.errors import UserError
 
 TOML = """
 [benchmark]
@@ -152,3 +155,65 @@ def test_an_unreachable_server_neither_hangs_nor_loses_the_run(monkeypatch, tmp_
     assert any("wandb.init (online) failed" in w for w in result.warnings)
     run = read_run(rec["wandb"]["dir"])
     assert run.name == "gan-s3" and run.summary["modes_covered"] == rec["metrics"]["modes_covered"]
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory):
+    """The same benchmark as ``logged``, run with W&B off, then logged from its records."""
+    tmp = tmp_path_factory.mktemp("bench-replay")
+    (tmp / "tiny-wandb.toml").write_text(TOML)
+    result = run_benchmark(tmp / "tiny-wandb.toml", profile="tiny", out=tmp / "results", wandb=False, quiet=True)
+    assert all(rec["wandb"] is None for rec in result.records)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WANDB_MODE", "offline")
+    try:
+        done = log_records(tmp / "tiny-wandb.toml", results=tmp / "results", project="genzoo-tests", quiet=True)
+        again = log_records(tmp / "tiny-wandb.toml", results=tmp / "results", project="genzoo-tests", quiet=True)
+    finally:
+        mp.undo()
+    runs = {r.name: r for r in find_runs(tmp / "results" / "tiny-wandb" / "wandb")}
+    return done, again, runs, tmp / "results" / "tiny-wandb"
+
+
+def test_records_of_runs_without_wandb_are_logged_once(replayed):
+    done, again, runs, bench_dir = replayed
+    assert sorted(r["run_id"] for r in done) == ["cgan-s3", "gan-s3"]
+    assert again == []                                      # each record now names its W&B run
+    assert sorted(runs) == ["cgan-s3", "gan-s3", "tiny-wandb-summary"]   # one run each, not two
+    for rec in done:
+        on_disk = read_record(bench_dir / "runs" / rec["run_id"])
+        assert on_disk["wandb"]["logged_from_record"] is True
+        assert Path(on_disk["wandb"]["dir"]) == runs[rec["run_id"]].dir
+        assert runs[rec["run_id"]].finished and runs[rec["run_id"]].exit_code == 0
+
+
+def test_a_run_logged_from_its_record_matches_the_live_one(logged, replayed):
+    """Config, loss curves (at the runner's rate) and final metrics as the runner logs them live;
+    only the sample grids of mid-training steps cannot be rebuilt from a record."""
+    _, live_runs, _ = logged
+    done, _, runs, bench_dir = replayed
+    for rec in done:
+        live, late = live_runs[rec["run_id"]], runs[rec["run_id"]]
+        assert late.job_type == live.job_type == rec["model"] and late.group == live.group
+        assert late.config.pop("logged_from_record") is True
+        for key in ("benchmark", "profile", "model", "dataset", "seed", "preset", "overrides", "model_config",
+                    "settings"):
+            assert late.config[key] == live.config[key], key
+        curve = {row["_step"]: row["train/loss_d"] for row in late.history if "train/loss_d" in row}
+        live_curve = {row["_step"]: row["train/loss_d"] for row in live.history if "train/loss_d" in row}
+        assert list(curve) == list(live_curve) == [1, 2, 4, 6, 8, 10, 12]
+        assert list(curve.values()) == pytest.approx(list(live_curve.values()), rel=1e-5)
+        history = gzip.decompress((bench_dir / "runs" / rec["run_id"] / "history.csv.gz").read_bytes()).decode()
+        assert len(history.splitlines()) == 1 + 12            # read from the record's history, every step
+        assert late.summary["samples"]["_type"] == "image-file"
+        assert (late.dir / "files" / late.summary["samples"]["path"]).stat().st_size > 0
+        for k, v in rec["metrics"].items():
+            assert late.summary[k] == pytest.approx(v) == pytest.approx(live.summary[k]), k
+    table = runs["tiny-wandb-summary"].table("comparison")
+    assert {row[0] for row in table["data"]} == {"gan-s3", "cgan-s3"}
+
+
+def test_logging_records_needs_records(tmp_path):
+    (tmp_path / "t.toml").write_text(TOML)
+    with pytest.raises(UserError, match="no finished run records"):
+        log_records(tmp_path / "t.toml", results=tmp_path / "nothing", quiet=True)

@@ -94,6 +94,25 @@ def write_history_csv(path, history: list[dict]) -> None:
     write_bytes(path, gzip.compress(buf.getvalue().encode(), mtime=0))
 
 
+def read_history_csv(path) -> list[dict]:
+    """What :func:`write_history_csv` wrote (a plain ``.csv`` too): one dict per step, numbers as
+    int or float, empty cells left out."""
+    raw = Path(path).read_bytes()
+    text = (gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw).decode()
+
+    def num(v: str):
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                return float(v)
+            except ValueError:
+                return v
+
+    return [{k: num(v) for k, v in row.items() if v not in ("", None)}
+            for row in csv.DictReader(io.StringIO(text))]
+
+
 def write_tensor(path, tensor: torch.Tensor) -> None:
     buf = io.BytesIO()
     torch.save(tensor.detach().cpu().contiguous(), buf)

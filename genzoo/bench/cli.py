@@ -108,6 +108,34 @@ def run(args) -> int:
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
 
 
+def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "wandb", help="log recorded runs that have no W&B run (e.g. run with --no-wandb) to W&B",
+        description="Log the recorded runs of benchmarks that have no W&B run (run with --no-wandb, on a "
+        "machine without wandb, or whose logging failed) to Weights & Biases from their records: config, "
+        "training curves, final samples, metrics and the models' comparison table. Offline (in "
+        "RESULTS/BENCHMARK/wandb, `wandb sync` later) unless an API key is configured; WANDB_MODE, when set, "
+        "wins. Each record then names its W&B run, so nothing is logged twice.")
+    p.add_argument("benchmark", nargs="+", metavar="BENCHMARK", help="benchmark name or .toml path")
+    p.add_argument("--results", default="results", metavar="DIR",
+                   help="the results folder the runs were written to (bench --out; default: results)")
+    p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=run_wandb)
+    return p
+
+
+def run_wandb(args) -> int:
+    from .replay import log_records
+    from .spec import load_benchmark
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="genzoo wandb: %(levelname)s: %(message)s")
+    for b in [load_benchmark(b) for b in args.benchmark]:
+        log_records(b, results=args.results, project=args.wandb_project, quiet=args.quiet)
+    return 0
+
+
 def main(argv=None) -> int:
     """``python -m genzoo.bench.cli ...``: the same command without the top-level ``genzoo``."""
     parser = argparse.ArgumentParser(prog="genzoo")

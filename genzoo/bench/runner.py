@@ -136,7 +136,7 @@ class BenchResult:
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
-class _Data:
+class Data:
     """Loads each split once per benchmark invocation (and each subset once)."""
 
     def __init__(self, bench: Benchmark):
@@ -163,14 +163,16 @@ class _Data:
             self._cache[key] = ds
         return self._cache[key]
 
-    def options(self, spec: RunSpec) -> dict:
-        return {**self.bench.dataset_options, **spec.settings.get("dataset_options", {})}
+    def options(self, settings: dict) -> dict:
+        return {**self.bench.dataset_options, **settings.get("dataset_options", {})}
 
-    def train(self, spec: RunSpec):
-        return self._load("train", self.options(spec), spec.settings["train_subset"])
+    def train(self, settings: dict):
+        """The training split of a run with these (a RunSpec's) settings."""
+        return self._load("train", self.options(settings), settings["train_subset"])
 
-    def reference(self, spec: RunSpec):
-        return self._load(spec.settings["reference_split"], self.options(spec), spec.settings["reference_subset"])
+    def reference(self, settings: dict):
+        """The split its samples are scored against."""
+        return self._load(settings["reference_split"], self.options(settings), settings["reference_subset"])
 
 
 def _say(msg: str, quiet: bool) -> None:
@@ -261,7 +263,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                  f"folder {session.wandb_dir}", quiet)
         result.wandb_mode = session.mode
     if todo:
-        data = _Data(bench)
+        data = Data(bench)
         context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
                            versions=versions(), git=git, quiet=quiet)
         from tqdm.auto import tqdm
@@ -293,7 +295,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
 
     result.records = [records[s.run_id] for s in specs if s.run_id in records]
     if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
-        _log_comparison(session, bench, profile, result.records)
+        log_comparison(session, bench, profile, result.records)
     if session is not None:
         result.wandb_dirs = list(session.run_dirs)
         result.warnings = list(session.warnings)
@@ -307,7 +309,7 @@ class _Context:
     bench: Benchmark
     device: str
     runs_dir: Path
-    data: _Data
+    data: Data
     session: object
     versions: dict
     git: tuple
@@ -346,8 +348,8 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
     model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     record["config"] = _model_config(model)
     try:
-        train = ctx.data.train(spec)
-        reference = ctx.data.reference(spec)
+        train = ctx.data.train(settings)
+        reference = ctx.data.reference(settings)
     except (UserError, FileNotFoundError):  # a bad benchmark file, or the data is not there: stop
         raise
     except Exception as exc:
@@ -369,10 +371,8 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
     from .tracking import WandbCallback, sample_image
 
     tracker = ctx.session.start(name=spec.run_id, job_type=spec.model, tags=[spec.profile, spec.dataset],
-                                config=_wandb_config(spec, record))
-    if tracker.active:
-        record["wandb"] = {"mode": tracker.mode, "run_id": getattr(tracker.run, "id", None),
-                           "project": ctx.session.project, "group": ctx.session.group, "dir": tracker.run_dir}
+                                config=wandb_config(record))
+    record["wandb"] = ctx.session.record_entry(tracker)
     callback = WandbCallback(tracker, log_every=settings["log_every"], images=settings["images"],
                              reference=reference)
     status, reason, tb = "ok", None, None
@@ -393,11 +393,7 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
             except Exception as exc:
                 status, reason, tb = "failed", f"scoring failed: {type(exc).__name__}: {exc}", traceback.format_exc()
         rec = _finish(record, run_dir, t0, status, reason, tb=tb, wandb_failed=tracker.failed)
-        tracker.summary({"status": status, "reason": reason or "", "wall_time_s": rec["wall_time_s"],
-                         **{f"throughput/{k}": v for k, v in rec["throughput"].items() if v is not None},
-                         **{k: v for k, v in rec["metrics"].items() if v is not None},
-                         **{f"per_class/{c}/{k}": v for c, entry in (rec.get("per_class") or {}).items()
-                            for k, v in entry.items() if isinstance(v, (int, float)) and v is not None}})
+        tracker.summary(wandb_summary(rec))
         if status == "ok" and tracker.active:
             x = artifacts.read_samples(run_dir / "samples.pt")
             tracker.log_images({"samples": (sample_image(x, reference, title=spec.run_id), "final samples")})
@@ -416,12 +412,24 @@ def _unsupported(model, data) -> str | None:
     return None
 
 
-def _wandb_config(spec: RunSpec, record: dict) -> dict:
-    return {"benchmark": spec.benchmark, "profile": spec.profile, "model": spec.model, "dataset": spec.dataset,
-            "seed": spec.seed, "preset": spec.preset, "overrides": spec.overrides,
+def wandb_config(record: dict) -> dict:
+    """A run's W&B config, from its record (the runner's, and ``genzoo wandb``'s for older records)."""
+    plan = record.get("plan") or {}
+    return {"benchmark": record["benchmark"], "profile": record["profile"], "model": record["model"],
+            "dataset": record["dataset"], "seed": record["seed"], "preset": plan.get("preset"),
+            "overrides": artifacts.clean_json(plan.get("overrides") or {}),
             "model_config": artifacts.clean_json(record["config"]), "train": artifacts.clean_json(record["train"]),
-            "settings": artifacts.clean_json(spec.settings), "device": record["device"],
+            "settings": artifacts.clean_json(plan.get("settings") or {}), "device": record["device"],
             "versions": record["versions"], "git_commit": record["git_commit"]}
+
+
+def wandb_summary(record: dict) -> dict:
+    """A finished run's W&B summary: status, time, throughput, metrics and per-class scores."""
+    return {"status": record["status"], "reason": record.get("reason") or "", "wall_time_s": record["wall_time_s"],
+            **{f"throughput/{k}": v for k, v in (record.get("throughput") or {}).items() if v is not None},
+            **{k: v for k, v in (record.get("metrics") or {}).items() if v is not None},
+            **{f"per_class/{c}/{k}": v for c, entry in (record.get("per_class") or {}).items()
+               for k, v in entry.items() if isinstance(v, (int, float)) and v is not None}}
 
 
 def _train_stats(model, history: list[dict], callback) -> dict:
@@ -567,7 +575,7 @@ def _quiet_kw(score_fn) -> dict:
         return {}
 
 
-def _log_comparison(session, bench: Benchmark, profile: str, records: list[dict]) -> None:
+def log_comparison(session, bench: Benchmark, profile: str, records: list[dict]) -> None:
     metric_keys = sorted({k for r in records for k in (r.get("metrics") or {})})
     columns = ["run", "model", "seed", "status", "reason", "wall_time_s", "train_items_per_s", *metric_keys]
     rows = []

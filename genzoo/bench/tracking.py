@@ -229,6 +229,13 @@ class WandbSession:
             return tracker
         return Tracker()
 
+    def record_entry(self, tracker: Tracker) -> dict | None:
+        """Where a started run's W&B data is, for its record (None when it is not tracked)."""
+        if not tracker.active:
+            return None
+        return {"mode": tracker.mode, "run_id": getattr(tracker.run, "id", None), "project": self.project,
+                "group": self.group, "dir": tracker.run_dir}
+
     def _warn(self, msg: str) -> None:
         self.warnings.append(msg)
         log.warning("%s", msg)

@@ -113,7 +113,7 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     else:
         direction = {True: "higher is better", False: "lower is better", None: "direction unknown"}[hib.get(primary)]
         out += [f"Rows are sorted by the primary metric **{primary}** ({direction}), best first. Each cell is the "
-                "mean ± sample standard deviation (ddof = 1) over the seeds' ok runs; n counts ok runs; the best mean "
+                "mean ± sample standard deviation (ddof = 1) over the seeds' ok runs; n counts ok runs (a cell over fewer says so); the best mean "
                 "of each metric is in bold (↑ higher is better, ↓ lower is better"
                 + ("; →1 closest to 1 is best: sharpness is the samples' Laplacian variance over the real "
                    "images', 1 = as sharp as the data, below = blurrier, above = noisier" if "sharpness" in main

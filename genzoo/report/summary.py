@@ -22,15 +22,19 @@ def summary_frame(bench: Benchmark) -> pd.DataFrame:
     """Columns ``model``, ``n`` (ok runs), then ``<metric>_mean``, ``<metric>_std`` for each metric.
 
     Rows are sorted by the primary metric, best first (models without a value last). ``attrs``
-    holds ``benchmark``, ``primary``, ``metrics`` and ``higher_is_better``.
+    holds ``benchmark``, ``primary``, ``metrics``, ``higher_is_better`` and ``counts``:
+    (model, metric) -> how many of the ok runs recorded the metric (fewer than n when some runs
+    predate it).
     """
     metrics = bench.metric_names()
     primary = bench.primary_metric()
-    rows = []
+    rows, counts = [], {}
     for model in bench.models:
         row = {"model": model, "n": len(bench.runs_of(model))}
         for m in metrics:
-            row[f"{m}_mean"], row[f"{m}_std"] = mean_std(bench.values(model, m))
+            values = bench.values(model, m)
+            row[f"{m}_mean"], row[f"{m}_std"] = mean_std(values)
+            counts[(model, m)] = len(values)
         rows.append(row)
     cols = ["model", "n"] + [f"{m}_{s}" for m in metrics for s in ("mean", "std")]
     df = pd.DataFrame(rows, columns=cols)
@@ -41,7 +45,7 @@ def summary_frame(bench: Benchmark) -> pd.DataFrame:
         df = df.assign(_k=key.fillna(math.inf)).sort_values(["_k", "model"], kind="mergesort").drop(columns="_k")
     df = df.reset_index(drop=True)
     df["n"] = df["n"].astype(int)
-    df.attrs.update(benchmark=bench.name, primary=primary, metrics=metrics,
+    df.attrs.update(benchmark=bench.name, primary=primary, metrics=metrics, counts=counts,
                     higher_is_better={m: bench.higher_is_better(m) for m in metrics})
     return df
 
@@ -90,8 +94,10 @@ def best_models(df: pd.DataFrame, metric: str, higher_is_better: bool | None) ->
 
 
 def markdown_table(df: pd.DataFrame, metrics: list[str], *, bold_best: bool = True) -> str:
-    """A markdown table of ``model``, ``n`` and ``mean ± std`` per metric (best mean in bold)."""
+    """A markdown table of ``model``, ``n`` and ``mean ± std`` per metric (best mean in bold); a
+    cell over fewer of the model's ok runs than n says over how many (``(n = 2)``)."""
     hib = df.attrs.get("higher_is_better", {})
+    counts = df.attrs.get("counts", {})
     arrows = {True: " ↑", False: " ↓", None: ""}
     head = ["model", "n"] + [m if is_class_frac(m) else
                              f"{m} →{TARGETS[m]:g}" if m in TARGETS else f"{m}{arrows[hib.get(m)]}" for m in metrics]
@@ -101,7 +107,9 @@ def markdown_table(df: pd.DataFrame, metrics: list[str], *, bold_best: bool = Tr
         cells = [str(row["model"]), str(int(row["n"]))]
         for m in metrics:
             s = fmt_mean_std(row[f"{m}_mean"], row[f"{m}_std"])
-            cells.append(f"**{s}**" if row["model"] in best[m] else s)
+            s = f"**{s}**" if row["model"] in best[m] else s
+            k = counts.get((row["model"], m), row["n"])
+            cells.append(f"{s} (n = {k})" if 0 < k < row["n"] else s)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
