@@ -112,8 +112,8 @@ def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "wandb", help="log recorded runs that have no W&B run (e.g. run with --no-wandb) to W&B",
         description="Log the recorded runs of benchmarks that have no W&B run (run with --no-wandb, on a "
-        "machine without wandb, or whose logging failed) to Weights & Biases from their records: config, "
-        "training curves, final samples, metrics and the models' comparison table. Offline (in "
+        "machine without wandb, or where no W&B run could start) to Weights & Biases from their records: "
+        "config, training curves, final samples, metrics and the models' comparison table. Offline (in "
         "RESULTS/BENCHMARK/wandb, `wandb sync` later) unless an API key is configured; WANDB_MODE, when set, "
         "wins. Each record then names its W&B run, so nothing is logged twice.")
     p.add_argument("benchmark", nargs="+", metavar="BENCHMARK", help="benchmark name or .toml path")

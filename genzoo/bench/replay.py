@@ -1,7 +1,7 @@
 """``genzoo wandb BENCHMARK``: log recorded runs that have no W&B run to Weights & Biases.
 
-A run done with ``--no-wandb``, on a machine without wandb, or whose W&B logging failed still has
-its record and the files beside it. This makes its W&B run from them, as the runner would have:
+A run done with ``--no-wandb``, on a machine without wandb, or whose W&B run could not start
+still has its record and the files beside it. This makes its W&B run from them, as the runner would have:
 the same config, group and folder, the training curves from ``history.csv.gz`` (at the runner's
 logging rate), the final sample grids and the record's metrics as the summary; then the models'
 comparison table. What a record cannot give back is not invented: the sample grids the runner logs
@@ -53,11 +53,12 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
         tracker = session.start(name=rec["run_id"], job_type=rec["model"], tags=[rec["profile"], rec["dataset"], TAG],
                                 config={**wandb_config(rec), "logged_from_record": True})
         if not tracker.active:
-            raise UserError(f"W&B could not start a run for {run_dir}: {'; '.join(session.warnings) or 'no reason given'}")
+            why = "; ".join(session.warnings) or "no reason given"
+            raise UserError(f"W&B could not start a run for {run_dir}: {why}")
+        entry = session.record_entry(tracker)
         _log_history(tracker, run_dir, rec)
         _log_samples(tracker, run_dir, rec, data)
         tracker.summary(wandb_summary(rec))
-        entry = session.record_entry(tracker)
         tracker.finish(exit_code=0 if rec["status"] == "ok" else 1)
         if tracker.failed:
             raise UserError(f"W&B logging failed for {run_dir}: {tracker.failed}")
