@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -171,15 +173,15 @@ def replayed(tmp_path_factory):
         again = log_records(tmp / "tiny-wandb.toml", results=tmp / "results", project="genzoo-tests", quiet=True)
     finally:
         mp.undo()
-    runs = {r.name: r for r in find_runs(tmp / "results" / "tiny-wandb" / "wandb")}
-    return done, again, runs, tmp / "results" / "tiny-wandb"
+    found = find_runs(tmp / "results" / "tiny-wandb" / "wandb")
+    assert Counter(r.name for r in found) == {"gan-s3": 1, "cgan-s3": 1, "tiny-wandb-summary": 1}   # none twice
+    return done, again, {r.name: r for r in found}, tmp / "results" / "tiny-wandb"
 
 
 def test_records_of_runs_without_wandb_are_logged_once(replayed):
     done, again, runs, bench_dir = replayed
     assert sorted(r["run_id"] for r in done) == ["cgan-s3", "gan-s3"]
     assert again == []                                      # each record now names its W&B run
-    assert sorted(runs) == ["cgan-s3", "gan-s3", "tiny-wandb-summary"]   # one run each, not two
     for rec in done:
         on_disk = read_record(bench_dir / "runs" / rec["run_id"])
         assert on_disk["wandb"]["logged_from_record"] is True
@@ -197,8 +199,9 @@ def test_a_run_logged_from_its_record_matches_the_live_one(logged, replayed):
         assert late.job_type == live.job_type == rec["model"] and late.group == live.group
         assert late.config.pop("logged_from_record") is True
         for key in ("benchmark", "profile", "model", "dataset", "seed", "preset", "overrides", "model_config",
-                    "settings"):
+                    "train", "settings", "device"):
             assert late.config[key] == live.config[key], key
+        assert late.summary["total_steps"] == live.summary["total_steps"] == 12
         curve = {row["_step"]: row["train/loss_d"] for row in late.history if "train/loss_d" in row}
         live_curve = {row["_step"]: row["train/loss_d"] for row in live.history if "train/loss_d" in row}
         assert list(curve) == list(live_curve) == [1, 2, 4, 6, 8, 10, 12]
@@ -217,3 +220,22 @@ def test_logging_records_needs_records(tmp_path):
     (tmp_path / "t.toml").write_text(TOML)
     with pytest.raises(UserError, match="no finished run records"):
         log_records(tmp_path / "t.toml", results=tmp_path / "nothing", quiet=True)
+
+
+def test_curves_logged_from_a_record_at_the_runners_default_rate(tmp_path, monkeypatch):
+    """log_every = 0: the runner logs about 500 points of a long fit plus the image steps; a run
+    logged from its record has the same steps. An offline run whose folder is gone is logged again."""
+    toml = TOML.replace('models = ["gan", "cgan"]', 'models = ["gan"]').replace(
+        "max_steps = 12\nlog_every = 2\nimages = 2", "max_steps = 1100\nlog_every = 0\nimages = 3")
+    (tmp_path / "t.toml").write_text(toml)
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    live_rec = run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "live", quiet=True).records[0]
+    run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "late", wandb=False, quiet=True)
+    (rec,) = log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True)
+    live, late = read_run(live_rec["wandb"]["dir"]), read_run(rec["wandb"]["dir"])
+    steps = [row["_step"] for row in late.history if "train/loss_d" in row]
+    assert steps == [row["_step"] for row in live.history if "train/loss_d" in row]
+    assert steps[:3] == [1, 2, 4] and {367, 733, 1100} <= set(steps) and 550 < len(steps) < 560
+    shutil.rmtree(rec["wandb"]["dir"])                     # e.g. a fresh clone: wandb/ is not committed
+    (again,) = log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True)
+    assert again["wandb"]["dir"] != rec["wandb"]["dir"] and read_run(again["wandb"]["dir"]).finished

@@ -1,31 +1,45 @@
 """``genzoo wandb BENCHMARK``: log recorded runs that have no W&B run to Weights & Biases.
 
 A run done with ``--no-wandb``, on a machine without wandb, or whose W&B run could not start
-still has its record and the files beside it. This makes its W&B run from them, as the runner would have:
-the same config, group and folder, the training curves from ``history.csv.gz`` (at the runner's
-logging rate), the final sample grids and the record's metrics as the summary; then the models'
+still has its record and the files beside it. This makes its W&B run from them, as the runner would
+have: the same config, group and folder, the training curves from ``history.csv.gz`` at the steps
+the runner logs, the final sample grids and the record's metrics as the summary; then the models'
 comparison table. What a record cannot give back is not invented: the sample grids the runner logs
 *during* training are missing from such a run, and its config says ``logged_from_record``.
-The record's ``wandb`` entry is filled in, so a second invocation logs nothing twice.
+The record's ``wandb`` entry is filled in, so a second invocation logs nothing twice. An offline
+entry whose folder is gone (a fresh clone: ``wandb/`` is not committed) counts as no W&B run.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 
 from ..errors import UserError
+from ..training.loop import planned_steps
 from . import artifacts
 from .runner import Data, log_comparison, read_record, wandb_config, wandb_summary
 from .spec import Benchmark, load_benchmark
 
 TAG = "from-record"
-CURVE_POINTS = 500          # the runner logs the losses every max(1, steps // 500) steps (log_every = 0)
+
+
+def needs_logging(rec: dict) -> bool:
+    """Whether a finished record should have a W&B run and has none (or only a lost offline one).
+    The runner starts none for a skipped run or one whose data did not load (empty ``train``)."""
+    if rec["status"] == "skipped" or not rec.get("train"):
+        return False
+    entry = rec.get("wandb")
+    if not entry:
+        return True
+    return entry.get("mode") == "offline" and bool(entry.get("dir")) and not Path(entry["dir"]).is_dir()
 
 
 def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "results", project: str | None = None,
                 quiet: bool = False) -> list[dict]:
-    """Log the benchmark's recorded runs that have no W&B run; returns their updated records."""
+    """Log the benchmark's recorded runs that have no W&B run; returns their updated records.
+    ``project``: default, the project the other records name, else genzoo's."""
     from tqdm.auto import tqdm
 
     from .tracking import WandbSession
@@ -38,8 +52,14 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
     if not records:
         raise UserError(f"no finished run records in {runs_dir} (run `genzoo bench {bench.name} "
                         f"--out {results}` first)")
-    # the runner makes no W&B run for a skipped run (a model that does not apply to the data)
-    todo = {d: rec for d, rec in records.items() if not rec.get("wandb") and rec["status"] != "skipped"}
+    todo = {d: rec for d, rec in records.items() if needs_logging(rec)}
+    if not todo:
+        if not quiet:
+            print(f"genzoo wandb {bench.name}: all {len(records)} recorded runs that W&B would track have a "
+                  f"W&B run; nothing to log", flush=True)
+        return []
+    named = Counter(p for r in records.values() if (p := (r.get("wandb") or {}).get("project")))
+    project = project or (named.most_common(1)[0][0] if named else None)
     session = WandbSession(project=project, group=bench.name, root=bench_dir)
     if not session.enabled:
         raise UserError(f"W&B is off ({session.why}); unset it to log the records")
@@ -49,24 +69,12 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
               f"folder {session.wandb_dir}", flush=True)
     data = Data(bench)
     done = []
-    for run_dir, rec in tqdm(todo.items(), desc=f"wandb {bench.name}", unit="run", disable=True if quiet else None):
-        tracker = session.start(name=rec["run_id"], job_type=rec["model"], tags=[rec["profile"], rec["dataset"], TAG],
-                                config={**wandb_config(rec), "logged_from_record": True})
-        if not tracker.active:
-            why = "; ".join(session.warnings) or "no reason given"
-            raise UserError(f"W&B could not start a run for {run_dir}: {why}")
-        entry = session.record_entry(tracker)
-        _log_history(tracker, run_dir, rec)
-        _log_samples(tracker, run_dir, rec, data)
-        tracker.summary(wandb_summary(rec))
-        tracker.finish(exit_code=0 if rec["status"] == "ok" else 1)
-        if tracker.failed:
-            raise UserError(f"W&B logging failed for {run_dir}: {tracker.failed}")
-        rec["wandb"] = {**entry, "logged_from_record": True}
-        artifacts.write_json(run_dir / "record.json", rec)
-        done.append(rec)
-    if done:   # the comparison of every recorded run, one table per profile
-        for profile in sorted({r["profile"] for r in records.values()}):
+    try:
+        for run_dir, rec in tqdm(todo.items(), desc=f"wandb {bench.name}", unit="run",
+                                 disable=True if quiet else None):
+            done.append(_log_one(session, run_dir, rec, data))
+    finally:   # the comparison of every recorded run of the profiles logged now, also after a failure
+        for profile in sorted({r["profile"] for r in done}):
             log_comparison(session, bench, profile, [r for r in records.values() if r["profile"] == profile])
     if not quiet and session.mode == "offline" and session.offline_dirs():
         print(f"W&B runs were saved offline in {session.wandb_dir}; to upload them:\n"
@@ -74,15 +82,53 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
     return done
 
 
+def _log_one(session, run_dir: Path, rec: dict, data: Data) -> dict:
+    tracker = session.start(name=rec["run_id"], job_type=rec["model"], tags=[rec["profile"], rec["dataset"], TAG],
+                            config={**wandb_config(rec), "logged_from_record": True})
+    if not tracker.active:
+        why = "; ".join(session.warnings) or "no reason given"
+        raise UserError(f"W&B could not start a run for {run_dir}: {why}")
+    entry = session.record_entry(tracker)
+    try:
+        _log_history(tracker, run_dir, rec)
+        _log_samples(tracker, run_dir, rec, data)
+        tracker.summary(wandb_summary(rec))
+    except BaseException:   # a broken file, Ctrl-C: close the W&B run as crashed, leave the record as it was
+        tracker.finish(exit_code=255)
+        raise
+    tracker.finish(exit_code=0 if rec["status"] == "ok" else 1)
+    rec["wandb"] = {**entry, "logged_from_record": True}
+    if tracker.failed:   # as the runner does: what was logged stays on disk for `wandb sync`; the record says so
+        rec["notes"] = [*(rec.get("notes") or []), f"W&B (logged from the record): {tracker.failed}"]
+    artifacts.write_json(run_dir / "record.json", rec)
+    return rec
+
+
 def _log_history(tracker, run_dir: Path, rec: dict) -> None:
+    """The losses at the steps the runner logs them (:func:`tracking.logged_steps` of the planned
+    steps), read from the run's history file."""
+    from .tracking import logged_steps
+
     path = next((p for p in (run_dir / "history.csv.gz", run_dir / "history.csv") if p.is_file()), None)
     if path is None:
         return
-    rows = artifacts.read_history_csv(path)
-    every = ((rec.get("plan") or {}).get("settings") or {}).get("log_every") or max(1, len(rows) // CURVE_POINTS)
+    try:
+        rows = artifacts.read_history_csv(path)
+    except (OSError, EOFError, ValueError) as exc:
+        raise UserError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
+    train, settings = rec["train"], (rec.get("plan") or {}).get("settings") or {}
+    try:
+        total = planned_steps(train["max_steps"], train["epochs"], train["batch_size"],
+                              train.get("batches_per_step") or 1, train["train_items"])
+    except (KeyError, TypeError):   # not a runner's record: every step it has
+        total = len(rows)
+    every, image_steps = logged_steps(total, settings.get("log_every") or 0, settings.get("images", 8))
+    tracker.summary({"total_steps": total})
     for i, row in enumerate(rows, start=1):
-        step = int(row.get("step", i))
-        if step % every == 0 or step == 1:
+        step = row.get("step", i)
+        if not isinstance(step, int):
+            raise UserError(f"{path}: row {i} has step {step!r}, not a whole number")
+        if step % every == 0 or step == 1 or step in image_steps:
             tracker.log({f"train/{k}": v for k, v in row.items()
                          if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}, step=step)
 
@@ -92,11 +138,12 @@ def _log_samples(tracker, run_dir: Path, rec: dict, data: Data) -> None:
 
     grids = {"samples": ("samples.pt", "final samples"),
              "samples_normal_prior": ("samples_normal_prior.pt", "N(0, I) codes")}
-    reference = None
+    reference, settings = None, (rec.get("plan") or {}).get("settings") or {}
     for key, (name, caption) in grids.items():
         if not (run_dir / name).is_file():
             continue
         x = artifacts.read_samples(run_dir / name)
-        if x.dim() == 2 and reference is None:   # points are drawn over the reference set
-            reference = data.reference((rec.get("plan") or {}).get("settings") or {})
-        tracker.log_images({key: (sample_image(x, reference, title=rec["run_id"]), caption)})
+        if x.dim() == 2 and reference is None and "reference_split" in settings:   # points: over the reference
+            reference = data.reference(settings)
+        tracker.log_images({key: (sample_image(x, reference, title=rec["run_id"] if key == "samples" else ""),
+                                  caption)})

@@ -413,12 +413,14 @@ def _unsupported(model, data) -> str | None:
 
 
 def wandb_config(record: dict) -> dict:
-    """A run's W&B config, from its record (the runner's, and ``genzoo wandb``'s for older records)."""
+    """A run's W&B config, from its record as it is when the fit starts (without the
+    :data:`FIT_STATS` of a finished record, which ``genzoo wandb`` reads)."""
     plan = record.get("plan") or {}
     return {"benchmark": record["benchmark"], "profile": record["profile"], "model": record["model"],
             "dataset": record["dataset"], "seed": record["seed"], "preset": plan.get("preset"),
             "overrides": artifacts.clean_json(plan.get("overrides") or {}),
-            "model_config": artifacts.clean_json(record["config"]), "train": artifacts.clean_json(record["train"]),
+            "model_config": artifacts.clean_json(record["config"]),
+            "train": artifacts.clean_json({k: v for k, v in record["train"].items() if k not in FIT_STATS}),
             "settings": artifacts.clean_json(plan.get("settings") or {}), "device": record["device"],
             "versions": record["versions"], "git_commit": record["git_commit"]}
 
@@ -432,7 +434,11 @@ def wandb_summary(record: dict) -> dict:
                for k, v in entry.items() if isinstance(v, (int, float)) and v is not None}}
 
 
+FIT_STATS = ("steps", "epochs_done", "train_time_s", "logging_time_s", "items_seen")  # record["train"] after fit
+
+
 def _train_stats(model, history: list[dict], callback) -> dict:
+    """The :data:`FIT_STATS` of a finished (or failed) fit."""
     out = {"steps": len(history)}
     if history and "epoch" in history[-1]:
         out["epochs_done"] = history[-1]["epoch"]

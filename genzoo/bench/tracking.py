@@ -244,6 +244,21 @@ class WandbSession:
         return [d for d in self.run_dirs if Path(d).name.startswith("offline-run-")]
 
 
+CURVE_POINTS = 500          # log_every = 0: the losses at about this many steps of a fit
+
+
+def logged_steps(total_steps: int, log_every: int = 0, images: int = 8) -> tuple[int, set[int]]:
+    """``(every, image_steps)``: a fit's losses go to W&B at step 1, every ``every`` steps and at
+    the ``image_steps`` (``images`` evenly spaced steps, the last one included), where a grid of
+    samples is logged too."""
+    every = log_every or max(1, total_steps // CURVE_POINTS)
+    image_steps: set[int] = set()
+    if images and total_steps:
+        k = min(images, total_steps)
+        image_steps = {max(1, round(total_steps * (i + 1) / k)) for i in range(k)}
+    return every, image_steps
+
+
 class WandbCallback:
     """A fit callback: logs the step's losses every ``log_every`` steps and a grid of 16 samples
     (``model.sample(16, seed=1234)``) ``images`` times during training."""
@@ -260,10 +275,7 @@ class WandbCallback:
         self.time_s = 0.0          # spent in this callback during fit (not training)
 
     def on_fit_start(self, model, total_steps: int) -> None:
-        self._every = self.log_every or max(1, total_steps // 500)
-        if self.images and total_steps:
-            k = min(self.images, total_steps)
-            self._image_steps = {max(1, round(total_steps * (i + 1) / k)) for i in range(k)}
+        self._every, self._image_steps = logged_steps(total_steps, self.log_every, self.images)
         self.tracker.summary({"total_steps": total_steps})
 
     def on_step_end(self, model, step: int, logs: dict) -> None:

@@ -51,10 +51,16 @@ class StepContext:
 
 def total_steps(model, n_items: int) -> int:
     cfg = model.config
-    if cfg.max_steps is not None:
-        return int(cfg.max_steps)
-    per_epoch = max(n_items // (min(cfg.batch_size, n_items) * model.batches_per_step), 1)
-    return max(math.ceil(cfg.epochs * per_epoch), 1)
+    return planned_steps(cfg.max_steps, cfg.epochs, cfg.batch_size, model.batches_per_step, n_items)
+
+
+def planned_steps(max_steps: int | None, epochs: float, batch_size: int, batches_per_step: int, n_items: int) -> int:
+    """Generator steps of a fit: ``max_steps`` when set, else ``epochs`` passes over ``n_items``
+    (each step consuming ``batches_per_step`` batches, e.g. WGAN's critic batches)."""
+    if max_steps is not None:
+        return int(max_steps)
+    per_epoch = max(n_items // (min(batch_size, n_items) * batches_per_step), 1)
+    return max(math.ceil(epochs * per_epoch), 1)
 
 
 def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> None:
