@@ -189,6 +189,7 @@ def test_a_metric_recorded_by_fewer_runs_says_over_how_many(tmp_path):
     row = next(line for line in md.splitlines() if line.startswith("| gan |"))
     assert "6.00 ± 0.71** |" in row                               # modes_covered: over all 5 runs
     assert "0.910 ± 0.014** (n = 2) |" in row and "0.5 ± 0** (n = 2) |" in row
+    assert "not drawn by this report (`--no-figures`)" in md      # figures=False: not "could not be drawn"
 
 
 # ----------------------------------------------------------------------------- claims

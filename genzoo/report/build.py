@@ -99,7 +99,8 @@ def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
 
 
 def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], figures: dict[str, Path],
-                     problems: list[str]) -> str:
+                     problems: list[str], *, drawn: bool = True) -> str:
+    """summary.md; ``drawn``: whether figures were asked for (``figures`` holds those drawn)."""
     primary = df.attrs.get("primary")
     hib = df.attrs.get("higher_is_better", {})
     metrics = df.attrs.get("metrics", [])
@@ -185,8 +186,10 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     if figures:
         for key, p in figures.items():
             out += [f"![{key}](figures/{p.name})", ""]
-    else:
+    elif drawn:
         out += ["No figure could be drawn from these records.", ""]
+    else:
+        out += ["Figures were not drawn by this report (`--no-figures`); run it without that to draw them.", ""]
     if problems:
         out += ["## Problems met while reading the run folders", ""] + [f"- {p}" for p in problems] + [""]
     return "\n".join(out)
@@ -207,7 +210,8 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
         "claims_json": _io.write_text(bench.dir / "claims.json",
                                       json.dumps(_clean([c.to_dict() for c in claims]), indent=2, allow_nan=False) + "\n"),
         "literature_md": _io.write_text(bench.dir / "literature.md", literature_markdown(bench, header)),
-        "summary_md": _io.write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems)),
+        "summary_md": _io.write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems,
+                                                                                  drawn=figures)),
     }
     return Report(bench.name, bench.dir, files, figs, df, claims, list(problems))
 
