@@ -174,14 +174,18 @@ def test_mode_benchmark_sorts_by_modes_covered_descending(tmp_path):
     assert "VEEGAN" in lit and "comparable in definition" in lit.lower()
 
 
-def test_a_metric_recorded_by_fewer_runs_says_over_how_many(tmp_path):
+def test_runs_of_two_protocol_versions_and_devices(tmp_path):
     """Runs recorded before a metric was added: its mean is over the runs that have it, and the
-    table says so instead of implying all n."""
+    table says so instead of implying all n; wall times are per device."""
     for seed, modes in enumerate((6, 6, 7, 5, 6)):
         m = {"modes_covered": float(modes), "high_quality_frac": 0.9}
         if seed >= 3:
             m.update(precision=0.9 + 0.02 * (seed - 3), recall=0.5)
-        write_run(tmp_path, "modes-ring", "gan", seed, m, dataset="ring", files=False)
+        run_dir = write_run(tmp_path, "modes-ring", "gan", seed, m, dataset="ring", files=False)
+        if seed < 3:                                   # seeds 0-2 on a GPU, 3-4 on a CPU
+            rec = json.loads((run_dir / "record.json").read_text())
+            rec.update(device="cuda", wall_time_s=100.0 + seed)
+            (run_dir / "record.json").write_text(json.dumps(rec))
     rep = build_report("modes-ring", tmp_path, figures=False)
     csv = pd.read_csv(rep.files["summary_csv"]).set_index("model")
     assert csv.loc["gan", "n"] == 5 and csv.loc["gan", "precision_mean"] == pytest.approx(0.91)
@@ -190,6 +194,8 @@ def test_a_metric_recorded_by_fewer_runs_says_over_how_many(tmp_path):
     assert "6.00 ± 0.71** |" in row                               # modes_covered: over all 5 runs
     assert "0.910 ± 0.014** (n = 2) |" in row and "0.5 ± 0** (n = 2) |" in row
     assert "not drawn by this report (`--no-figures`)" in md      # figures=False: not "could not be drawn"
+    # the cost of runs on two devices is not averaged across them
+    assert "| gan | cpu | 2 | 16.00 ± 0.71 |" in md and "| gan | cuda | 3 | 101.0 ± 1.0 |" in md
 
 
 # ----------------------------------------------------------------------------- claims

@@ -77,9 +77,14 @@ def _class_legend(bench: Benchmark, fracs: list[str]) -> str:
 
 
 def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
-    def col(model, getter):
+    """Wall time and throughput per model; per (model, device) when the runs used several devices
+    (a mean over a GPU's and a CPU's times would describe neither)."""
+    devices = sorted({str(r.record.get("device")) for m in models for r in bench.runs_of(m)})
+    by_device = len(devices) > 1
+
+    def col(runs, getter):
         v = []
-        for r in bench.runs_of(model):
+        for r in runs:
             try:
                 x = float(getter(r.record))
             except (TypeError, ValueError, KeyError, AttributeError):
@@ -88,13 +93,17 @@ def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
                 v.append(x)
         return fmt_mean_std(*mean_std(v)) if v else "–"
 
-    rows = ["| model | wall time (s) | train items/s | sample items/s |", "|---|---|---|---|"]
+    rows = ["| model |" + (" device | n |" if by_device else "") + " wall time (s) | train items/s | sample items/s |",
+            "|---|" + ("---|---|" if by_device else "") + "---|---|---|"]
     for m in models:
-        if not bench.runs_of(m):
-            continue
-        rows.append(f"| {m} | {col(m, lambda r: r['wall_time_s'])} "
-                    f"| {col(m, lambda r: r['throughput']['train_items_per_s'])} "
-                    f"| {col(m, lambda r: r['throughput']['sample_items_per_s'])} |")
+        for dev in devices if by_device else [None]:
+            runs = [r for r in bench.runs_of(m) if dev is None or str(r.record.get("device")) == dev]
+            if not runs:
+                continue
+            rows.append(f"| {m} |" + (f" {dev} | {len(runs)} |" if by_device else "")
+                        + f" {col(runs, lambda r: r['wall_time_s'])} "
+                        f"| {col(runs, lambda r: r['throughput']['train_items_per_s'])} "
+                        f"| {col(runs, lambda r: r['throughput']['sample_items_per_s'])} |")
     return rows if len(rows) > 2 else []
 
 
