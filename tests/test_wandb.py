@@ -229,13 +229,19 @@ def test_curves_logged_from_a_record_at_the_runners_default_rate(tmp_path, monke
         "max_steps = 12\nlog_every = 2\nimages = 2", "max_steps = 1100\nlog_every = 0\nimages = 3")
     (tmp_path / "t.toml").write_text(toml)
     monkeypatch.setenv("WANDB_MODE", "offline")
-    live_rec = run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "live", quiet=True).records[0]
-    run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "late", wandb=False, quiet=True)
-    (rec,) = log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True)
+    monkeypatch.chdir(tmp_path)                           # relative results folders, as `genzoo bench` writes them
+    live_rec = run_benchmark(tmp_path / "t.toml", profile="tiny", out="live", quiet=True).records[0]
+    run_benchmark(tmp_path / "t.toml", profile="tiny", out="late", wandb=False, quiet=True)
+    (rec,) = log_records(tmp_path / "t.toml", results="late", quiet=True)
+    assert not Path(rec["wandb"]["dir"]).is_absolute()
     live, late = read_run(live_rec["wandb"]["dir"]), read_run(rec["wandb"]["dir"])
     steps = [row["_step"] for row in late.history if "train/loss_d" in row]
     assert steps == [row["_step"] for row in live.history if "train/loss_d" in row]
     assert steps[:3] == [1, 2, 4] and {367, 733, 1100} <= set(steps) and 550 < len(steps) < 560
-    shutil.rmtree(rec["wandb"]["dir"])                     # e.g. a fresh clone: wandb/ is not committed
+
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")             # the record's relative folder is found under the results
+    assert log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True) == []
+    shutil.rmtree(tmp_path / rec["wandb"]["dir"])         # e.g. a fresh clone: wandb/ is not committed
     (again,) = log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True)
     assert again["wandb"]["dir"] != rec["wandb"]["dir"] and read_run(again["wandb"]["dir"]).finished

@@ -25,15 +25,20 @@ from .spec import Benchmark, load_benchmark
 TAG = "from-record"
 
 
-def needs_logging(rec: dict) -> bool:
-    """Whether a finished record should have a W&B run and has none (or only a lost offline one).
-    The runner starts none for a skipped run or one whose data did not load (empty ``train``)."""
+def needs_logging(rec: dict, bench_dir: Path) -> bool:
+    """Whether a finished record should have a W&B run and has none (or only a lost offline one:
+    its folder is neither where the record says nor in ``bench_dir/wandb``, e.g. a relative path
+    read from another working directory). The runner starts no W&B run for a skipped run or one
+    whose data did not load (empty ``train``)."""
     if rec["status"] == "skipped" or not rec.get("train"):
         return False
     entry = rec.get("wandb")
     if not entry:
         return True
-    return entry.get("mode") == "offline" and bool(entry.get("dir")) and not Path(entry["dir"]).is_dir()
+    if entry.get("mode") != "offline" or not entry.get("dir"):
+        return False
+    folder = Path(entry["dir"])
+    return not (folder.is_dir() or (Path(bench_dir) / "wandb" / folder.name).is_dir())
 
 
 def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "results", project: str | None = None,
@@ -52,7 +57,7 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
     if not records:
         raise UserError(f"no finished run records in {runs_dir} (run `genzoo bench {bench.name} "
                         f"--out {results}` first)")
-    todo = {d: rec for d, rec in records.items() if needs_logging(rec)}
+    todo = {d: rec for d, rec in records.items() if needs_logging(rec, bench_dir)}
     if not todo:
         if not quiet:
             print(f"genzoo wandb {bench.name}: all {len(records)} recorded runs that W&B would track have a "

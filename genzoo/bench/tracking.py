@@ -178,6 +178,17 @@ class Tracker:
                         type(exc).__name__, exc, self.run_dir)
 
 
+def _below_cwd(path: str | None) -> str | None:
+    """``path`` relative to the working directory when it lies below it (so that a record names
+    ``results/.../wandb/offline-run-*`` in any clone), else as it is."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 class WandbSession:
     """Starts the wandb runs of one benchmark invocation: same project, group, folder and mode."""
 
@@ -215,8 +226,9 @@ class WandbSession:
         for mode in modes:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
+                # an absolute folder: wandb's service process keeps the working directory it started in
                 run = wandb.init(project=self.project, group=self.group, job_type=job_type, name=name,
-                                 config=config, tags=list(tags), dir=str(self.root), mode=mode,
+                                 config=config, tags=list(tags), dir=str(self.root.resolve()), mode=mode,
                                  settings=_settings(timeout, self.git_root))
             except Exception as exc:
                 self._warn(f"wandb.init ({mode}) failed for {name}: {type(exc).__name__}: "
@@ -234,7 +246,7 @@ class WandbSession:
         if not tracker.active:
             return None
         return {"mode": tracker.mode, "run_id": getattr(tracker.run, "id", None), "project": self.project,
-                "group": self.group, "dir": tracker.run_dir}
+                "group": self.group, "dir": _below_cwd(tracker.run_dir)}
 
     def _warn(self, msg: str) -> None:
         self.warnings.append(msg)
