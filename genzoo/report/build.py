@@ -123,8 +123,8 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     else:
         direction = {True: "higher is better", False: "lower is better", None: "direction unknown"}[hib.get(primary)]
         out += [f"Rows are sorted by the primary metric **{primary}** ({direction}), best first. Each cell is the "
-                "mean ± sample standard deviation (ddof = 1) over the seeds' ok runs; n counts ok runs (a cell over fewer says so); the best mean "
-                "of each metric is in bold (↑ higher is better, ↓ lower is better"
+                "mean ± sample standard deviation (ddof = 1) over the seeds' ok runs; n counts ok runs (a cell "
+                "over fewer says so); the best mean of each metric is in bold (↑ higher is better, ↓ lower is better"
                 + ("; →1 closest to 1 is best: sharpness is the samples' Laplacian variance over the real "
                    "images', 1 = as sharp as the data, below = blurrier, above = noisier" if "sharpness" in main
                    else "") + ").", ""]
@@ -148,9 +148,10 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
                 + _class_legend(bench, fracs) + ".", "",
                 markdown_table(df, fracs, bold_best=False), ""]
     partial = []
+    counts = df.attrs.get("counts", {})      # (model, metric) -> runs that recorded it, from summary_frame
     for m in metrics:
         for _, row in df.iterrows():
-            k = bench.values(row["model"], m).size
+            k = counts.get((row["model"], m), row["n"])
             if 0 < k < row["n"]:
                 partial.append(f"- {row['model']}: `{m}` recorded in {k} of {row['n']} ok runs")
     if partial:
