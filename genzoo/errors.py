@@ -17,3 +17,17 @@ class DivergenceError(RuntimeError):
         self.losses = dict(losses)
         bad = ", ".join(f"{k}={v}" for k, v in losses.items() if v != v or v in (float("inf"), float("-inf")))
         super().__init__(f"training diverged at step {step}: {bad}")
+
+
+class DataError(UserError):
+    """Data on disk is missing, truncated or not what it claims to be; the message names the file."""
+
+
+class CheckpointError(UserError, ValueError):
+    """A saved model folder (``config.json`` + ``model.safetensors``) cannot be loaded; the message
+    names the file and says why."""
+
+
+class EnvironmentFailure(RuntimeError):
+    """Something outside the run failed (the data, the disk, the GPU): not a result of the run, so
+    the benchmark stops without recording it, and the next invocation does it again."""

@@ -62,7 +62,7 @@ images = 0
 [profiles.tiny.models.wgan]
 lr = 1e30
 [profiles.tiny.models.cgan]
-lr_d = -1.0
+metrics = ["sharpness"]      # an image metric on 2-D points: its scoring raises
 """
 
 FASHION_TOML = """
@@ -248,7 +248,7 @@ def test_divergence_and_crash_are_recorded_and_the_benchmark_goes_on(tmp_path, c
     status = {f"{r['model']}-s{r['seed']}": r for r in result.records}
     assert status["wgan-s0"]["status"] == "diverged"
     assert "diverged" in status["wgan-s0"]["reason"] and status["wgan-s0"]["metrics"] == {}
-    assert status["cgan-s0"]["status"] == "failed" and "learning rate" in status["cgan-s0"]["reason"].lower()
+    assert status["cgan-s0"]["status"] == "failed" and "does not apply" in status["cgan-s0"]["reason"]
     run_dir = tmp_path / "results" / "tiny-broken" / "runs"
     assert "Traceback" in (run_dir / "cgan-s0" / "error.txt").read_text()
     assert not (run_dir / "cgan-s0" / "checkpoint").exists()

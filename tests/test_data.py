@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import shutil
 
 import pytest
@@ -10,6 +12,17 @@ import torch
 import genzoo
 from genzoo.data import fashion
 from genzoo.data.fashion import DEBIAN_DIR
+from genzoo.errors import DataError, UserError
+
+
+@functools.lru_cache(maxsize=None)
+def _real(name: str) -> bytes:
+    """The unpacked bytes of one of Debian's idx files (e.g. ``t10k-labels-idx1-ubyte``)."""
+    return gzip.decompress((DEBIAN_DIR / f"{name}.gz").read_bytes())
+
+
+def _temp_files(*folders) -> list:
+    return [p for f in folders if f.exists() for p in f.rglob("*") if "tmp" in p.name]
 
 
 def test_fashion_mnist_from_the_debian_folder(fashion_train):
@@ -42,6 +55,102 @@ def test_missing_data_names_every_place_looked(tmp_path, monkeypatch):
     for place in ("opt", "env", "cache", "debian"):
         assert str(tmp_path / place) in msg
     assert "apt-get install dataset-fashion-mnist" in msg and "GENZOO_DATA" in msg
+    assert isinstance(err.value, DataError) and isinstance(err.value, FileNotFoundError)
+
+
+def test_truncated_gz_in_genzoo_data_names_the_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    folder, cache = tmp_path / "fm", tmp_path / "cache"
+    shutil.copytree(DEBIAN_DIR, folder)
+    bad = folder / "train-images-idx3-ubyte.gz"
+    bad.write_bytes(bad.read_bytes()[: bad.stat().st_size // 2])
+    monkeypatch.setenv("GENZOO_CACHE", str(cache))
+    monkeypatch.setenv("GENZOO_DATA", str(folder))   # Debian's intact copy comes later: never silently used
+    with pytest.raises(DataError) as err:
+        genzoo.data.load("fashion-mnist", split="train", download=False)
+    msg = str(err.value)
+    assert isinstance(err.value, UserError) and not isinstance(err.value, FileNotFoundError)
+    assert f"{bad} is truncated or corrupt" in msg and "GENZOO_DATA" in msg and "\n" not in msg
+    assert bad.exists()                              # the user's file is theirs: reported, not removed
+    assert _temp_files(folder, cache) == []
+
+
+def test_bad_file_in_the_cache_is_removed_and_the_next_folder_is_read(tmp_path, monkeypatch):
+    raw = tmp_path / "cache" / "FashionMNIST" / "raw"   # as an older genzoo left it: unpacked copies
+    raw.mkdir(parents=True)
+    for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        shutil.copy(DEBIAN_DIR / f"{f}.gz", raw)
+    (raw / "t10k-images-idx3-ubyte").write_bytes(_real("t10k-images-idx3-ubyte")[:3_000_000])
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(_real("t10k-labels-idx1-ubyte"))
+    stale = raw / "t10k-images-idx3-ubyte.tmp4999999"   # a failed unpack's leftover, its pid long gone
+    stale.write_bytes(b"x")
+    monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GENZOO_DATA", raising=False)
+    with pytest.warns(UserWarning, match="removed .*t10k-images-idx3-ubyte.*truncated"):
+        ds = genzoo.data.load("fashion-mnist", split="test", download=False)
+    want = genzoo.data.load("fashion-mnist", split="test", data_dir=DEBIAN_DIR, download=False)
+    assert torch.equal(ds.x, want.x) and torch.equal(ds.y, want.y) and len(ds) == 10_000
+    assert not (raw / "t10k-images-idx3-ubyte").exists() and (raw / "t10k-labels-idx1-ubyte").exists()
+    assert not stale.exists()
+
+
+def test_genzoo_data_wins_over_a_filled_cache(tmp_path, monkeypatch):
+    raw, env = tmp_path / "cache" / "FashionMNIST" / "raw", tmp_path / "env"
+    raw.mkdir(parents=True)
+    env.mkdir()
+    for f in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        shutil.copy(DEBIAN_DIR / f"{f}.gz", raw)
+        shutil.copy(DEBIAN_DIR / f"{f}.gz", env)
+    for f in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / f).write_bytes(_real(f))
+    shutil.copy(DEBIAN_DIR / "t10k-labels-idx1-ubyte.gz", env)
+    images = bytearray(_real("t10k-images-idx3-ubyte"))
+    images[16:16 + 784] = bytes(255 - b for b in images[16:16 + 784])   # the first image inverted
+    (env / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(images), compresslevel=1))
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", tmp_path / "nowhere")
+    monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GENZOO_DATA", raising=False)
+    cached = genzoo.data.load("fashion-mnist", split="test", download=False)   # the cache's (real) copy
+    monkeypatch.setenv("GENZOO_DATA", str(env))
+    mine = genzoo.data.load("fashion-mnist", split="test", download=False)
+    assert torch.allclose(mine.x[0], 1 - cached.x[0], atol=1e-6) and not torch.equal(mine.x[0], cached.x[0])
+    assert torch.equal(mine.x[1:], cached.x[1:]) and torch.equal(mine.y, cached.y)
+    assert torch.equal(genzoo.data.load("fashion-mnist", split="test", data_dir=raw.parent.parent,
+                                        download=False).x, cached.x)   # data_dir= beats GENZOO_DATA
+
+
+def _header(magic: int, *dims: int) -> bytes:
+    return b"".join(v.to_bytes(4, "big") for v in (magic, *dims))
+
+
+_IMG, _LAB = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+_BAD_IDX = {  # case: (file spoiled, its new content from the real bytes, what the message says)
+    "magic": (_LAB, lambda b: _header(0x803, 10_000) + b[8:], "magic number 0x00000803, expected 0x00000801"),
+    "item-count": (_IMG, lambda b: _header(0x803, 9_999, 28, 28) + b[16:-784], "holds 9999 images, expected 10000"),
+    "image-shape": (_IMG, lambda b: _header(0x803, 10_000, 14, 56) + b[16:], "shape (14, 56), expected (28, 28)"),
+    "truncated": (_LAB, lambda b: b[:-10], "is truncated"),
+    "extra-bytes": (_IMG, lambda b: b + b"\0" * 5, "has 5 bytes after its 10000 images"),
+    "label-range": (_LAB, lambda b: b[:8 + 123] + b"\x0a" + b[8 + 124:], "label 10 at item 123"),
+}
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gz"])
+@pytest.mark.parametrize("case", list(_BAD_IDX))
+def test_bad_idx_file_is_a_data_error_naming_it(case, gz, tmp_path, monkeypatch):
+    name, spoil, why = _BAD_IDX[case]
+    folder = tmp_path / "fm"
+    folder.mkdir()
+    for f in (_IMG, _LAB):
+        data = spoil(_real(f)) if f == name else _real(f)
+        if gz:
+            (folder / f"{f}.gz").write_bytes(gzip.compress(data, compresslevel=1))
+        else:
+            (folder / f).write_bytes(data)
+    monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(DataError) as err:
+        genzoo.data.load("fashion-mnist", split="test", data_dir=folder, download=False)
+    msg = str(err.value)
+    assert msg.startswith(f"{folder / name}{'.gz' if gz else ''} ") and why in msg and "\n" not in msg
+    assert not isinstance(err.value, genzoo.data.DataNotFoundError)
 
 
 def test_unknown_dataset_and_split():

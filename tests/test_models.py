@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -164,3 +165,82 @@ def test_divergence_is_reported_with_its_step(fashion_small):
 def test_cuda_fit_and_cpu_samples(fashion_small):
     m = tiny("dcgan").fit(fashion_small, seed=0, device="cuda")
     assert m.device_.type == "cuda" and m.sample(4, seed=0).device.type == "cpu"
+
+
+# --- config validation: every family's config checks types and ranges when it is built --------------
+
+def _bad_values(name: str) -> list[tuple[str, object]]:
+    """(field, bad value) pairs for one family: the shared fields, and the family's own learning
+    rate, width and hidden-layer fields."""
+    fields = {f.name for f in dataclasses.fields(genzoo.get_model(name).config)}
+    bad = [("max_steps", -5), ("max_steps", 0), ("epochs", -1), ("epochs", 0), ("epochs", "two"),
+           ("latent_dim", 0), ("batch_size", 0), ("latent_dim", 2.5), ("batch_size", True)]
+    bad += [(f, -1e-3) for f in sorted(fields) if f.startswith("lr")]
+    bad += [(f, 0) for f in sorted(fields) if f.endswith("width") or f == "embed_dim"]
+    bad += [(f, [64, 0]) for f in sorted(fields) if f.endswith("_hidden")]
+    return bad
+
+
+BAD_VALUES = [(name, field, value) for name in MODELS for field, value in _bad_values(name)]
+
+
+@pytest.mark.parametrize("name,field,value", BAD_VALUES,
+                         ids=[f"{n}-{f}={v!r}" for n, f, v in BAD_VALUES])
+def test_bad_config_values_raise_naming_the_field(name, field, value):
+    with pytest.raises(ValueError, match=rf"^{name}: {field}\b") as err:
+        genzoo.get_model(name, preset="tiny", **{field: value})
+    shown = repr(tuple(value)) if isinstance(value, list) else repr(value)   # a list is checked as a tuple
+    assert f"got {shown}" in str(err.value), "the message shows the bad value"
+
+
+def test_config_messages_say_what_is_expected():
+    with pytest.raises(ValueError, match=r"^gan: epochs must be a number, got 'two' \(str\)$"):
+        tiny("gan", epochs="two")
+    with pytest.raises(ValueError, match=r"^vae: latent_dim must be >= 1, got 0$"):
+        tiny("vae", latent_dim=0)
+    with pytest.raises(ValueError, match=r"^gan: max_steps must be >= 1, got -5$"):
+        tiny("gan", max_steps=-5)
+    with pytest.raises(ValueError, match=r"^gan: beta1 must be in \[0, 1\), got 1"):
+        tiny("gan", beta1=1.0)
+    with pytest.raises(ValueError, match=r"^wgan: clip must be a finite number, got inf"):
+        tiny("wgan", clip=float("inf"))
+    with pytest.raises(ValueError, match=r"^dcgan: loss must be 'non-saturating' or 'minimax', got 'hinge'"):
+        tiny("dcgan", loss="hinge")
+    with pytest.raises(ValueError, match=r"^cgan: g_hidden must be a list of integers, got \[64, 'a'\]"):
+        tiny("cgan", g_hidden=[64, "a"])
+
+
+def test_good_config_values_are_accepted_and_normalised():
+    m = tiny("gan", epochs=2, max_steps=None, g_hidden=[32, 16], lr_g=1)
+    assert m.config.epochs == 2.0 and type(m.config.epochs) is float, "an int for a float field is stored as float"
+    assert type(m.config.lr_g) is float
+    assert m.config.g_hidden == (32, 16) and m.config.max_steps is None
+    assert tiny("wgan", epochs=1.5, clip=0.05).config.clip == 0.05
+    cfg = tiny("vae").config
+    with pytest.raises(ValueError, match="latent_dim"):   # the dataclass itself checks, not only get_model
+        dataclasses.replace(cfg, latent_dim=0)
+    with pytest.raises(ValueError, match="epochs"):
+        type(cfg)(epochs=-1.0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_numeric_config_field_has_a_declared_range(name):
+    import typing
+
+    cls = type(genzoo.get_model(name).config)
+    hints = typing.get_type_hints(cls)
+    limits = {}
+    for klass in reversed(cls.__mro__):
+        limits.update(vars(klass).get("LIMITS", {}))
+    numeric = [f.name for f in dataclasses.fields(cls) if hints[f.name] not in (str, bool)]
+    assert numeric and not [f for f in numeric if f not in limits]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_on_empty_data_raises_and_oversized_batches_still_work(name):
+    empty = Dataset("empty", torch.zeros(0, 1, 28, 28), torch.zeros(0, dtype=torch.long), 2, ("a", "b"))
+    with pytest.raises(ValueError, match="'empty'.*has no items"):
+        tiny(name).fit(empty, seed=0, device="cpu")
+    few = Dataset("few", torch.rand(10, 1, 28, 28), torch.arange(10) % 2, 2, ("a", "b"))
+    m = tiny(name, batch_size=64, max_steps=2).fit(few, seed=0, device="cpu")   # the loop clamps the batch
+    assert len(m.history_) == 2

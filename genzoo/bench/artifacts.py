@@ -1,9 +1,9 @@
-"""Files a run leaves behind, each written atomically: a temporary file in the same folder, then
-``os.replace``, so a kill at any moment leaves either the old file, the new one, or none."""
+"""Files a run leaves behind, each written atomically (:mod:`genzoo._io`: a temporary file in the
+same folder, then ``os.replace``), so a kill at any moment leaves either the old file, the new
+one, or none."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
@@ -11,10 +11,11 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
+
+from .._io import atomic_path, tmp_dir_beside, tmp_path_beside, write_bytes  # noqa: F401
 
 
 def finite_or_none(v) -> float | None:
@@ -24,29 +25,6 @@ def finite_or_none(v) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike):
-    """Yields a temporary path beside ``path``; on a clean exit it replaces ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_bytes(path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
 
 
 def clean_json(value):
@@ -211,8 +189,7 @@ def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, titl
 def save_checkpoint(model, directory: Path) -> None:
     """``model.save_pretrained`` into a temporary folder, then renamed into place."""
     directory = Path(directory)
-    tmp = directory.with_name(f".{directory.name}.tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = tmp_dir_beside(directory)
     try:
         model.save_pretrained(tmp)
         if directory.exists():

@@ -19,15 +19,20 @@ def _csv(kind):
             for t in items:
                 try:
                     if "-" in t[1:]:
-                        a, b = t.split("-", 1)
-                        out += list(range(int(a), int(b) + 1))
+                        a, b = (int(v) for v in t.split("-", 1))
+                        if a > b:
+                            raise argparse.ArgumentTypeError(f"empty seed range {t!r}: write it low-high, e.g. {b}-{a}")
+                        out += list(range(a, b + 1))
                     else:
                         out.append(int(t))
                 except ValueError:
                     raise argparse.ArgumentTypeError(f"bad seed {t!r}: use e.g. 0,1,2 or 0-4") from None
             if any(s < 0 for s in out):
                 raise argparse.ArgumentTypeError("seeds must be >= 0")
-            return out
+            items = out
+        twice = sorted({str(v) for v in items if items.count(v) > 1})
+        if twice:
+            raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(twice)}")
         return items
     return parse
 

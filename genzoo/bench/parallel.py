@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..errors import UserError
-from .runner import conflict_error, read_record, resolve_device, run_state
+from .runner import check_unique, check_writable, conflict_error, read_record, resolve_device, run_state
 from .spec import Benchmark, RunSpec
 
 
@@ -48,7 +48,10 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
         raise UserError(f"--jobs must be >= 1, got {jobs}")
     profile = profile or bench.default_profile
     dev = resolve_device(device)
+    check_unique("models", models)
+    check_unique("seeds", seeds)
     runs_dir = Path(out) / bench.name / "runs"
+    check_writable(runs_dir)
     todo = []
     for spec in bench.plan(profile, models=models, seeds=seeds):
         state, rec = run_state(runs_dir, spec, force)

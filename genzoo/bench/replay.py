@@ -79,8 +79,11 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "res
                                  disable=True if quiet else None):
             done.append(_log_one(session, run_dir, rec, data))
     finally:   # the comparison of every recorded run of the profiles logged now, also after a failure
-        for profile in sorted({r["profile"] for r in done}):
-            log_comparison(session, bench, profile, [r for r in records.values() if r["profile"] == profile])
+        try:
+            for profile in sorted({r["profile"] for r in done}):
+                log_comparison(session, bench, profile, [r for r in records.values() if r["profile"] == profile])
+        finally:
+            session.close()          # every run's data on disk before this returns
     if not quiet and session.mode == "offline" and session.offline_dirs():
         print(f"W&B runs were saved offline in {session.wandb_dir}; to upload them:\n"
               f"  wandb sync {session.wandb_dir}/offline-run-*")

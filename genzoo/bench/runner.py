@@ -13,7 +13,11 @@ Layout of one benchmark's results (``<out>/<benchmark>/``)::
     wandb/                                W&B run folders (offline-run-*/ until synced)
 
 A run whose ``record.json`` exists is finished (whatever its status) and is skipped next time
-unless ``force``; a run killed half-way has no record and is done again from scratch.
+unless ``force``; a run killed half-way has no record and is done again from scratch. A run is
+done only by the process holding its lock (:mod:`genzoo.bench.locks`), so two benches on one
+folder share its runs. A failure of the environment rather than of the run (the data cannot be
+read, the disk is full, the GPU fails) records nothing and stops the bench with a one-line error:
+the next invocation does that run again.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ from pathlib import Path
 
 import torch
 
-from ..errors import DivergenceError, UserError
+from .._io import sweep_stale_tmp
+from ..errors import DataError, DivergenceError, EnvironmentFailure, UserError
 from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
 from .artifacts import finite_or_none
+from .locks import RunLock
 from .spec import Benchmark, RunSpec, load_benchmark
 
 FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
@@ -116,8 +122,9 @@ class BenchResult:
     profile: str
     out_dir: Path
     records: list[dict]                      # one per planned run, in plan order
-    executed: list[str] = field(default_factory=list)
-    resumed: list[str] = field(default_factory=list)
+    executed: list[str] = field(default_factory=list)        # done by this call
+    resumed: list[str] = field(default_factory=list)         # recorded before this call
+    by_others: list[str] = field(default_factory=list)       # recorded meanwhile by another process
     wandb_mode: str = "disabled"
     wandb_dirs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -210,18 +217,48 @@ def conflict_error(runs_dir: Path, spec: RunSpec, rec: dict) -> UserError:
         f"or --out to write elsewhere")
 
 
+def check_writable(folder: Path, what: str = "--out") -> None:
+    """Fail fast, with one line, when ``folder`` cannot be created or written."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = artifacts.tmp_path_beside(folder / "write-test")
+        probe.unlink()
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"{what} {folder}: a file is in the way (it must be a folder)") from None
+    except OSError as exc:
+        raise UserError(f"{what} {folder}: cannot write there ({exc.strerror or exc})") from None
+
+
+def check_unique(kind: str, values) -> None:
+    seen, twice = set(), []
+    for v in values or []:
+        if v in seen and v not in twice:
+            twice.append(v)
+        seen.add(v)
+    if twice:
+        raise UserError(f"{kind} given twice: {', '.join(map(str, twice))}")
+
+
 def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
                   out: str | Path = "results", force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
                   comparison: bool | None = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
-    to log a W&B summary run comparing the models (None: when any run was done here)."""
+    to log a W&B summary run comparing the models (None: when any run was done here).
+
+    Runs that another process is doing (it holds their lock) are waited for once this process
+    has done the others, and their records are returned with the rest. A failure of the
+    environment (:class:`genzoo.errors.EnvironmentFailure`) records nothing for its run and is
+    raised as a :class:`UserError` once the finished runs are safe."""
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     profile = profile or bench.default_profile
     known = genzoo.list_models()
+    check_unique("models", models)
+    check_unique("seeds", seeds)
     for m in models or []:
         if m not in known:
             raise UserError(f"unknown model {m!r}; choose from {known}")
@@ -236,8 +273,10 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     dev = resolve_device(device)
     bench_dir = Path(out) / bench.name
     runs_dir = bench_dir / "runs"
+    check_writable(runs_dir)
+    sweep_stale_tmp(runs_dir)
 
-    todo, records = [], {}
+    todo, records, planned = [], {}, {}
     for spec in specs:
         state, rec = run_state(runs_dir, spec, force)
         if state == "conflict":
@@ -246,6 +285,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             records[spec.run_id] = rec
         else:
             todo.append(spec)
+            old = read_record(runs_dir / spec.run_id)        # what --force replaces
+            planned[spec.run_id] = old.get("created") if old else None
 
     result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
     _say(f"genzoo bench {bench.name}: profile {profile}, {len(specs)} runs "
@@ -262,46 +303,89 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             _say(f"W&B: {session.mode} ({session.why}); project {session.project!r}, group {bench.name!r}, "
                  f"folder {session.wandb_dir}", quiet)
         result.wandb_mode = session.mode
-    if todo:
-        data = Data(bench)
-        context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
-                           versions=versions(), git=git, quiet=quiet)
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None,
-                   position=0, leave=True)
-        t_start = time.perf_counter()
-        try:
-            for i, spec in enumerate(todo):
-                bar.set_postfix_str(spec.run_id)
-                _say(f"[{i + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
-                     f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
-                     quiet)
-                rec = execute_run(spec, context)
-                records[spec.run_id] = rec
-                result.executed.append(spec.run_id)
-                bar.update(1)
-                done = time.perf_counter() - t_start
-                eta = done / (i + 1) * (len(todo) - i - 1)
-                line = f"[{i + 1}/{len(todo)}] {spec.run_id}: {rec['status']}"
-                if rec.get("reason"):
-                    line += f" ({rec['reason'].splitlines()[0][:160]})"
-                line += f" in {_fmt_s(rec['wall_time_s'])}"
-                if i + 1 < len(todo):
-                    line += f"; about {_fmt_s(eta)} to go"
-                _say(line, quiet)
-        finally:
-            bar.close()
-
-    result.records = [records[s.run_id] for s in specs if s.run_id in records]
-    if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
-        log_comparison(session, bench, profile, result.records)
-    if session is not None:
-        result.wandb_dirs = list(session.run_dirs)
-        result.warnings = list(session.warnings)
+    try:
+        if todo:
+            _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet)
+        result.records = [records[s.run_id] for s in specs if s.run_id in records]
+        if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
+            log_comparison(session, bench, profile, result.records)
+    finally:
+        if session is not None:
+            session.close()
+            result.wandb_mode = session.mode
+            result.wandb_dirs = list(session.run_dirs)
+            result.warnings = list(session.warnings)
     if not quiet:
         _print_summary(result, session)
     return result
+
+
+def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet) -> None:
+    """Do the runs of ``todo`` this process can lock, then wait for those another process holds."""
+    from tqdm.auto import tqdm
+
+    data = Data(bench)
+    context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
+                       versions=versions(), git=git, quiet=quiet)
+    bar = tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None,
+               position=0, leave=True)
+    t_start, done = time.perf_counter(), 0
+
+    def attempt(spec: RunSpec, wait: bool) -> bool:
+        """Whether the run is settled (done here or by another process); False: locked elsewhere."""
+        nonlocal done
+        lock = RunLock(runs_dir, spec.run_id)
+        if not lock.acquire(wait=wait):
+            return False
+        with lock:
+            rec = read_record(runs_dir / spec.run_id)
+            if rec is not None and (not force or rec.get("created") != planned.get(spec.run_id)):
+                # another process finished it since the plan was made
+                if (rec.get("plan") or {}).get("fingerprint") != spec.fingerprint():
+                    raise conflict_error(runs_dir, spec, rec)
+                records[spec.run_id] = rec
+                result.by_others.append(spec.run_id)
+                line = f"{spec.run_id}: {rec['status']} (done by another process)"
+            else:
+                _say(f"[{done + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
+                     f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
+                     quiet)
+                try:
+                    rec = execute_run(spec, context)
+                except EnvironmentFailure as exc:
+                    left = len(todo) - done - 1
+                    raise UserError(
+                        f"{spec.run_id}: {exc}. Nothing was recorded for it"
+                        + (f" and {left} more runs were not started" if left else "")
+                        + f"; the {len(records)} finished records are kept. Fix the problem and run the same "
+                        f"command again to resume") from None
+                records[spec.run_id] = rec
+                result.executed.append(spec.run_id)
+                line = f"{spec.run_id}: {rec['status']}"
+                if rec.get("reason"):
+                    line += f" ({rec['reason'].splitlines()[0][:160]})"
+                line += f" in {_fmt_s(rec['wall_time_s'])}"
+        done += 1
+        bar.update(1)
+        if done < len(todo):
+            eta = (time.perf_counter() - t_start) / done * (len(todo) - done)
+            line += f"; about {_fmt_s(eta)} to go"
+        _say(f"[{done}/{len(todo)}] {line}", quiet)
+        return True
+
+    try:
+        waiting = []
+        for spec in todo:
+            bar.set_postfix_str(spec.run_id)
+            if not attempt(spec, wait=False):
+                waiting.append(spec)
+        for spec in waiting:
+            bar.set_postfix_str(f"waiting for {spec.run_id}")
+            _say(f"{spec.run_id}: being done by another process (pid {RunLock(runs_dir, spec.run_id).holder()}); "
+                 f"waiting for it", quiet)
+            attempt(spec, wait=True)
+    finally:
+        bar.close()
 
 
 @dataclass
@@ -343,18 +427,22 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
         "metrics": {}, "higher_is_better": {}, "notes": [], "per_class": None, "created": None,
         "run_id": spec.run_id, "plan": {"fingerprint": spec.fingerprint(), "preset": spec.preset,
                                         "overrides": spec.overrides, "settings": settings},
-        "wandb": None,
+        "wandb": None, "wandb_start_s": 0.0,
+        # CPU results depend on the thread count at ~1e-4 relative (reduction order); --jobs N
+        # gives each process cores/N threads, so the count is recorded with the numbers
+        "torch_threads": torch.get_num_threads(),
     }
     model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     record["config"] = _model_config(model)
     try:
         train = ctx.data.train(settings)
         reference = ctx.data.reference(settings)
-    except (UserError, FileNotFoundError):  # a bad benchmark file, or the data is not there: stop
+    except DataError as exc:                 # the data on disk is missing or damaged: not the run's fault
+        raise EnvironmentFailure(f"the data could not be loaded: {exc}") from None
+    except UserError:                        # a bad benchmark file
         raise
     except Exception as exc:
-        return _finish(record, run_dir, t0, "failed", f"loading the data failed: {type(exc).__name__}: {exc}",
-                       tb=traceback.format_exc())
+        raise EnvironmentFailure(f"loading the data failed: {type(exc).__name__}: {exc}") from exc
     record["train"] = {"train_items": len(train), "train_subset": settings["train_subset"] or None,
                        "reference_split": settings["reference_split"], "reference_items": len(reference),
                        "epochs": getattr(model.config, "epochs", None),
@@ -370,8 +458,10 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
 
     from .tracking import WandbCallback, sample_image
 
+    t_wandb = time.perf_counter()
     tracker = ctx.session.start(name=spec.run_id, job_type=spec.model, tags=[spec.profile, spec.dataset],
                                 config=wandb_config(record))
+    record["wandb_start_s"] = time.perf_counter() - t_wandb    # not counted in wall_time_s
     record["wandb"] = ctx.session.record_entry(tracker)
     callback = WandbCallback(tracker, log_every=settings["log_every"], images=settings["images"],
                              reference=reference)
@@ -382,6 +472,7 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
         except DivergenceError as exc:
             status, reason = "diverged", str(exc)
         except Exception as exc:
+            _raise_if_environment(exc, "training")
             status, reason, tb = "failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()
         history = list(getattr(model, "history_", None) or [])
         if history:
@@ -391,6 +482,7 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
             try:
                 _evaluate(model, spec, record, run_dir, train, reference, ctx, tracker)
             except Exception as exc:
+                _raise_if_environment(exc, "scoring")
                 status, reason, tb = "failed", f"scoring failed: {type(exc).__name__}: {exc}", traceback.format_exc()
         rec = _finish(record, run_dir, t0, status, reason, tb=tb, wandb_failed=tracker.failed)
         tracker.summary(wandb_summary(rec))
@@ -399,9 +491,31 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
             tracker.log_images({"samples": (sample_image(x, reference, title=spec.run_id), "final samples")})
         tracker.finish(exit_code=0 if status == "ok" else 1)
         return rec
-    except BaseException:  # KeyboardInterrupt: close the W&B run as crashed, leave no record
+    except BaseException as exc:  # Ctrl-C, or the environment failed: close the W&B run as crashed, no record
         tracker.finish(exit_code=255)
+        if isinstance(exc, Exception) and not isinstance(exc, EnvironmentFailure):
+            _raise_if_environment(exc, "writing the run's files")
         raise
+
+
+def is_environment_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure of the machine rather than of the run: the disk or the file
+    system (OSError: full, read-only, gone), memory, or the GPU (CUDA errors, out of memory)."""
+    if isinstance(exc, (EnvironmentFailure, OSError, MemoryError, DataError)):
+        return True
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        return True
+    accelerator_error = getattr(torch, "AcceleratorError", None)
+    if accelerator_error is not None and isinstance(exc, accelerator_error):
+        return True
+    return isinstance(exc, RuntimeError) and ("CUDA error" in str(exc) or "CUDA out of memory" in str(exc))
+
+
+def _raise_if_environment(exc: BaseException, during: str) -> None:
+    if isinstance(exc, EnvironmentFailure):
+        raise exc
+    if is_environment_failure(exc):
+        raise EnvironmentFailure(f"{during} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _unsupported(model, data) -> str | None:
@@ -465,7 +579,7 @@ def _finish(record: dict, run_dir: Path, t0: float, status: str, reason: str | N
     items = record["train"].get("items_seen")
     if t and items:
         record["throughput"]["train_items_per_s"] = items / t
-    record["wall_time_s"] = time.perf_counter() - t0
+    record["wall_time_s"] = time.perf_counter() - t0 - (record.get("wandb_start_s") or 0.0)
     record["created"] = now_iso()
     artifacts.write_json(run_dir / "record.json", record)
     return artifacts.clean_json(record)

@@ -32,6 +32,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ else:  # pragma: no cover - Python 3.10
 from ..errors import UserError
 
 DEFAULT_PROFILE = "quick"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a benchmark's name is a folder name, never a path
 
 # Keys the runner itself reads; their meaning and default.
 RUNNER_KEYS: dict[str, tuple[object, str]] = {
@@ -63,6 +65,7 @@ RUNNER_KEYS: dict[str, tuple[object, str]] = {
     "images": (8, "W&B: sample grids logged during training (0: none)"),
     "dataset_options": ({}, "extra genzoo.data.load options for this profile"),
 }
+_MINIMUM = {"n_samples": 2, "per_class_samples": 2}        # integer runner keys that must be above 0
 _PROFILE_ONLY = {"seeds", "description", "dataset_options"}     # not settable per model
 
 
@@ -234,11 +237,15 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
         if not isinstance(table, dict):
             bad(f"[profiles.{pname}] must be a table")
         _check_table(table, f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
+    name = head.get("name", path.stem)
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        bad(f"[benchmark] name {name!r} must be letters, digits, '.', '_' and '-', starting with a letter or "
+            f"digit (it names the folder OUT/<name>)")
     default_profile = head.get("default_profile") or (DEFAULT_PROFILE if DEFAULT_PROFILE in profiles
                                                       else next(iter(profiles)))
     if default_profile not in profiles:
         bad(f"default_profile {default_profile!r} is not one of the profiles {sorted(profiles)}")
-    return Benchmark(name=head.get("name", path.stem), path=path, dataset=head["dataset"], models=list(models),
+    return Benchmark(name=name, path=path, dataset=head["dataset"], models=list(models),
                      profiles=profiles, description=head.get("description", ""),
                      dataset_options=dict(head.get("dataset_options", {})), defaults=defaults,
                      default_profile=default_profile)
@@ -259,7 +266,9 @@ def _check_table(table: dict, where: str, bad) -> None:
             elif isinstance(default, bool):
                 ok = isinstance(value, bool)
             elif isinstance(default, int):
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUM.get(key, 0)
+            elif key == "reference_split":
+                ok = value in ("train", "test")
             elif isinstance(default, list):
                 ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
             else:

@@ -23,36 +23,59 @@ FINISH_TIMEOUT_S = 120.0   # run.finish stops waiting for uploads after this; da
 _OFF_MODES = ("disabled",)
 
 
+def _settings_file_key() -> bool:
+    """Whether wandb's settings file (``$WANDB_CONFIG_DIR/settings``, default
+    ``~/.config/wandb/settings``, an INI file) holds an ``api_key``."""
+    import configparser
+
+    folder = Path(os.environ.get("WANDB_CONFIG_DIR") or Path.home() / ".config" / "wandb")
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(folder / "settings")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return False
+    return any(parser.get(sec, "api_key", fallback="").strip() for sec in parser.sections())
+
+
+def base_url() -> str:
+    return os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai"
+
+
 def has_api_key() -> bool:
-    """Whether wandb would find credentials (WANDB_API_KEY, an identity token, .netrc or its
-    settings file) for its server, without asking for one or touching the network."""
+    """Whether wandb would find credentials for its server, read from the documented places only
+    (WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE, the ``.netrc`` entry ``wandb login`` writes, wandb's
+    settings file), without importing wandb, asking for a key or touching the network."""
     if os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_IDENTITY_TOKEN_FILE"):
         return True
-    try:  # wandb >= 0.2x: its own credential lookup, without prompting or updating the session
-        from wandb.sdk import wandb_setup
-        from wandb.sdk.lib import wbauth
+    host = urlsplit(base_url()).hostname or ""
+    candidates = [os.environ["NETRC"]] if os.environ.get("NETRC") else [
+        str(Path.home() / ".netrc"), str(Path.home() / "_netrc")]
+    for path in candidates:
+        try:
+            entry = netrc.netrc(path).authenticators(host)
+        except (OSError, netrc.NetrcParseError):
+            continue
+        if entry and entry[2]:
+            return True
+    return _settings_file_key()
 
-        settings = wandb_setup.singleton().settings
-        host = wbauth.HostUrl(os.environ.get("WANDB_BASE_URL") or settings.base_url)
-        auth = wbauth.authenticate_session(host=host, source="genzoo bench", prompt=False,
-                                           update_session=False)
-        return auth is not None
-    except ImportError:
-        pass
-    except Exception as exc:  # a malformed key or settings file: treat as none
-        log.debug("wandb credential lookup failed: %s", exc)
-        return False
-    try:  # older wandb
-        from wandb.sdk.lib import apikey
 
-        return bool(apikey.api_key())
-    except Exception:
-        pass
-    host = urlsplit(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).netloc
+def server_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the W&B server cannot be reached (a TCP connection to its host and port), or None
+    when it can, or when a proxy is configured (then only wandb itself can tell)."""
+    import socket
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")):
+        return None
+    url = urlsplit(base_url())
+    if not url.hostname:
+        return f"WANDB_BASE_URL {base_url()!r} names no host"
+    port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        return bool(netrc.netrc(os.environ.get("NETRC")).authenticators(host))
-    except (OSError, netrc.NetrcParseError):
-        return False
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        return f"{url.scheme}://{url.hostname}:{port} does not answer ({exc.strerror or type(exc).__name__})"
+    return None
 
 
 def resolve_mode(enabled: bool = True) -> tuple[str, str]:
@@ -190,7 +213,12 @@ def _below_cwd(path: str | None) -> str | None:
 
 
 class WandbSession:
-    """Starts the wandb runs of one benchmark invocation: same project, group, folder and mode."""
+    """Starts the wandb runs of one benchmark invocation: same project, group, folder and mode.
+
+    Online mode is tried once per session: a server that cannot be reached (checked before the
+    first run) or a ``wandb.init`` that fails online switches the whole session to offline, with
+    one warning, so a bench never waits for a dead server more than once. :meth:`close` shuts
+    wandb's service process down, which writes every run's data to disk before it returns."""
 
     def __init__(self, *, project: str | None, group: str, root: Path, enabled: bool = True,
                  git_root: str | None = None):
@@ -201,6 +229,8 @@ class WandbSession:
         self.mode, self.why = resolve_mode(enabled)
         self.run_dirs: list[str] = []
         self.warnings: list[str] = []
+        self._checked = False
+        self._started = False
 
     @property
     def enabled(self) -> bool:
@@ -210,9 +240,13 @@ class WandbSession:
     def wandb_dir(self) -> Path:
         return self.root / "wandb"
 
+    def _go_offline(self, why: str) -> None:
+        self.mode, self.why = "offline", why
+        self._warn(f"W&B: {why}; logging offline for the rest of this session "
+                   f"(`wandb sync {self.wandb_dir}/offline-run-*` uploads later)")
+
     def start(self, *, name: str, job_type: str, config: dict, tags=()) -> Tracker:
-        """A tracked run, or a silent :class:`Tracker` when W&B is off or cannot start.
-        An online start that fails (no network, a bad key) is retried offline."""
+        """A tracked run, or a silent :class:`Tracker` when W&B is off or cannot start."""
         if not self.enabled:
             return Tracker()
         try:
@@ -221,25 +255,56 @@ class WandbSession:
             self._warn(f"cannot import wandb ({type(exc).__name__}: {exc}); W&B is off")
             self.mode = "disabled"
             return Tracker()
+        if self.mode == "online" and not self._checked:
+            self._checked = True
+            why = server_unreachable()
+            if why:
+                self._go_offline(f"the server {why}")
         timeout = float(os.environ.get("WANDB_INIT_TIMEOUT", INIT_TIMEOUT_S))
-        modes = [self.mode] + (["offline"] if self.mode != "offline" else [])
-        for mode in modes:
+        while True:
+            mode = self.mode
+            run_id = _new_run_id()
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
+                self._started = True
                 # an absolute folder: wandb's service process keeps the working directory it started in
                 run = wandb.init(project=self.project, group=self.group, job_type=job_type, name=name,
                                  config=config, tags=list(tags), dir=str(self.root.resolve()), mode=mode,
-                                 settings=_settings(timeout, self.git_root))
+                                 id=run_id, settings=_settings(timeout, self.git_root))
             except Exception as exc:
-                self._warn(f"wandb.init ({mode}) failed for {name}: {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else ''}"
-                           + ("; retrying offline" if mode != "offline" else "; going on without W&B"))
-                continue
+                self._remove_run_folders(run_id)     # what the failed start left behind
+                first = str(exc).splitlines()[0] if str(exc) else ""
+                if mode != "offline":
+                    self._go_offline(f"wandb.init ({mode}) failed for {name}: {type(exc).__name__}: {first}")
+                    continue
+                self._warn(f"wandb.init ({mode}) failed for {name}: {type(exc).__name__}: {first}; "
+                           f"going on without W&B for this run")
+                return Tracker()
             tracker = Tracker(run, mode)
             if tracker.run_dir:
                 self.run_dirs.append(tracker.run_dir)
             return tracker
-        return Tracker()
+
+    def _remove_run_folders(self, run_id: str) -> None:
+        import shutil
+
+        for d in self.wandb_dir.glob(f"*run-*-{run_id}"):
+            shutil.rmtree(d, ignore_errors=True)
+
+    def close(self) -> None:
+        """Flush every run of this session to disk: shut wandb's service process down (it
+        writes each run's transaction log in full before it exits). Leaves alone a wandb run
+        that is still open (the caller's own)."""
+        if not self._started:
+            return
+        self._started = False
+        try:
+            import wandb
+
+            if wandb.run is None:
+                wandb.teardown()
+        except Exception as exc:  # never let W&B stop a benchmark
+            log.warning("W&B teardown failed (%s: %s)", type(exc).__name__, exc)
 
     def record_entry(self, tracker: Tracker) -> dict | None:
         """Where a started run's W&B data is, for its record (None when it is not tracked)."""
@@ -254,6 +319,16 @@ class WandbSession:
 
     def offline_dirs(self) -> list[str]:
         return [d for d in self.run_dirs if Path(d).name.startswith("offline-run-")]
+
+
+def _new_run_id() -> str:
+    """A W&B run id chosen here (8 lower-case letters and digits), so that the folder of a start
+    that failed can be found and removed."""
+    import secrets
+    import string
+
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 CURVE_POINTS = 500          # log_every = 0: the losses at about this many steps of a fit

@@ -1,14 +1,20 @@
-"""Fashion-MNIST through torchvision, found offline where it already lies, and its stacked variant."""
+"""Fashion-MNIST read straight from its idx files where they already lie (torchvision's download
+only as the last resort), and its stacked variant."""
 
 from __future__ import annotations
 
 import gzip
+import math
 import os
-import shutil
+import re
+import warnings
+import zlib
 from pathlib import Path
 
 import torch
 
+from .._io import _pid_alive
+from ..errors import DataError
 from .dataset import Dataset
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -16,83 +22,194 @@ CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 _FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+_SPLIT = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
+          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000)}
+_MAGIC_IMAGES, _MAGIC_LABELS = 0x00000803, 0x00000801
+_FIX = ("replace it (apt-get install --reinstall dataset-fashion-mnist) "
+        "or point GENZOO_DATA (or data_dir=) elsewhere")
+_OLD_TMP = re.compile(r"^(?:%s)\.tmp(\d+)$" % "|".join(_FILES))  # unpack leftovers of older genzoo
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(FileNotFoundError, DataError):
     """The data is in none of the places genzoo looks, and could not be downloaded."""
 
 
+class _BadFile(DataError):
+    """An idx file that fails validation; ``path`` is the file."""
+
+    def __init__(self, path: Path, why: str):
+        self.path, self.why = path, why
+        super().__init__(f"{path} {why}: {_FIX}")
+
+
 def cache_root() -> Path:
-    """genzoo's own data folder: torchvision's ``root`` for downloads and unpacked copies."""
+    """genzoo's own data folder: torchvision's ``root`` for downloads."""
     return Path(os.environ.get("GENZOO_CACHE", Path.home() / ".cache" / "genzoo"))
+
+
+def _places(data_dir) -> list[tuple[Path, bool]]:
+    """The folders searched, in order, each with whether it is genzoo's own cache."""
+    places = []
+    if data_dir is not None:
+        places.append((Path(data_dir), False))
+    if os.environ.get("GENZOO_DATA"):
+        places.append((Path(os.environ["GENZOO_DATA"]), False))
+    return places + [(cache_root(), True), (DEBIAN_DIR, False)]
 
 
 def search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """Every folder searched for Fashion-MNIST, in order."""
-    dirs = []
-    if data_dir is not None:
-        dirs.append(Path(data_dir))
-    if os.environ.get("GENZOO_DATA"):
-        dirs.append(Path(os.environ["GENZOO_DATA"]))
-    dirs += [cache_root(), DEBIAN_DIR]
-    return dirs
+    return [p for p, _ in _places(data_dir)]
 
 
-def _raw_files_in(folder: Path) -> Path | None:
-    """The folder holding the four idx files (plain or .gz), in either the flat layout (Debian's)
-    or torchvision's ``<root>/FashionMNIST/raw`` layout; None if neither is complete."""
+def _split_files_in(folder: Path, split: str) -> list[list[Path]] | None:
+    """For the split's images and labels files, the existing candidates (the plain idx file first,
+    then the ``.gz``) in ``folder``, in torchvision's ``<root>/FashionMNIST/raw`` layout or the flat
+    one (Debian's); None if neither layout holds both files of the split."""
     for cand in (folder / "FashionMNIST" / "raw", folder):
-        if all((cand / f).is_file() or (cand / f"{f}.gz").is_file() for f in _FILES):
-            return cand
+        found = [[p for p in (cand / f, cand / f"{f}.gz") if p.is_file()] for f in _SPLIT[split][:2]]
+        if all(found):
+            return found
     return None
 
 
-def _as_torchvision_root(raw: Path) -> Path:
-    """A torchvision root whose ``FashionMNIST/raw`` holds the unpacked idx files from ``raw``."""
-    if raw.name == "raw" and raw.parent.name == "FashionMNIST" and all((raw / f).is_file() for f in _FILES):
-        return raw.parent.parent
-    root = cache_root()
-    dest = root / "FashionMNIST" / "raw"
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in _FILES:
-        if (dest / f).is_file():
+def _read_exact(f, buf, path: Path) -> None:
+    view, got = memoryview(buf), 0
+    while got < len(buf):
+        n = f.readinto(view[got:])
+        if not n:
+            raise _BadFile(path, f"is truncated ({got} bytes of data after the header, expected {len(buf)})")
+        got += n
+
+
+def _read_idx(path: Path, magic: int, count: int, item_shape: tuple[int, ...]) -> torch.Tensor:
+    """A strict reader of one idx file (plain or ``.gz``) of unsigned bytes: the magic number, the
+    big-endian dims ``(count, *item_shape)``, then exactly that many bytes (labels: each in 0..9).
+    A uint8 tensor; anything else raises :class:`_BadFile`."""
+    kind = "images" if magic == _MAGIC_IMAGES else "labels"
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+            head = f.read(4 * (1 + 1 + len(item_shape)))
+            if len(head) < 4:
+                raise _BadFile(path, f"is truncated ({len(head)} bytes)")
+            got_magic = int.from_bytes(head[:4], "big")
+            if got_magic != magic:
+                raise _BadFile(path, f"is not a Fashion-MNIST {kind} idx file "
+                                     f"(magic number 0x{got_magic:08x}, expected 0x{magic:08x})")
+            if len(head) < 4 * (2 + len(item_shape)):
+                raise _BadFile(path, f"is truncated ({len(head)} bytes)")
+            dims = tuple(int.from_bytes(head[i:i + 4], "big") for i in range(4, len(head), 4))
+            if dims[1:] != item_shape:
+                raise _BadFile(path, f"holds {kind} of shape {dims[1:]}, expected {item_shape}")
+            if dims[0] != count:
+                raise _BadFile(path, f"holds {dims[0]} {kind}, expected {count}")
+            buf = bytearray(count * math.prod(item_shape))
+            _read_exact(f, buf, path)
+            extra = len(f.read(1 << 20))
+            if extra:
+                raise _BadFile(path, f"has {extra}{'+' if extra == 1 << 20 else ''} bytes after its "
+                                     f"{count} {kind}")
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _BadFile(path, f"is truncated or corrupt ({exc})") from None
+    except _BadFile:
+        raise
+    except OSError as exc:
+        raise _BadFile(path, f"cannot be read ({exc.strerror or exc})") from None
+    data = torch.frombuffer(buf, dtype=torch.uint8).view(count, *item_shape)
+    if magic == _MAGIC_LABELS and count and int(data.max()) > 9:
+        bad = int((data > 9).nonzero()[0, 0])
+        raise _BadFile(path, f"holds label {int(data[bad])} at item {bad}, expected 0..9")
+    return data
+
+
+def _read_split(files: list[list[Path]], split: str, own: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 28, 28) and labels (N,) as uint8 from the first valid candidate of each file.
+    Outside genzoo's cache (``own`` False) the first candidate is read and a bad file raises; in
+    the cache a bad file is deleted with a warning and the next candidate tried (none left:
+    :class:`_BadFile`, with the file already removed)."""
+    count = _SPLIT[split][2]
+    out = []
+    for cands, magic, shape in zip(files, (_MAGIC_IMAGES, _MAGIC_LABELS), ((28, 28), ())):
+        for i, path in enumerate(cands if own else cands[:1]):
+            try:
+                out.append(_read_idx(path, magic, count, shape))
+                break
+            except _BadFile as err:
+                if not own:
+                    raise
+                _remove_from_cache(path, err.why)
+                if i == len(cands) - 1:
+                    raise
+    images, labels = out
+    if len(images) != len(labels):  # cannot happen once both counts are checked; a guard
+        raise _BadFile(files[1][0], f"holds {len(labels)} labels for {len(images)} images")
+    return images, labels
+
+
+def _remove_from_cache(path: Path, why: str) -> None:
+    try:
+        path.unlink(missing_ok=True)
+        warnings.warn(f"removed {path} from genzoo's cache: it {why}", stacklevel=2)
+    except OSError as exc:
+        warnings.warn(f"{path} in genzoo's cache {why}, and could not be removed ({exc}); skipping it",
+                      stacklevel=2)
+
+
+def _sweep_old_tmp(folder: Path) -> None:
+    """Remove the ``<file>.tmp<pid>`` files that older genzoo versions' failed unpacks left."""
+    for sub in (folder / "FashionMNIST" / "raw", folder):
+        if not sub.is_dir():
             continue
-        tmp = dest / f"{f}.tmp{os.getpid()}"
-        if (raw / f).is_file():
-            shutil.copyfile(raw / f, tmp)
-        else:
-            with gzip.open(raw / f"{f}.gz", "rb") as src, open(tmp, "wb") as out:
-                shutil.copyfileobj(src, out)
-        os.replace(tmp, dest / f)  # atomic: a killed unpack never leaves a truncated file
-    return root
+        for p in sub.glob("*.tmp*"):
+            m = _OLD_TMP.match(p.name)
+            if m and not _pid_alive(int(m.group(1))):
+                p.unlink(missing_ok=True)
 
 
-def _torchvision_fashion(split: str, data_dir=None, download: bool = True):
-    from torchvision.datasets import FashionMNIST
-
-    train = split == "train"
-    looked = search_dirs(data_dir)
-    for folder in looked:
-        raw = _raw_files_in(folder)
-        if raw is not None:
-            return FashionMNIST(str(_as_torchvision_root(raw)), train=train, download=False)
-    places = "; ".join(str(p) for p in looked)
+def _find_fashion(split: str, data_dir=None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 28, 28) and labels (N,) as uint8 of the split, from the first folder of
+    :func:`search_dirs` that holds both idx files of the split (plain or ``.gz``; the other split's
+    files need not be there). Files are read where they lie and checked strictly: a bad file in a
+    folder the user pointed at (``data_dir``, ``GENZOO_DATA``, Debian's folder) raises
+    :class:`~genzoo.errors.DataError` naming it; a bad file in genzoo's own cache is removed (with a
+    warning) and the search goes on. None has the split: torchvision's download into the cache."""
+    looked = _places(data_dir)
+    for folder, own in looked:
+        if own:
+            _sweep_old_tmp(folder)
+        files = _split_files_in(folder, split)
+        if files is None:
+            continue
+        try:
+            return _read_split(files, split, own)
+        except _BadFile:
+            if not own:
+                raise
+    places = "; ".join(str(p) for p, _ in looked)
     how = ("Install it with `apt-get install dataset-fashion-mnist`, or put the four idx .gz files "
            "in a folder and set GENZOO_DATA to it (or pass data_dir=).")
     if not download:
         raise DataNotFoundError(f"Fashion-MNIST not found (looked in: {places}). {how}")
     try:  # none has it: torchvision's own download, into genzoo's cache
-        return FashionMNIST(str(cache_root()), train=train, download=True)
+        from torchvision.datasets import FashionMNIST
+
+        FashionMNIST(str(cache_root()), train=split == "train", download=True)
     except Exception as exc:  # offline, or the mirror is down
         raise DataNotFoundError(f"Fashion-MNIST not found (looked in: {places}) and the download failed "
-                                f"({type(exc).__name__}: {exc}). {how}") from None
+                                f"({type(exc).__name__}: {' '.join(str(exc).split())}). {how}") from None
+    files = _split_files_in(cache_root(), split)
+    if files is None:
+        raise DataNotFoundError(f"torchvision's download did not leave the Fashion-MNIST {split} files "
+                                f"in {cache_root() / 'FashionMNIST' / 'raw'}. {how}")
+    return _read_split(files, split, own=True)  # a bad download is removed, and raises
 
 
 def load_fashion_mnist(split: str = "train", data_dir=None, download: bool = True) -> Dataset:
-    """Fashion-MNIST as (N, 1, 28, 28) floats in [0, 1]; ``download=False`` never touches the network."""
-    tv = _torchvision_fashion(split, data_dir, download)
-    x = tv.data.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) in [0, 1]
-    return Dataset("fashion-mnist", x, tv.targets.long(), 10, CLASS_NAMES, split)
+    """Fashion-MNIST as (N, 1, 28, 28) floats in [0, 1]; ``download=False`` never touches the network.
+    Where it is looked for, and how bad files are handled: :func:`_find_fashion`."""
+    images, labels = _find_fashion(split, data_dir, download)
+    x = images.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) in [0, 1]
+    return Dataset("fashion-mnist", x, labels.long(), 10, CLASS_NAMES, split)
 
 
 def load_stacked_fashion_mnist(split: str = "train", data_dir=None, n: int | None = None,

@@ -37,14 +37,9 @@ def load_stats(path: Path) -> dict[str, torch.Tensor] | None:
 
 
 def save_stats(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``."""
-    from safetensors.torch import save_file
+    """Write atomically (:func:`genzoo._io.atomic_path`: a temporary file beside it, then renamed)."""
+    from safetensors.torch import save
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    from .._io import write_bytes
+
+    write_bytes(path, save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}))

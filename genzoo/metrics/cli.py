@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 
 
@@ -41,15 +42,28 @@ def _samples_or_model(path: Path):
     if path.is_file():
         if path.suffix != ".pt":
             raise UserError(f"{path} is a file but not a .pt tensor of samples")
-        x = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            with warnings.catch_warnings():        # torch warns about pickle protocols: one line only
+                warnings.simplefilter("ignore")
+                x = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:   # junk bytes, a pickle of other objects, a truncated zip: many types
+            raise UserError(f"{path} is not a tensor file written by torch.save ({_reason(exc)})") from None
         if not isinstance(x, torch.Tensor):
-            raise UserError(f"{path} does not hold a tensor")
+            raise UserError(f"{path} is not a tensor file written by torch.save "
+                            f"(it holds a {type(x).__name__}, not a tensor of samples)")
         return x.float() / 255 if x.dtype == torch.uint8 else x   # uint8 images: 0..255
     if not (path / "config.json").is_file():
         raise UserError(f"{path} holds no config.json: not a genzoo model folder")
     import genzoo
 
-    return genzoo.load(path)
+    return genzoo.load(path)      # a damaged folder raises CheckpointError (a UserError) naming the file
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short phrase on one line: its type and the first sentence of its message."""
+    text = " ".join(str(exc).split())
+    text = text.split(". ")[0][:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def run(args) -> int:
@@ -62,18 +76,34 @@ def run(args) -> int:
         raise UserError(f"unknown reference {args.reference!r}; choose one of {genzoo.data.list_datasets()}")
     if args.n is not None and args.n < 2:
         raise UserError(f"--n must be at least 2, got {args.n}")
+    from genzoo.models.base import resolve_device
+
+    try:                                                # before any work: cuda on a CPU-only machine
+        resolve_device(args.device)
+    except ValueError as exc:
+        raise UserError(f"--device {args.device}: {exc}") from None
+    out = Path(args.json_out) if args.json_out else None
+    if out is not None:
+        if out.is_dir():
+            raise UserError(f"--json {out} is a folder; give a file name")
+        parent = next((p for p in out.absolute().parents if p.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise UserError(f"--json {out}: {parent} is a file, not a folder")
     target = _samples_or_model(Path(args.model_dir))
     reference = genzoo.data.load(args.reference, split=args.split)
     try:
         scores = score(target, reference, args.metrics, n=args.n, seed=args.seed, device=args.device,
                        inception_weights=args.inception_weights)
-    except (ValueError, FileNotFoundError) as exc:      # too few samples, unknown metric, bad path
-        raise UserError(str(exc)) from None
+    except (ValueError, FileNotFoundError) as exc:      # too few or non-finite samples, unknown metric, bad path
+        raise UserError(f"{args.model_dir}: {exc}") from None
     print(scores.table())
-    if args.json_out:
-        out = Path(args.json_out)
-        out.parent.mkdir(parents=True, exist_ok=True)
+    if out is not None:
+        from genzoo._io import write_text
+
         doc = {"model": str(args.model_dir), "reference": args.reference, "split": args.split,
                "seed": args.seed, **scores.to_json()}
-        out.write_text(json.dumps(doc, indent=2) + "\n")
+        try:
+            write_text(out, json.dumps(doc, indent=2) + "\n")
+        except OSError as exc:
+            raise UserError(f"--json {out}: cannot write it ({exc.strerror or exc})") from None
     return 0

@@ -131,6 +131,9 @@ def _draw(samples, n: int | None, seed: int, reference) -> torch.Tensor:
         raise ValueError(f"samples have shape {tuple(x.shape[1:])} per item, {reference.name} has {reference.shape}")
     if len(x) < 2:
         raise ValueError("need at least 2 samples")
+    bad = int((~torch.isfinite(x.reshape(len(x), -1))).any(1).sum())
+    if bad:
+        raise ValueError(f"{bad} of {len(x)} samples are not finite (NaN or inf): nothing to score")
     return x
 
 

@@ -17,6 +17,9 @@ def register_model(name: str) -> Callable[[type[M]], type[M]]:
         if name in _MODELS:
             raise ValueError(f"a model is already registered under the name {name!r}")
         cls.name = name
+        config = cls.__dict__.get("Config")
+        if config is not None and not config.__dict__.get("model_name"):
+            config.model_name = name          # validation messages start with the model's name
         _MODELS[name] = cls
         return cls
 
@@ -41,10 +44,30 @@ def get_model(name: str, preset: str = "default", **overrides):
 
 
 def load(directory: str | Path):
-    """Restore a model written by ``save_pretrained``."""
+    """Restore a model written by ``save_pretrained``.
+
+    A missing folder or config.json raises FileNotFoundError; a folder whose files cannot be
+    loaded (config.json not JSON or missing keys or holding bad values, model.safetensors
+    truncated or not matching the networks config.json describes) raises
+    :class:`genzoo.errors.CheckpointError` naming the file and why.
+    """
+    from ..errors import CheckpointError
+
     directory = Path(directory)
     cfg_path = directory / "config.json"
     if not cfg_path.is_file():
         raise FileNotFoundError(f"{directory} holds no config.json: not a genzoo model folder")
-    meta = json.loads(cfg_path.read_text())
-    return get_model_class(meta["model"])._from_pretrained(directory, meta)
+    try:
+        meta = json.loads(cfg_path.read_bytes())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{cfg_path} is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{cfg_path} holds a JSON {type(meta).__name__}, not an object with "
+                              f"'model', 'config' and 'fitted'")
+    missing = [k for k in ("model", "config", "fitted") if k not in meta]
+    if missing:
+        raise CheckpointError(f"{cfg_path} lacks {', '.join(map(repr, missing))}: not written by save_pretrained")
+    name = meta["model"]
+    if not isinstance(name, str) or name not in _MODELS:
+        raise CheckpointError(f"{cfg_path}: unknown model {name!r}; choose one of {list_models()}")
+    return _MODELS[name]._from_pretrained(directory, meta)

@@ -7,6 +7,7 @@ classic failure that random codes decode to implausible images."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -93,15 +94,14 @@ class _eval:
 
 @dataclass(frozen=True)
 class AEConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"width": ">= 1", "lr": "> 0"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"sample_prior": ("fitted", "normal")}
+
     latent_dim: int = 16
     width: int = 32
     lr: float = 1e-3
     batch_size: int = 128
     sample_prior: str = "fitted"   # "fitted": Gaussian fitted to training codes; "normal": N(0, I)
-
-    def __post_init__(self):
-        if self.sample_prior not in ("fitted", "normal"):
-            raise ValueError(f"sample_prior must be 'fitted' or 'normal', got {self.sample_prior!r}")
 
 
 @register_model("ae")

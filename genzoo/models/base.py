@@ -9,28 +9,176 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import numbers
 import os
-import tempfile
+import re
+import types
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
+from .._io import sweep_stale_tmp, write_bytes, write_text
 from ..data import Dataset
-from ..errors import NotFittedError
+from ..errors import CheckpointError, NotFittedError
 
 
 @dataclass(frozen=True)
 class BaseConfig:
-    """Training settings shared by every family; each family's config extends it."""
+    """Training settings shared by every family; each family's config extends it.
+
+    ``__post_init__`` checks every field against its annotation (``int``, ``float``, ``str``,
+    ``bool``, ``tuple[int, ...]``, ``X | None``) and against the ranges that ``LIMITS`` declares
+    (merged along the MRO; for a tuple the range applies to every entry), and ``CHOICES`` (allowed
+    strings). A bad value raises ValueError naming the model, the field and the value. An int given
+    for a float field is stored as a float, a list for a tuple field as a tuple. Subclasses that
+    define their own ``__post_init__`` must call ``super().__post_init__()``.
+    """
+
+    # range of each numeric field: "> 0", ">= 1", "<= x", "< x", or an interval "[0, 1)", "(0, 1]"
+    LIMITS: ClassVar[dict[str, str]] = {"epochs": "> 0", "max_steps": ">= 1", "batch_size": ">= 1",
+                                        "latent_dim": ">= 1"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    model_name: ClassVar[str] = ""  # set by register_model; prefixes the validation messages
 
     epochs: float = 20.0            # passes over the training data
     max_steps: int | None = None    # if set, stops after this many optimizer steps (overrides epochs)
     batch_size: int = 64
     latent_dim: int = 100
+
+    def __post_init__(self):
+        who = type(self).model_name or type(self).__name__
+        schema = _config_schema(type(self))
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            hint, limit, choices = schema[f.name]
+            try:
+                fixed = _coerce(value, hint)
+            except _Mismatch as exc:
+                raise ValueError(f"{who}: {f.name} must be {exc}, got {value!r} ({type(value).__name__})") from None
+            if fixed is not value:
+                object.__setattr__(self, f.name, fixed)
+            if limit is not None and fixed is not None:
+                items = fixed if isinstance(fixed, tuple) else (fixed,)
+                if not all(isinstance(v, numbers.Real) and limit[0](v) for v in items):
+                    what = f"{f.name} entries" if isinstance(fixed, tuple) else f.name
+                    raise ValueError(f"{who}: {what} must be {limit[1]}, got {_show(fixed)}")
+            if choices is not None and fixed not in choices:
+                raise ValueError(f"{who}: {f.name} must be {' or '.join(map(repr, choices))}, got {fixed!r}")
+
+
+class _Mismatch(Exception):
+    """A value does not fit a type annotation; the message says what was expected."""
+
+
+_SCHEMAS: dict[type, dict[str, tuple]] = {}
+_BOUND = re.compile(r"^\s*(>=|>|<=|<)\s*(\S+)\s*$")
+_INTERVAL = re.compile(r"^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$")
+_OPS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+def _show(value) -> str:
+    return repr(value) if not isinstance(value, float) else f"{value:g}"
+
+
+def _parse_limit(cls: type, name: str, text: str):
+    """``(predicate, text)`` for one LIMITS entry."""
+    m = _BOUND.match(text)
+    try:
+        if m:
+            op, bound = _OPS[m.group(1)], float(m.group(2))
+            return (lambda v: op(v, bound)), text.strip()
+        m = _INTERVAL.match(text)
+        if m:
+            lo, hi = float(m.group(2)), float(m.group(3))
+            lo_op, hi_op = _OPS[">=" if m.group(1) == "[" else ">"], _OPS["<=" if m.group(4) == "]" else "<"]
+            return (lambda v: lo_op(v, lo) and hi_op(v, hi)), f"in {text.strip()}"
+    except ValueError:
+        pass
+    raise TypeError(f"{cls.__name__}.LIMITS[{name!r}] = {text!r} is not a range like '> 0', '>= 1' or '[0, 1)'")
+
+
+def _config_schema(cls: type) -> dict[str, tuple]:
+    """Per field of a config class: (type hint, parsed limit or None, choices or None); cached."""
+    schema = _SCHEMAS.get(cls)
+    if schema is None:
+        hints = typing.get_type_hints(cls)
+        limits, choices = {}, {}
+        for klass in reversed(cls.__mro__):
+            limits.update(vars(klass).get("LIMITS", {}))
+            choices.update(vars(klass).get("CHOICES", {}))
+        names = {f.name for f in dataclasses.fields(cls)}
+        stray = sorted((set(limits) | set(choices)) - names)
+        if stray:
+            raise TypeError(f"{cls.__name__}: LIMITS/CHOICES name no field: {stray}")
+        schema = {f.name: (hints.get(f.name, typing.Any),
+                           _parse_limit(cls, f.name, limits[f.name]) if f.name in limits else None,
+                           tuple(choices[f.name]) if f.name in choices else None)
+                  for f in dataclasses.fields(cls)}
+        _SCHEMAS[cls] = schema
+    return schema
+
+
+def _coerce(value, hint):
+    """``value`` as the annotation ``hint`` wants it (int -> float, list -> tuple), or _Mismatch."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        wanted = []
+        for a in args:
+            if a is type(None):
+                continue
+            try:
+                return _coerce(value, a)
+            except _Mismatch as exc:
+                wanted.append(str(exc))
+        raise _Mismatch(" or ".join(wanted + (["None"] if type(None) in args else [])))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise _Mismatch("true or false")
+    if hint is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            return value if type(value) is int else int(value)
+        raise _Mismatch("an integer")
+    if hint is float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            value = value if type(value) is float else float(value)
+            if not math.isfinite(value):
+                raise _Mismatch("a finite number")
+            return value
+        raise _Mismatch("a number")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise _Mismatch("a string")
+    if origin is tuple:
+        args = typing.get_args(hint)
+        variadic = len(args) == 2 and args[1] is Ellipsis
+        what = f"a list of {_plural(args[0])}" if variadic else f"a list of {len(args)} values"
+        if not isinstance(value, (tuple, list)) or (not variadic and len(value) != len(args)):
+            raise _Mismatch(what)
+        try:
+            if variadic:
+                items = tuple(_coerce(v, args[0]) for v in value)
+            else:
+                items = tuple(_coerce(v, a) for v, a in zip(value, args))
+        except _Mismatch:
+            raise _Mismatch(what) from None
+        return value if isinstance(value, tuple) and all(a is b for a, b in zip(items, value)) else items
+    return value           # an annotation this check does not know: taken as it is
+
+
+def _plural(hint) -> str:
+    return {int: "integers", float: "numbers", str: "strings", bool: "booleans"}.get(hint, "values")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -68,8 +216,7 @@ class GenerativeModel:
         unknown = sorted(set(overrides) - set(valid))
         if unknown:
             raise ValueError(f"unknown config key(s) {unknown} for {cls.name!r}; valid keys: {valid}")
-        fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
-        return dataclasses.replace(config, **fixed)
+        return dataclasses.replace(config, **overrides)   # the config's __post_init__ checks the values
 
     @classmethod
     def from_preset(cls, preset: str = "default", **overrides) -> "GenerativeModel":
@@ -128,6 +275,8 @@ class GenerativeModel:
 
         if not isinstance(data, Dataset):
             raise ValueError(f"fit takes a genzoo.data.Dataset, got {type(data).__name__}")
+        if len(data) == 0:
+            raise ValueError(f"dataset {data.name!r} ({data.split}) has no items: nothing to fit")
         reason = self.unsupported_reason(data)
         if reason:
             raise ValueError(reason)
@@ -216,16 +365,40 @@ class GenerativeModel:
                        "data": self.data_name_},
         }
         state = {k: v.detach().cpu().contiguous() for k, v in self.nets_.state_dict().items()}
-        _atomic_write(directory / "model.safetensors", lambda p: save_file(state, str(p)))
-        _atomic_write(directory / "config.json", lambda p: p.write_text(json.dumps(meta, indent=2)))
+        sweep_stale_tmp(directory)
+        write_bytes(directory / "model.safetensors", safetensors_bytes(state))   # not save_file: it makes 0600 files
+        write_text(directory / "config.json", json.dumps(meta, indent=2))
         return directory
 
     @classmethod
     def _from_pretrained(cls, directory: Path, meta: dict) -> "GenerativeModel":
-        model = cls(cls._replace(cls.Config(), meta["config"]))
-        fitted = meta["fitted"]
-        model._setup(fitted["shape"], fitted["num_classes"], fitted["seed"], torch.device("cpu"), fitted["data"])
-        model.nets_.load_state_dict(load_file(str(directory / "model.safetensors")))
+        """The model that ``directory`` holds, ``meta`` being its parsed ``config.json`` (a dict).
+        Anything in the folder that does not fit raises CheckpointError naming the file."""
+        cfg_path, weights = directory / "config.json", directory / "model.safetensors"
+        config = meta.get("config")
+        if not isinstance(config, dict):
+            raise CheckpointError(f"{cfg_path}: 'config' must be an object of config values, got {config!r}")
+        try:
+            model = cls(cls._replace(cls.Config(), config))
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(f"{cfg_path}: {exc}") from None
+        shape, num_classes, seed, data_name = _fitted_fields(cfg_path, meta.get("fitted"))
+        try:
+            model._setup(shape, num_classes, seed, torch.device("cpu"), data_name)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{cfg_path}: cannot build {cls.name} networks for items of shape "
+                                  f"{list(shape)} ({_first_lines(exc)})") from None
+        if not weights.is_file():
+            raise CheckpointError(f"{weights} is missing: {directory} is not a complete genzoo model folder")
+        try:
+            state = load_file(str(weights))
+        except Exception as exc:     # safetensors' SafetensorError (truncated, not a safetensors file), OSError
+            raise CheckpointError(f"{weights} is truncated or not a safetensors file ({_first_lines(exc)})") from None
+        try:
+            model.nets_.load_state_dict(state)
+        except RuntimeError as exc:  # size mismatch, missing or unexpected keys
+            raise CheckpointError(f"weights in {weights} do not match the networks {cfg_path.name} describes "
+                                  f"(was {cfg_path.name} edited?): {_first_lines(exc, skip_header=True)}") from None
         return model
 
     def to(self, device) -> "GenerativeModel":
@@ -235,12 +408,34 @@ class GenerativeModel:
         return self
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _fitted_fields(cfg_path: Path, fitted) -> tuple[tuple[int, ...], int, int, str]:
+    """(shape, num_classes, seed, data name) from config.json's ``fitted``, or CheckpointError."""
+    if not isinstance(fitted, dict):
+        raise CheckpointError(f"{cfg_path}: 'fitted' must be an object with shape, num_classes and seed, got {fitted!r}")
+    missing = [k for k in ("shape", "num_classes", "seed") if k not in fitted]
+    if missing:
+        raise CheckpointError(f"{cfg_path}: 'fitted' lacks {', '.join(missing)}")
+    shape, k, seed, data_name = fitted["shape"], fitted["num_classes"], fitted["seed"], fitted.get("data", "")
+
+    def is_int(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    if not (isinstance(shape, list) and len(shape) in (1, 3) and all(is_int(d) and d >= 1 for d in shape)):
+        raise CheckpointError(f"{cfg_path}: fitted shape must be [D] or [C, H, W] of positive integers, got {shape!r}")
+    if not (is_int(k) and k >= 1):
+        raise CheckpointError(f"{cfg_path}: fitted num_classes must be an integer >= 1, got {k!r}")
+    if not is_int(seed):
+        raise CheckpointError(f"{cfg_path}: fitted seed must be an integer, got {seed!r}")
+    if not isinstance(data_name, str):
+        raise CheckpointError(f"{cfg_path}: fitted data must be a dataset name, got {data_name!r}")
+    return tuple(shape), k, seed, data_name
+
+
+def _first_lines(exc: BaseException, n: int = 2, skip_header: bool = False) -> str:
+    """The first ``n`` non-empty lines of an exception's message, joined on one line (torch's
+    load_state_dict message starts with a header line, which ``skip_header`` drops)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    if skip_header and len(lines) > 1:
+        lines = lines[1:]
+    text = "; ".join(lines[:n]) or type(exc).__name__
+    return text + ("; ..." if len(lines) > n else "")

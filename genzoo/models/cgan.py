@@ -6,6 +6,7 @@ learned 28x28 map of the label. Points: MLPs with the label embedding concatenat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -18,6 +19,10 @@ from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 @dataclass(frozen=True)
 class CGANConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
+                                        "embed_dim": ">= 1", "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
+
     g_width: int = 64
     d_width: int = 64
     g_hidden: tuple[int, ...] = (512, 512, 512)   # points only

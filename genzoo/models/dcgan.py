@@ -4,6 +4,7 @@ in both (not at G's output nor D's input), ReLU + Tanh in G, LeakyReLU(0.2) in D
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from torch import nn
 
@@ -15,6 +16,10 @@ from .layers import DCDiscriminator, DCGenerator
 
 @dataclass(frozen=True)
 class DCGANConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "lr_g": "> 0", "lr_d": "> 0",
+                                        "beta1": "[0, 1)"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
+
     g_width: int = 64
     d_width: int = 64
     loss: str = "non-saturating"

@@ -4,6 +4,7 @@ other GAN families reuse."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -71,6 +72,10 @@ class AdversarialModel(GenerativeModel):
 
 @dataclass(frozen=True)
 class GANConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"g_hidden": ">= 1", "d_hidden": ">= 1", "d_dropout": "[0, 1)",
+                                        "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
+
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (1024, 512, 256)
     d_dropout: float = 0.3
@@ -78,10 +83,6 @@ class GANConfig(BaseConfig):
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5
-
-    def __post_init__(self):
-        if self.loss not in ("non-saturating", "minimax"):
-            raise ValueError(f"loss must be 'non-saturating' or 'minimax', got {self.loss!r}")
 
 
 @register_model("gan")

@@ -4,6 +4,7 @@ reconstruction + KL(q(z|x) || N(0, I)); samples decode N(0, I) codes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,8 @@ from .layers import ConvDecoder, ConvEncoder
 
 @dataclass(frozen=True)
 class VAEConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"width": ">= 1", "lr": "> 0", "beta": ">= 0"}
+
     latent_dim: int = 16
     width: int = 32
     lr: float = 1e-3

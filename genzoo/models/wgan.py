@@ -4,6 +4,7 @@ per generator step, RMSprop(5e-5). DCGAN backbone for images, MLPs for points.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -16,6 +17,9 @@ from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 @dataclass(frozen=True)
 class WGANConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
+                                        "n_critic": ">= 1", "clip": "> 0", "lr": "> 0"}
+
     g_width: int = 64                       # images: DCGAN widths
     d_width: int = 64
     g_hidden: tuple[int, ...] = (512, 512, 512)   # points: MLP widths

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._io import sweep_stale_tmp
 from . import _io
 from .claims import Claim, claims_for, claims_markdown
 from .figures import FIGURES, Problems, make_figures
@@ -29,6 +30,7 @@ class Report:
     summary: pd.DataFrame
     claims: list[Claim]
     problems: list[str] = field(default_factory=list)
+    incomplete: dict[str, str] = field(default_factory=dict)   # run folders without a record
 
 
 def summary(benchmark: str, results_dir: str | os.PathLike = "results") -> pd.DataFrame:
@@ -166,6 +168,11 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     else:
         out.append("None: every run is ok.")
     out.append("")
+    if bench.incomplete:
+        out += ["## Runs without a record", "",
+                "Run folders with no record.json: *killed* before the run finished (the next `genzoo bench` "
+                "does it again), or *running* in another process now. They are not in the tables.", ""]
+        out += [f"- {run_id}: {state}" for run_id, state in bench.incomplete.items()] + [""]
     cost = _cost_table(bench, list(df["model"]))
     if cost:
         out += ["## Cost (ok runs, mean ± std)", ""] + cost + [""]
@@ -209,6 +216,8 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     """Write ``summary.md``, ``summary.csv``, ``claims.md``, ``claims.json``, ``literature.md`` and
     ``figures/*.png`` under ``<results_dir>/<benchmark>/``, each atomically. Returns a :class:`Report`."""
     bench = load_benchmark(benchmark, results_dir)
+    for folder in (bench.dir, bench.dir / "figures"):   # what a killed earlier report left
+        sweep_stale_tmp(folder)
     df = summary_frame(bench)
     claims = claims_for(bench)
     problems = Problems(f"{r.run_id}/record.json: {p}" for r in bench.runs for p in r.problems)
@@ -223,7 +232,7 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
         "summary_md": _io.write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems,
                                                                                   drawn=figures)),
     }
-    return Report(bench.name, bench.dir, files, figs, df, claims, list(problems))
+    return Report(bench.name, bench.dir, files, figs, df, claims, list(problems), dict(bench.incomplete))
 
 
 def _clean(o):

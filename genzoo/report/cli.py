@@ -35,6 +35,8 @@ def run(args) -> int:
             print(f"  {c.verdict:<13} {c.title}")
         for p in rep.problems:
             print(f"  problem: {p}")
+        if rep.incomplete:
+            print("  not in the report, no record: " + ", ".join(f"{r} ({s})" for r, s in rep.incomplete.items()))
     if args.readme:
         update_readme(Path(args.readme), args.results)
         print(f"README results block rewritten: {args.readme}")

@@ -142,6 +142,8 @@ class Benchmark:
     name: str
     dir: Path
     runs: list[Run]
+    # run folders without a record: killed before they finished, or being done now (run_id -> which)
+    incomplete: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok_runs(self) -> list[Run]:
@@ -291,7 +293,22 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
     if not runs:
         raise UserError(f"no run records for benchmark {benchmark!r}: nothing matches {runs_dir}/*/record.json")
     runs.sort(key=Run.sort_key)
-    return Benchmark(benchmark, bdir, runs)
+    return Benchmark(benchmark, bdir, runs, incomplete_runs(runs_dir))
+
+
+def incomplete_runs(runs_dir: Path) -> dict[str, str]:
+    """Run folders without a record: ``{run_id: "running" | "killed"}`` (running: another process
+    holds the run's lock now; killed: it stopped before recording the run, which the next
+    ``genzoo bench`` does again)."""
+    from ..bench.locks import RunLock  # noqa: PLC0415
+
+    out = {}
+    if not runs_dir.is_dir():
+        return out
+    for d in sorted(runs_dir.iterdir()):
+        if d.is_dir() and not d.name.startswith(".") and not (d / "record.json").is_file():
+            out[d.name] = "running" if RunLock(runs_dir, d.name).busy() else "killed"
+    return out
 
 
 def available_benchmarks(results_dir: str | os.PathLike = "results") -> list[str]:

@@ -126,17 +126,15 @@ def train_evaluator(cfg: TrainConfig = TrainConfig(), *, threads: int | None = 1
 
 def save_weights(model: FashionCNN, path: str | os.PathLike, info: dict) -> str:
     """Write the weights as safetensors (atomically) and return the file's sha256."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from ..._io import write_bytes
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # one metadata entry holding sorted JSON: safetensors writes several entries in an arbitrary
     # order, which would make the file's bytes (and sha256) differ between identical runs
     meta = {"genzoo": json.dumps({"test_accuracy": round(info["test_accuracy"], 4), "torch": info["torch"],
                                   **info["config"]}, sort_keys=True)}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     state = {k: v.contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata=meta)
-    os.chmod(tmp, 0o644)        # a package data file: readable by all
-    os.replace(tmp, path)
+    write_bytes(path, save(state, metadata=meta))
     return hashlib.sha256(path.read_bytes()).hexdigest()
