@@ -12,9 +12,10 @@ class NotFittedError(ValueError):
 class DivergenceError(RuntimeError):
     """Training produced a NaN or infinite loss."""
 
-    def __init__(self, step: int, losses: dict):
+    def __init__(self, step: int, losses: dict, history: list | None = None):
         self.step = step
         self.losses = dict(losses)
+        self.history = list(history or [])      # the steps before the bad one (the model keeps none)
         bad = ", ".join(f"{k}={v}" for k, v in losses.items() if v != v or v in (float("inf"), float("-inf")))
         super().__init__(f"training diverged at step {step}: {bad}")
 

@@ -465,16 +465,16 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
     record["wandb"] = ctx.session.record_entry(tracker)
     callback = WandbCallback(tracker, log_every=settings["log_every"], images=settings["images"],
                              reference=reference)
-    status, reason, tb = "ok", None, None
+    status, reason, tb, history = "ok", None, None, []
     try:
         try:
             model.fit(train, seed=spec.seed, device=ctx.device, callbacks=[callback])
-        except DivergenceError as exc:
-            status, reason = "diverged", str(exc)
+            history = list(model.history_)
+        except DivergenceError as exc:                 # the model keeps nothing of a failed fit;
+            status, reason, history = "diverged", str(exc), exc.history    # the error has its steps
         except Exception as exc:
             _raise_if_environment(exc, "training")
             status, reason, tb = "failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()
-        history = list(getattr(model, "history_", None) or [])
         if history:
             artifacts.write_history_csv(run_dir / "history.csv.gz", history)
         record["train"].update(_train_stats(model, history, callback))

@@ -7,7 +7,8 @@ A benchmark file::
     description = "..."
     dataset = "fashion-mnist"        # a genzoo.data name
     dataset_options = {}             # passed to genzoo.data.load for both splits (n=, seed=)
-    models = ["ae", "vae", "gan"]    # in run order
+    models = ["ae", "vae", "gan"]    # in run order; "all" (every registered model) or "family:gan"
+                                     # (every model of a family, sorted) pick from the registry
     default_profile = "quick"        # optional: "quick" if there is one, else the first profile
 
     [defaults]                       # optional: keys shared by every profile
@@ -18,7 +19,9 @@ A benchmark file::
     preset = "default"
     train_subset = 10000
     epochs = 2                       # anything not a runner key is a model config override
-    [profiles.quick.models.wgan]     # per-model keys (runner keys or config overrides)
+    [profiles.quick.families.gan]    # keys for every model of a family (a config key only where
+    epochs = 1                       #   the model's config has it), so a new model needs no entry
+    [profiles.quick.models.wgan]     # per-model keys (runner keys or config overrides) win
     epochs = 4
 
 Runner keys (everything else in a profile or a per-model table goes to
@@ -29,6 +32,7 @@ see :data:`RUNNER_KEYS`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 import os
@@ -65,6 +69,7 @@ RUNNER_KEYS: dict[str, tuple[object, str]] = {
     "images": (8, "W&B: sample grids logged during training (0: none)"),
     "dataset_options": ({}, "extra genzoo.data.load options for this profile"),
 }
+_TABLES = ("models", "families")      # sub-tables of a profile: per model, per model family
 _MINIMUM = {"n_samples": 2, "per_class_samples": 2}        # integer runner keys that must be above 0
 _PROFILE_ONLY = {"seeds", "description", "dataset_options"}     # not settable per model
 
@@ -122,9 +127,9 @@ class Benchmark:
                             f"choose one of {sorted(self.profiles)}")
         merged = copy.deepcopy(self.defaults)
         for key, value in copy.deepcopy(self.profiles[name]).items():
-            if key == "models":
-                for model, table in value.items():
-                    merged.setdefault("models", {}).setdefault(model, {}).update(table)
+            if key in _TABLES:
+                for who, table in value.items():
+                    merged.setdefault(key, {}).setdefault(who, {}).update(table)
             else:
                 merged[key] = value
         return merged
@@ -133,15 +138,24 @@ class Benchmark:
              seeds: list[int] | None = None) -> list[RunSpec]:
         """The runs of ``profile``: models in file order (or ``models``), each seed in turn."""
         profile = profile or self.default_profile
+        from ..models import get_model_class
+
         table = self.profile(profile)
         per_model = table.pop("models", {})
+        per_family = table.pop("families", {})
         runner = {k: table.pop(k) for k in list(table) if k in RUNNER_KEYS}
         shared_overrides = table                                      # what is left: config overrides
         seeds = list(seeds) if seeds is not None else list(runner.get("seeds", RUNNER_KEYS["seeds"][0]))
         models = list(models) if models is not None else list(self.models)
         specs = []
         for model in models:
-            mtable = dict(per_model.get(model, {}))
+            try:
+                cls = get_model_class(model)
+            except ValueError as exc:
+                raise UserError(str(exc)) from None
+            fields = {f.name for f in dataclasses.fields(cls.Config)}
+            ftable = {k: v for k, v in per_family.get(cls.family, {}).items() if k in RUNNER_KEYS or k in fields}
+            mtable = {**ftable, **per_model.get(model, {})}
             bad = sorted(set(mtable) & _PROFILE_ONLY)
             if bad:
                 raise UserError(f"{self.path}: {bad} cannot be set per model (profile {profile!r}, model {model!r})")
@@ -225,10 +239,13 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
     if not isinstance(head.get("dataset"), str):
         bad("[benchmark] needs dataset = \"<name>\"")
     models = head.get("models")
+    if models == "all":
+        models = ["all"]
     if not (isinstance(models, list) and models and all(isinstance(m, str) for m in models)):
-        bad("[benchmark] needs models = [\"<model>\", ...]")
+        bad("[benchmark] needs models = [\"<model>\", ...], \"all\" or [\"family:<family>\", ...]")
     if len(set(models)) != len(models):
         bad(f"models lists a model twice: {models}")
+    models = _select_models(models, bad)
     profiles = doc.get("profiles")
     if not isinstance(profiles, dict) or not profiles:
         bad("needs at least one [profiles.<name>] table")
@@ -251,13 +268,39 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
                      default_profile=default_profile)
 
 
+def _select_models(entries: list[str], bad) -> list[str]:
+    """Model names from ``[benchmark] models``: names, ``"all"`` and ``"family:<family>"`` entries
+    expanded from the registry (sorted), in the order given, each model once."""
+    from ..models import list_families, list_models
+
+    out: list[str] = []
+    for entry in entries:
+        if entry == "all":
+            names = list_models()
+        elif entry.startswith("family:"):
+            family = entry.split(":", 1)[1]
+            if family not in list_families():
+                bad(f"models: unknown family {family!r}; the registered models declare {list_families()}")
+            names = list_models(family=family)
+        elif entry in list_models():
+            names = [entry]
+        else:
+            bad(f"models: unknown model {entry!r}; choose from {list_models()}, \"all\" or "
+                f"\"family:<{'|'.join(list_families())}>\"")
+        out += [n for n in names if n not in out]
+    return out
+
+
 def _check_table(table: dict, where: str, bad) -> None:
     for key, value in table.items():
-        if key == "models":
+        if key in _TABLES:
+            what = key[:-1] if key == "models" else "family"
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                bad(f"{where}: models must hold one [...models.<model>] table per model")
-            for model, mtable in value.items():
-                _check_table(mtable, f"{where[:-1]}.models.{model}]", bad)
+                bad(f"{where}: {key} must hold one [...{key}.<{what}>] table per {what}")
+            for who, sub in value.items():
+                if key == "families":
+                    _check_family(who, sub, f"{where[:-1]}.families.{who}]", bad)
+                _check_table(sub, f"{where[:-1]}.{key}.{who}]", bad)
             continue
         if key in RUNNER_KEYS:
             default = RUNNER_KEYS[key][0]
@@ -275,3 +318,20 @@ def _check_table(table: dict, where: str, bad) -> None:
                 ok = isinstance(value, type(default))
             if not ok:
                 bad(f"{where}: {key} = {value!r} is not valid ({RUNNER_KEYS[key][1]})")
+
+
+def _check_family(family: str, table: dict, where: str, bad) -> None:
+    """A family table names a registered family, and each config key in it is a field of at
+    least one of that family's models (it applies to those that have it)."""
+    import dataclasses as dc
+
+    from ..models import get_model_class, list_families, list_models
+
+    if family not in list_families():
+        bad(f"{where}: unknown family {family!r}; the registered models declare {list_families()}")
+    fields = set()
+    for name in list_models(family=family):
+        fields |= {f.name for f in dc.fields(get_model_class(name).Config)}
+    stray = sorted(k for k in table if k not in RUNNER_KEYS and k not in fields)
+    if stray:
+        bad(f"{where}: {stray} is a config key of no {family} model")

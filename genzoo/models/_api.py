@@ -26,9 +26,17 @@ def register_model(name: str) -> Callable[[type[M]], type[M]]:
     return wrapper
 
 
-def list_models() -> list[str]:
-    """Registered model names, in registration order."""
-    return list(_MODELS)
+def list_models(*, family: str | None = None, data_kind: str | None = None) -> list[str]:
+    """Registered model names, sorted; only those of ``family`` ("autoencoder", "gan") and those
+    that fit ``data_kind`` ("image", "points") when given."""
+    return sorted(name for name, cls in _MODELS.items()
+                  if (family is None or cls.family == family)
+                  and (data_kind is None or data_kind in cls.data_kinds))
+
+
+def list_families() -> list[str]:
+    """The families the registered models declare, sorted."""
+    return sorted({cls.family for cls in _MODELS.values()})
 
 
 def get_model_class(name: str) -> type:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from . import losses
 from ._api import register_model
-from .base import BaseConfig, GenerativeModel
+from .base import BaseConfig, GenerativeModel, Update
 from .layers import ConvDecoder, ConvEncoder
 
 
@@ -41,9 +41,18 @@ class AutoEncoderBase(GenerativeModel):
     """Encoder / decoder pair over [0, 1] images with a Bernoulli (BCE) likelihood."""
 
     data_kinds = ("image",)
+    family = "autoencoder"
+    architecture = "conv"
 
     def configure_optimizers(self):
         return {"ae": torch.optim.Adam(self.nets_.parameters(), lr=self.config.lr)}
+
+    def updates(self) -> list[Update]:
+        return [Update("ae", self.loss)]
+
+    def loss(self, ctx, state):
+        """The loss of one batch and what to log."""
+        raise NotImplementedError
 
     def code(self, x: torch.Tensor) -> torch.Tensor:
         """Deterministic code of model-device images (the VAE returns its posterior mean)."""
@@ -106,6 +115,7 @@ class AEConfig(BaseConfig):
 
 @register_model("ae")
 class AE(AutoEncoderBase):
+    paper = "Hinton & Salakhutdinov 2006"
     Config = AEConfig
     PRESETS = {"default": {}, "tiny": {"latent_dim": 4, "width": 4, "max_steps": 40, "batch_size": 32}}
 
@@ -115,15 +125,10 @@ class AE(AutoEncoderBase):
                               "decoder": ConvDecoder(c.latent_dim, shape[0], c.width),
                               "prior": CodeGaussian(c.latent_dim)})
 
-    def training_step(self, ctx):
+    def loss(self, ctx, state):
         x, _ = ctx.next_batch()                                             # (B, C, 28, 28)
-        logits = self.nets_["decoder"](self.nets_["encoder"](x))
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-        opt = self.optimizers_["ae"]
-        opt.zero_grad(set_to_none=True)
-        recon.backward()
-        opt.step()
-        return {"recon": recon.detach()}
+        recon = losses.bernoulli_nll(self.nets_["decoder"](self.nets_["encoder"](x)), x)
+        return recon, {"recon": recon}
 
     @torch.no_grad()
     def on_train_end(self, data_x, data_y):
@@ -131,6 +136,7 @@ class AE(AutoEncoderBase):
         codes = torch.cat([self.code(c) for c in data_x.split(1024)])         # (N, latent)
         self.nets_["prior"].fit(codes)
 
+    @torch.no_grad()
     def sample(self, n, labels=None, *, seed=None, prior: str | None = None):
         """As :meth:`GenerativeModel.sample`; ``prior`` ("fitted" or "normal") overrides the config's."""
         prior = self.config.sample_prior if prior is None else prior

@@ -1,8 +1,14 @@
 """What every genzoo model shares: config handling, the fit / sample contract, save / load.
 
 Models follow scikit-learn's estimator contract: ``__init__`` only stores the config, ``fit``
-returns ``self``, fitted state ends in ``_``. The training loop lives in :mod:`genzoo.training`;
-a model contributes ``build``, ``configure_optimizers`` and ``training_step``.
+returns ``self``, fitted state ends in ``_`` and appears only when ``fit`` succeeds (a fit that
+fails or diverges leaves the model as it was).
+
+A model is its networks and its losses. A family contributes ``build`` (the networks),
+``configure_optimizers`` and ``updates``: the optimizer updates of one training step, each an
+:class:`Update` naming its optimizer and a loss function of the step's batches. The training
+loop (:mod:`genzoo.training`) owns everything else: the schedule, ``zero_grad`` / ``backward`` /
+``step``, seeding, the divergence check, logging and the history.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Callable, ClassVar
 
 import torch
 from safetensors.torch import load_file
@@ -193,15 +199,33 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+@dataclass(frozen=True)
+class Update:
+    """One optimizer update of a training step: ``loss(ctx, state)`` returns the scalar to minimise
+    and the (scalar tensor) values to log; the loop zeroes ``optimizer``'s gradients, back-propagates
+    the loss and steps, then calls ``after`` (e.g. WGAN's weight clipping). ``state`` is a dict
+    shared by the updates of one step (a GAN's generator update reuses the discriminator update's
+    generated batch through it)."""
+
+    optimizer: str
+    loss: Callable
+    after: Callable | None = None
+
+
 class GenerativeModel:
-    """Base class of the six families. Subclasses set ``Config``, ``PRESETS`` and ``data_kinds``."""
+    """Base class of every model. Subclasses set ``Config``, ``PRESETS``, ``data_kinds``,
+    ``family`` and (for the literature comparison) ``paper`` and ``published_names``."""
 
     name: ClassVar[str]
     Config: ClassVar[type[BaseConfig]] = BaseConfig
     PRESETS: ClassVar[dict[str, dict]] = {"default": {}}
     data_kinds: ClassVar[tuple[str, ...]] = ("image",)
     conditional: ClassVar[bool] = False
-    batches_per_step: ClassVar[int] = 1     # real batches one training_step draws (WGAN: n_critic)
+    family: ClassVar[str] = ""                   # "autoencoder" or "gan": what benchmarks and claims group by
+    architecture: ClassVar[str] = ""             # on images: "mlp" or "conv"
+    paper: ClassVar[str] = ""                    # e.g. "Mao et al. 2017"
+    published_names: ClassVar[tuple[str, ...]] = ()   # its names in published tables (Lucic et al. 2018: "LSGAN")
+    batches_per_step: ClassVar[int] = 1          # real batches one training step draws (WGAN: n_critic)
 
     def __init__(self, config: BaseConfig | None = None, **overrides):
         config = self.Config() if config is None else config
@@ -234,10 +258,11 @@ class GenerativeModel:
         raise NotImplementedError
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimizers, by the names the :class:`Update` objects use."""
         raise NotImplementedError
 
-    def training_step(self, ctx) -> dict[str, torch.Tensor]:
-        """One optimizer step on batches from ``ctx``; returns detached scalar losses/diagnostics."""
+    def updates(self) -> list[Update]:
+        """The optimizer updates of one training step, in order (read once per fit)."""
         raise NotImplementedError
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -281,9 +306,23 @@ class GenerativeModel:
         if reason:
             raise ValueError(reason)
         dev = resolve_device(device)
-        self._setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
-        fit_model(self, data, seed=seed, device=dev, callbacks=callbacks)
+        before = self._fitted_state()
+        try:
+            self._setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
+            fit_model(self, data, seed=seed, device=dev, callbacks=callbacks)
+        except BaseException:     # diverged, failed or interrupted: the model is as it was
+            self._restore_fitted_state(before)
+            raise
         return self
+
+    def _fitted_state(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("__")}
+
+    def _restore_fitted_state(self, state: dict) -> None:
+        for k in list(self._fitted_state()):
+            delattr(self, k)
+        for k, v in state.items():
+            setattr(self, k, v)
 
     def _setup(self, shape, num_classes, seed, device, data_name=""):
         """Fresh networks for this data (seeded), replacing any fitted state."""
@@ -295,7 +334,7 @@ class GenerativeModel:
         self.data_name_ = data_name
         self.device_ = device
         self.history_ = []
-        self._sample_rng = torch.Generator().manual_seed(seed + 1)
+        self.sample_rng_ = torch.Generator().manual_seed(seed + 1)
 
     def _check_labels(self, n: int, labels) -> torch.Tensor | None:
         if not self.conditional:
@@ -329,10 +368,11 @@ class GenerativeModel:
         if not isinstance(n, int) or n < 0:
             raise ValueError(f"n must be a non-negative int, got {n!r}")
         labels = self._check_labels(n, labels)
-        gen = self._sample_rng if seed is None else torch.Generator().manual_seed(seed)
+        gen = self.sample_rng_ if seed is None else torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.config.latent_dim, generator=gen)  # drawn on CPU: same on every device
         return self._decode_eval(z, labels, codes=codes)
 
+    @torch.no_grad()          # every sampling path goes through here: never a graph, whatever calls it
     def _decode_eval(self, z: torch.Tensor, labels: torch.Tensor | None, chunk: int = 1024,
                      codes=None) -> torch.Tensor:
         was_training = self.nets_.training

@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from ._api import register_model
+from .adversarial import AdversarialModel
 from .base import BaseConfig
-from .gan import AdversarialModel
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
@@ -43,6 +43,8 @@ class CGAN(AdversarialModel):
                  "embed_dim": 8, "max_steps": 40, "batch_size": 32},
     }
     conditional = True
+    architecture = "conv"
+    paper = "Mirza & Osindero 2014"
 
     def build(self, shape, num_classes):
         c = self.config
@@ -57,12 +59,11 @@ class CGAN(AdversarialModel):
             nets["D"] = MLPDiscriminator(shape, c.d_hidden, extra_dim=c.embed_dim)
         return nn.ModuleDict(nets)
 
-    def configure_optimizers(self):
-        n, c = self.nets_, self.config
-        g = [*n["G"].parameters(), *n["g_embed"].parameters()]
-        d = [*n["D"].parameters(), *n["d_embed"].parameters()]
-        return {"g": torch.optim.Adam(g, lr=c.lr_g, betas=(c.beta1, 0.999)),
-                "d": torch.optim.Adam(d, lr=c.lr_d, betas=(c.beta1, 0.999))}
+    def generator_parameters(self):
+        return [*self.nets_["G"].parameters(), *self.nets_["g_embed"].parameters()]
+
+    def discriminator_parameters(self):
+        return [*self.nets_["D"].parameters(), *self.nets_["d_embed"].parameters()]
 
     def generate(self, z, labels):
         return self.nets_["G"](torch.cat([z, self.nets_["g_embed"](labels)], 1))   # (B, latent + embed)

@@ -9,8 +9,8 @@ from typing import ClassVar
 from torch import nn
 
 from ._api import register_model
+from .adversarial import AdversarialModel
 from .base import BaseConfig
-from .gan import AdversarialModel
 from .layers import DCDiscriminator, DCGenerator
 
 
@@ -36,6 +36,8 @@ class DCGAN(AdversarialModel):
         "tiny": {"g_width": 8, "d_width": 8, "latent_dim": 8, "max_steps": 40, "batch_size": 32},
     }
     data_kinds = ("image",)
+    architecture = "conv"
+    paper = "Radford et al. 2016"
 
     def build(self, shape, num_classes):
         c = self.config

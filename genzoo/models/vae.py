@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import torch
-import torch.nn.functional as F
 from torch import nn
 
+from . import losses
 from ._api import register_model
 from .ae import AutoEncoderBase
 from .base import BaseConfig
@@ -29,6 +28,8 @@ class VAEConfig(BaseConfig):
 
 @register_model("vae")
 class VAE(AutoEncoderBase):
+    paper = "Kingma & Welling 2014"
+    published_names = ("VAE",)
     Config = VAEConfig
     PRESETS = {"default": {}, "tiny": {"latent_dim": 4, "width": 4, "max_steps": 40, "batch_size": 32}}
 
@@ -40,16 +41,11 @@ class VAE(AutoEncoderBase):
     def code(self, x):
         return self.nets_["encoder"](x).chunk(2, dim=1)[0]                  # posterior mean (B, latent)
 
-    def training_step(self, ctx):
+    def loss(self, ctx, state):
         x, _ = ctx.next_batch()                                             # (B, C, 28, 28)
         mu, logvar = self.nets_["encoder"](x).chunk(2, dim=1)              # (B, latent) each
         z = mu + (0.5 * logvar).exp() * ctx.randn(*mu.shape)                 # reparameterisation
-        logits = self.nets_["decoder"](z)
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-        kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum() / len(x)
+        recon = losses.bernoulli_nll(self.nets_["decoder"](z), x)
+        kl = losses.gaussian_kl(mu, logvar)
         loss = recon + self.config.beta * kl
-        opt = self.optimizers_["ae"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return {"loss": loss.detach(), "recon": recon.detach(), "kl": kl.detach()}
+        return loss, {"loss": loss, "recon": recon, "kl": kl}

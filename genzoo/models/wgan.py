@@ -9,9 +9,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from . import losses
 from ._api import register_model
+from .adversarial import AdversarialModel
 from .base import BaseConfig
-from .gan import AdversarialModel
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
@@ -31,16 +32,22 @@ class WGANConfig(BaseConfig):
 
 @register_model("wgan")
 class WGAN(AdversarialModel):
+    """The critic's losses are Wasserstein's; its weights are clipped after every step; the
+    generator update draws fresh noise."""
+
     Config = WGANConfig
+    d_loss = staticmethod(losses.wasserstein_d_loss)
+    g_loss = staticmethod(losses.wasserstein_g_loss)
+    diagnostics = staticmethod(losses.wasserstein_diagnostics)
+    reuse_fake = False
+    architecture = "conv"
+    paper = "Arjovsky et al. 2017"
+    published_names = ("WGAN",)
     PRESETS = {
         "default": {},
         "tiny": {"g_width": 8, "d_width": 8, "g_hidden": (64, 64), "d_hidden": (64, 64), "latent_dim": 8,
                  "max_steps": 30, "batch_size": 32, "n_critic": 2},
     }
-
-    @property
-    def batches_per_step(self) -> int:       # each generator step consumes n_critic real batches
-        return self.config.n_critic
 
     def build(self, shape, num_classes):
         c = self.config
@@ -54,23 +61,5 @@ class WGAN(AdversarialModel):
         return {"g": torch.optim.RMSprop(self.nets_["G"].parameters(), lr=self.config.lr),
                 "d": torch.optim.RMSprop(self.nets_["D"].parameters(), lr=self.config.lr)}
 
-    def training_step(self, ctx):
-        G, D, opt, c = self.nets_["G"], self.nets_["D"], self.optimizers_, self.config
-        for _ in range(c.n_critic):
-            x, _ = ctx.next_batch()
-            with torch.no_grad():
-                fake = G(ctx.randn(len(x), c.latent_dim))
-            d_real, d_fake = D(x).mean(), D(fake).mean()
-            loss_d = d_fake - d_real                  # critic maximises E D(x) - E D(G(z))
-            opt["d"].zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt["d"].step()
-            with torch.no_grad():
-                for p in D.parameters():
-                    p.clamp_(-c.clip, c.clip)
-        loss_g = -D(G(ctx.randn(ctx.batch_size, c.latent_dim))).mean()
-        opt["g"].zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt["g"].step()
-        return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(), "wasserstein": (d_real - d_fake).detach(),
-                "d_real": d_real.detach(), "d_fake": d_fake.detach()}
+    def after_d_step(self):
+        losses.clip_weights(self.nets_["D"], self.config.clip)

@@ -1,4 +1,6 @@
-"""The one training loop every model shares: device, batching, seeding, callbacks, progress."""
+"""The one training loop every model shares: device, batching, seeding, the optimizer updates
+(``zero_grad`` / ``backward`` / ``step`` of each :class:`genzoo.models.base.Update`), the
+divergence check, history, callbacks and progress."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from ..errors import DivergenceError
 
 
 class StepContext:
-    """What a ``training_step`` draws from: seeded batches by index and seeded noise.
+    """What a model's losses draw from: seeded batches by index and seeded noise.
 
     The whole dataset sits on the training device as one tensor; batches are index gathers
     from a per-epoch permutation drawn on the CPU with a seeded generator.
@@ -48,6 +50,10 @@ class StepContext:
     def randint(self, high: int, *shape: int) -> torch.Tensor:
         return torch.randint(high, shape, generator=self._noise_gen, device=self.device)
 
+    def rand(self, *shape: int) -> torch.Tensor:
+        """Uniform [0, 1) noise (e.g. WGAN-GP's interpolation weights)."""
+        return torch.rand(*shape, generator=self._noise_gen, device=self.device)
+
 
 def total_steps(model, n_items: int) -> int:
     cfg = model.config
@@ -71,7 +77,12 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> 
     steps = total_steps(model, len(x))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed + 2)  # any module drawing from the global RNG (dropout) stays seeded
-        model.optimizers_ = model.configure_optimizers()
+        optimizers = model.configure_optimizers()
+        updates = model.updates()
+        for u in updates:
+            if u.optimizer not in optimizers:
+                raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
+                                 f"configure_optimizers() returns {sorted(optimizers)}")
         for cb in callbacks:
             _call(cb, "on_fit_start", model, steps)
         t0 = time.perf_counter()
@@ -79,12 +90,11 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> 
         model.nets_.train()
         for step in bar:
             ctx.step = step
-            logs = model.training_step(ctx)
+            logs = run_updates(updates, optimizers, ctx)
             values = torch.stack([v.float() for v in logs.values()]).tolist()  # one device sync
             logs = dict(zip(logs, values))
             if not all(math.isfinite(v) for v in values):
-                model.train_time_s_ = time.perf_counter() - t0
-                raise DivergenceError(step, logs)
+                raise DivergenceError(step, logs, history=model.history_)
             record = {"step": step, "epoch": ctx.epoch, **logs}
             model.history_.append(record)
             if step % 50 == 0 or step == steps:
@@ -97,6 +107,25 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> 
         model.items_seen_ = ctx.batches_drawn * ctx.batch_size
         for cb in callbacks:
             _call(cb, "on_fit_end", model)
+
+
+def run_updates(updates, optimizers: dict, ctx: StepContext) -> dict[str, torch.Tensor]:
+    """One training step: each update's loss, then ``zero_grad`` / ``backward`` / ``step`` of its
+    optimizer and its ``after`` hook. Returns the logged values (detached scalar tensors), the
+    last update's values winning where two log the same key (a critic's last step), the losses
+    (``loss*`` keys) first."""
+    state: dict = {}
+    logs: dict[str, torch.Tensor] = {}
+    for u in updates:
+        loss, values = u.loss(ctx, state)
+        opt = optimizers[u.optimizer]
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if u.after is not None:
+            u.after()
+        logs.update({k: v.detach() for k, v in values.items()})
+    return {**{k: v for k, v in logs.items() if k.startswith("loss")}, **logs}
 
 
 def _call(cb, hook: str, *args) -> None:

@@ -1,0 +1,69 @@
+"""WGAN-GP (Gulrajani et al. 2017): the Wasserstein critic made 1-Lipschitz by a gradient penalty
+(lambda 10, on random interpolates of real and generated data) instead of weight clipping; no batch
+norm in the critic; 5 critic steps per generator step; Adam(1e-4, betas (0.5, 0.9)). DCGAN
+backbone on images, MLPs on 2-D points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from . import losses
+from ._api import register_model
+from .adversarial import AdversarialModel
+from .base import BaseConfig
+from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+
+
+@dataclass(frozen=True)
+class WGANGPConfig(BaseConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
+                                        "n_critic": ">= 1", "gp_lambda": ">= 0", "lr": "> 0", "beta1": "[0, 1)",
+                                        "beta2": "[0, 1)"}
+
+    g_width: int = 64                              # images: DCGAN widths
+    d_width: int = 64
+    g_hidden: tuple[int, ...] = (512, 512, 512)    # points: MLP widths
+    d_hidden: tuple[int, ...] = (512, 512, 512)
+    n_critic: int = 5
+    gp_lambda: float = 10.0
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.9
+
+
+@register_model("wgan-gp")
+class WGANGP(AdversarialModel):
+    Config = WGANGPConfig
+    PRESETS = {
+        "default": {},
+        "tiny": {"g_width": 8, "d_width": 8, "g_hidden": (64, 64), "d_hidden": (64, 64), "latent_dim": 8,
+                 "max_steps": 30, "batch_size": 32, "n_critic": 2},
+    }
+    d_loss = staticmethod(losses.wasserstein_d_loss)
+    g_loss = staticmethod(losses.wasserstein_g_loss)
+    diagnostics = staticmethod(losses.wasserstein_diagnostics)
+    reuse_fake = False
+    architecture = "conv"
+    paper = "Gulrajani et al. 2017"
+    published_names = ("WGAN GP", "WGAN-GP")
+
+    def build(self, shape, num_classes):
+        c = self.config
+        if len(shape) == 3:
+            return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
+                                  "D": DCDiscriminator(shape[0], c.d_width, batch_norm=False)})
+        return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
+                              "D": MLPDiscriminator(shape, c.d_hidden)})
+
+    def configure_optimizers(self):
+        c = self.config
+        return {"g": torch.optim.Adam(self.nets_["G"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
+                "d": torch.optim.Adam(self.nets_["D"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2))}
+
+    def d_penalty(self, real, fake, labels, ctx):
+        gp = losses.gradient_penalty(lambda x: self.discriminate(x, labels), real, fake, ctx.rand(len(real)))
+        return self.config.gp_lambda * gp
