@@ -128,6 +128,39 @@ def test_repository_benchmarks_are_valid(name):
         assert {"gan", "wgan", "dcgan", "cgan"} <= set(bench.models)
 
 
+def test_repository_benchmarks_take_every_registered_model_with_its_family_budget():
+    """A model added to the registry is in every benchmark and gets its family's quick budget
+    with no entry of its own (lsgan: the conv GANs' 1 epoch; the autoencoders 2)."""
+    quick = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "fashion.toml").plan("quick", seeds=[0])}
+    assert list(quick) == genzoo.list_models()
+    assert quick["lsgan"].overrides == {"epochs": 1} == quick["dcgan"].overrides
+    assert quick["gan"].overrides == {"epochs": 3} and quick["vae"].overrides == {"epochs": 2}
+    ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("quick", seeds=[0])}
+    assert ring["lsgan"].overrides == {"max_steps": 2000, "g_hidden": [256, 256, 256], "d_hidden": [256, 256, 256]}
+    assert ring["dcgan"].overrides == {"max_steps": 2000} == ring["ae"].overrides      # no MLP fields: not applied
+    assert ring["wgan"].overrides["max_steps"] == 1000
+
+
+def test_model_selection_and_family_tables(tmp_path):
+    text = RING_TOML.replace('models = ["gan", "wgan", "dcgan"]', 'models = ["family:autoencoder", "wgan", "all"]')
+    bench = load_benchmark(_write(tmp_path, "sel", text + "[profiles.tiny.families.gan]\nmax_steps = 3\n"
+                                  "d_hidden = [16]\nn_samples = 50\n[profiles.tiny.models.wgan]\nmax_steps = 4\n"))
+    assert bench.models[:3] == ["ae", "vae", "wgan"] and sorted(bench.models) == genzoo.list_models()
+    plan = {s.model: s for s in bench.plan("tiny", seeds=[0])}
+    assert plan["lsgan"].overrides == {"max_steps": 3, "d_hidden": [16]} and plan["lsgan"].settings["n_samples"] == 50
+    assert plan["wgan"].overrides == {"max_steps": 4, "d_hidden": [16]}              # the model's table wins
+    assert plan["dcgan"].overrides == {"max_steps": 3}                               # no d_hidden field
+    assert plan["vae"].overrides == {"max_steps": 15} and plan["vae"].settings["n_samples"] == 500
+    for bad, why in [('models = ["family:flows"]', "unknown family 'flows'"), ('models = ["bigan"]', "unknown model"),
+                     ('models = "some"', "needs models")]:
+        with pytest.raises(UserError, match=why):
+            load_benchmark(_write(tmp_path, "bad", RING_TOML.replace('models = ["gan", "wgan", "dcgan"]', bad)))
+    with pytest.raises(UserError, match="unknown family 'flows'"):
+        load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.flows]\nmax_steps = 3\n"))
+    with pytest.raises(UserError, match=r"\['width'\] is a config key of no gan model"):
+        load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.gan]\nwidth = 3\n"))
+
+
 def test_bad_benchmark_files_are_user_errors(tmp_path):
     bad_key = _write(tmp_path, "bad-key", RING_TOML + "\n[profiles.tiny.models.gan]\nno_such_key = 1\n")
     with pytest.raises(UserError, match="no_such_key"):

@@ -242,7 +242,7 @@ def test_claims_inconclusive_when_metric_missing_or_n_too_small(tmp_path):
     make_fashion(tmp_path / "c", {k: noisy[k] for k in ("vae", "gan", "wgan", "cgan")}, failed=False, files=False)
     c = by_id(evaluate_claims("fashion", tmp_path / "c"))["vae-fid-worse"]
     assert c.verdict == INCONCLUSIVE and "p = " in c.reason         # not significant
-    assert [k.label for k in c.comparisons] == ["vae vs gan", "vae vs wgan", "vae vs cgan"]   # dcgan never ran
+    assert [k.label for k in c.comparisons] == ["vae vs cgan", "vae vs gan", "vae vs wgan"]   # dcgan never ran
 
     make_fashion(tmp_path / "d", files=False)                       # dcgan ran, but no run of it is ok
     for run in (tmp_path / "d" / "fashion" / "runs").glob("dcgan-s*/record.json"):
@@ -344,3 +344,23 @@ def test_readme_blocks_per_results_folder(tmp_path, monkeypatch):
     assert "(results/modes-ring/summary.md)" in quick and "| gan | 3 | 1.33" in quick
     with pytest.raises(UserError, match="results:start other"):
         report_cli.update_readme(readme, "other")
+
+
+def test_claims_and_literature_follow_what_models_declare(tmp_path):
+    """A model the report has never heard of by name (lsgan, wgan-gp) enters the GAN-family claims
+    through its declared family and the published-numbers table through its published names."""
+    from genzoo.report.literature import literature_markdown
+    from genzoo.report.records import load_benchmark
+
+    fid = {**FASHION_FID, "lsgan": [27.0, 28.0, 26.0], "wgan-gp": [23.0, 24.0, 22.5]}
+    make_fashion(tmp_path, fid, failed=False, files=False)
+    claim = by_id(evaluate_claims("fashion", tmp_path))["vae-fid-worse"]
+    assert [c.label for c in claim.comparisons] == [f"vae vs {g}" for g in ("cgan", "dcgan", "gan", "lsgan", "wgan",
+                                                                             "wgan-gp")]
+    assert claim.verdict == HOLDS
+    text = literature_markdown(load_benchmark("fashion", tmp_path))
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    assert "| lsgan |" in rows["LSGAN (Lucic)"] and "27" in rows["LSGAN (Lucic)"]
+    assert "| wgan-gp |" in rows["WGAN-GP (Lucic)"] and "| wgan |" in rows["WGAN (Lucic)"]
+    assert "| gan |" in rows["NS GAN (Lucic)"] and "| vae |" in rows["cross-entropy VAE (Dai & Wipf)"]
+    assert "| – |" in rows["DRAGAN (Lucic)"]                    # no genzoo model is published as DRAGAN

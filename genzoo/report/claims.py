@@ -17,7 +17,7 @@ INCONCLUSIVE = "INCONCLUSIVE"
 
 ALPHA = 0.05
 MIN_N = 3
-GAN_FAMILY = ("gan", "dcgan", "wgan", "cgan")
+GAN = "gan"                  # the family the GAN-family claims range over (what each model declares)
 LABEL_ACCURACY_BAR = 0.5     # "produces class k": most of its samples are classified as class k
 
 VERDICT_RULE = f"""\
@@ -170,37 +170,38 @@ def _no_runs_note(bench: Benchmark, models) -> list[str]:
 
 # ----------------------------------------------------------------------------- the claims
 def _gan_family(bench: Benchmark, claim: Claim) -> list[str]:
-    """The GAN-family models this benchmark has records of (a model it never ran is left out of the
-    claim and named; one that ran but has no ok run stays in, and makes the claim INCONCLUSIVE)."""
-    present = [g for g in GAN_FAMILY if bench.runs_of(g, ok_only=False)]
-    absent = [g for g in GAN_FAMILY if g not in present]
-    if absent:
-        claim.details.append(f"Not in this benchmark (no records), so not compared: {', '.join(absent)}.")
-    if not present:
-        claim.reason = "no GAN-family model (" + ", ".join(GAN_FAMILY) + ") has records in this benchmark"
+    """The models of this benchmark that declare the GAN family (those with records: a model that
+    ran but has no ok run stays in, and makes the claim INCONCLUSIVE)."""
+    present = bench.family(GAN)
+    if present:
+        claim.details.append(f"GAN-family models compared (the models that declare family {GAN!r}): "
+                             f"{', '.join(present)}.")
+    else:
+        claim.reason = f"no model of the {GAN!r} family has records in this benchmark"
     return present
 
 
 def _vae_vs_gans(bench: Benchmark, claim: Claim, metric: str, relation: str) -> Claim:
     vae = bench.values("vae", metric)
-    for g in _gan_family(bench, claim):
+    gans = _gan_family(bench, claim)
+    for g in gans:
         claim.comparisons.append(compare(f"vae vs {g}", f"vae {metric}", vae, relation, f"{g} {metric}",
                                          bench.values(g, metric)))
-    claim.details += _no_runs_note(bench, ("vae",) + GAN_FAMILY)
+    claim.details += _no_runs_note(bench, ("vae", *gans))
     return combine(claim)
 
 
 def claim_vae_fid(bench: Benchmark) -> Claim:
     claim = Claim("vae-fid-worse", "The VAE's FID is worse than every GAN-family model's (blurry VAE)",
                   "On Fashion-MNIST the VAE's FID is worse than that of each GAN-family model ("
-                  + ", ".join(GAN_FAMILY) + ").")
+                  + ", ".join(bench.family(GAN)) + ").")
     return _vae_vs_gans(bench, claim, "fid", _worse(bench, "fid"))
 
 
 def claim_vae_sharpness(bench: Benchmark) -> Claim:
     claim = Claim("vae-less-sharp", "The VAE's samples are less sharp than every GAN-family model's",
                   "On Fashion-MNIST the VAE's sample sharpness is lower than that of each GAN-family model ("
-                  + ", ".join(GAN_FAMILY) + ").")
+                  + ", ".join(bench.family(GAN)) + ").")
     return _vae_vs_gans(bench, claim, "sharpness", "<")
 
 

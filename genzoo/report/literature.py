@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .records import Benchmark
+from .records import Benchmark, declared
 from .summary import fmt_mean_std, mean_std
 
 LUCIC_FASHION_FID = {   # Lucic et al. 2018 (as reprinted by Dai & Wipf 2019, Table 1), Inception FID
@@ -18,8 +18,14 @@ PACGAN_2D = {"GAN": ("6.3", "98.2", "17.3", "94.8"), "PacGAN4": ("7.8", "95.9", 
 STACKED_MNIST = {"DCGAN": ("99", "3.40"), "ALI": ("16", "5.40"), "Unrolled GAN": ("48.7", "4.32"),
                  "VEEGAN": ("150", "2.95"), "PacDCGAN2": ("1000", "0.06")}
 
-# Where genzoo's quantity matches the published one: which model to set beside which row.
-_FASHION_MATCH = {"WGAN": "wgan", "NS GAN": "gan", "MM GAN": "gan"}
+
+
+def published_as(bench: Benchmark, row: str) -> list[str]:
+    """The benchmark's models that declare ``row`` among their ``published_names`` (a Dai & Wipf
+    VAE variant matches a model published as "VAE")."""
+    def names(m):
+        return declared(m, "published_names", ()) or ()
+    return [m for m in bench.models if row in names(m) or (row.endswith(" VAE") and "VAE" in names(m))]
 
 
 def _ours(bench: Benchmark, model: str, metric: str, *, percent: bool = False) -> str:
@@ -53,15 +59,16 @@ def _fashion(bench: Benchmark) -> list[str]:
         "| published model | published FID | genzoo model | genzoo `fid_inception` | genzoo `fid` (evaluator features) |",
         "|---|---|---|---|---|",
     ]
-    for name, val in LUCIC_FASHION_FID.items():
-        g = _FASHION_MATCH.get(name)
-        out.append(f"| {name} (Lucic) | {val} | {g or '–'} | {_ours(bench, g, 'fid_inception') if g else '–'} "
-                   f"| {_ours(bench, g, 'fid') if g else '–'} |")
-    for name, val in DAI_WIPF_FASHION_FID.items():
-        g = "vae"
-        out.append(f"| {name} (Dai & Wipf) | {val} | {g} | {_ours(bench, g, 'fid_inception')} | {_ours(bench, g, 'fid')} |")
-    for g in ("dcgan", "cgan", "ae"):
-        if bench.runs_of(g):
+    matched = set()
+    for source, table in (("Lucic", LUCIC_FASHION_FID), ("Dai & Wipf", DAI_WIPF_FASHION_FID)):
+        for name, val in table.items():
+            ours = published_as(bench, name) or [None]
+            for g in ours:
+                matched.add(g)
+                out.append(f"| {name} ({source}) | {val} | {g or '–'} | {_ours(bench, g, 'fid_inception') if g else '–'} "
+                           f"| {_ours(bench, g, 'fid') if g else '–'} |")
+    for g in bench.models:
+        if g not in matched and bench.runs_of(g):
             out.append(f"| – | – | {g} | {_ours(bench, g, 'fid_inception')} | {_ours(bench, g, 'fid')} |")
     out += [
         "",
@@ -72,8 +79,10 @@ def _fashion(bench: Benchmark) -> list[str]:
                                       "but **was not measured** in these records")
         + "; even then the published numbers come from tuned hyper-parameters, other architectures, other "
           "training budgets and 10k samples, so agreement is expected only in order of magnitude and in the "
-          "ordering (GANs below VAEs). genzoo models are set beside published rows by loss family only "
-          "(`gan` beside the MM/NS GAN rows, `wgan` beside WGAN, `vae` beside the VAEs).",
+          "ordering (GANs below VAEs). genzoo models are set beside the published rows of the names they "
+          "declare (`published_names`: " + ", ".join(f"`{m}` as {' / '.join(declared(m, 'published_names'))}"
+                                                      for m in bench.models if declared(m, "published_names"))
+        + "): the same loss, not the same network or tuning.",
         "",
     ]
     return out

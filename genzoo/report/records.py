@@ -178,6 +178,10 @@ class Benchmark:
         """Every model with at least one record, in first-seen order of the sorted runs."""
         return list(dict.fromkeys(r.model for r in self.runs))
 
+    def family(self, family: str) -> list[str]:
+        """The models of this benchmark (with records) whose declared family is ``family``."""
+        return [m for m in self.models if declared(m, "family") == family]
+
     def runs_of(self, model: str, ok_only: bool = True) -> list[Run]:
         return [r for r in self.runs if r.model == model and (r.ok or not ok_only)]
 
@@ -249,6 +253,17 @@ class Benchmark:
                 v = ", ".join(f"{k} {val}" for k, val in v.items())
             out[str(v)] = out.get(str(v), 0) + 1
         return out
+
+
+def declared(model: str, what: str, default=None):
+    """What a registered model declares (``family``, ``architecture``, ``published_names``,
+    ``paper``); ``default`` for a model no longer registered (an old record)."""
+    from genzoo.models import get_model_class  # noqa: PLC0415
+
+    try:
+        return getattr(get_model_class(model), what)
+    except ValueError:
+        return default
 
 
 def order_metrics(names) -> list[str]:
