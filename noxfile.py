@@ -1,4 +1,4 @@
-"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion`` and ``bench-modes``.
+"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes`` and ``speed``.
 
     nox                                   # = nox -s tests  (pytest -q)
     nox -s tests -- -x -k bench           # pytest options after --
@@ -6,6 +6,7 @@
     nox -s bench-modes -- --profile paper --device cuda --seeds 0-4 --wandb-project my-proj
     nox -s bench-fashion -- --profile paper --device cuda --jobs 16   # 16 runs at once on one GPU
     nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
+    nox -s speed -- --models dcgan,wgan --steps 100  # genzoo against a plain PyTorch loop -> results/speed/
 
 Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests).
 
@@ -114,3 +115,10 @@ def bench_fashion(session: nox.Session) -> None:
 def bench_modes(session: nox.Session) -> None:
     """The mode-collapse study on ring, grid and stacked Fashion-MNIST, then their reports."""
     _bench(session, MODES_BENCHMARKS)
+
+
+@nox.session(venv_backend="none")
+def speed(session: nox.Session) -> None:
+    """`genzoo speed`: training speed of every model against a plain PyTorch loop, side by side."""
+    env = shared_env(session)
+    _run_in(session, env, "genzoo", "speed", *session.posargs)

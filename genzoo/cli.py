@@ -1,4 +1,4 @@
-"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``."""
+"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .bench import cli as bench_cli
     from .metrics import cli as metrics_cli
     from .report import cli as report_cli
+    from . import speed
 
     parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (bench_cli, metrics_cli, report_cli):
+    for module in (bench_cli, metrics_cli, report_cli, speed):
         module.add_parser(sub)
     bench_cli.add_wandb_parser(sub)
     return parser

@@ -365,6 +365,11 @@ class WandbCallback:
         self._every, self._image_steps = logged_steps(total_steps, self.log_every, self.images)
         self.tracker.summary({"total_steps": total_steps})
 
+    def sync_steps(self, total_steps: int) -> set[int]:
+        """The steps at which the loop must call back before training on (the sample grids are
+        drawn from the model as it is at that step)."""
+        return set(self._image_steps) if self.tracker.active else set()
+
     def on_step_end(self, model, step: int, logs: dict) -> None:
         if not self.tracker.active:
             return

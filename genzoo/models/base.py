@@ -295,7 +295,10 @@ class GenerativeModel:
     def is_fitted(self) -> bool:
         return hasattr(self, "nets_")
 
-    def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=()):
+    def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
+            log_interval: int = 50):
+        """Train on ``data``; returns ``self``. ``log_interval``: steps between two reads of the
+        losses back to the host (the history still gets every step)."""
         from ..training import fit_model
 
         if not isinstance(data, Dataset):
@@ -309,7 +312,7 @@ class GenerativeModel:
         before = self._fitted_state()
         try:
             self._setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
-            fit_model(self, data, seed=seed, device=dev, callbacks=callbacks)
+            fit_model(self, data, seed=seed, device=dev, callbacks=callbacks, log_interval=log_interval)
         except BaseException:     # diverged, failed or interrupted: the model is as it was
             self._restore_fitted_state(before)
             raise

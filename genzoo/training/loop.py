@@ -17,15 +17,16 @@ class StepContext:
     """What a model's losses draw from: seeded batches by index and seeded noise.
 
     The whole dataset sits on the training device as one tensor; batches are index gathers
-    from a per-epoch permutation drawn on the CPU with a seeded generator.
+    from a per-epoch permutation drawn on the device with a seeded generator of that device (no
+    host round trip; on the CPU the same permutations as ever).
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device):
         self.x, self.y, self.device = x, y, device
         self.batch_size = min(batch_size, len(x))
-        self._perm_gen = torch.Generator().manual_seed(seed)
+        self._perm_gen = torch.Generator(device=device).manual_seed(seed)
         self._noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
-        self._perm = torch.empty(0, dtype=torch.long)
+        self._perm = torch.empty(0, dtype=torch.long, device=device)
         self._pos = 0
         self.batches_drawn = 0
         self.step = 0
@@ -37,7 +38,7 @@ class StepContext:
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._pos + self.batch_size > len(self._perm):  # drop the ragged tail, reshuffle
-            self._perm = torch.randperm(len(self.x), generator=self._perm_gen).to(self.device)
+            self._perm = torch.randperm(len(self.x), generator=self._perm_gen, device=self.device)
             self._pos = 0
         idx = self._perm[self._pos:self._pos + self.batch_size]
         self._pos += self.batch_size
@@ -69,8 +70,20 @@ def planned_steps(max_steps: int | None, epochs: float, batch_size: int, batches
     return max(math.ceil(epochs * per_epoch), 1)
 
 
-def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> None:
-    """Train ``model`` (already built by ``model._setup``) on ``data``; fills ``history_``."""
+LOG_INTERVAL = 50      # steps between two reads of the losses back to the host
+
+
+def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL) -> None:
+    """Train ``model`` (already built by ``model._setup``) on ``data``; fills ``history_``.
+
+    Nothing in a step reads a device value back to the host: each step's logged values stay on
+    the device and are read back every ``log_interval`` steps in one transfer (also at the last
+    step, and at the steps a callback asks to see as they happen: ``sync_steps(total_steps)``).
+    Then the history gets one entry per step, the callbacks' ``on_step_end`` runs for each, and a
+    non-finite value raises :class:`DivergenceError` naming the first bad step (the steps run
+    after it in the same block are discarded with the model, which a failed fit does not keep)."""
+    if not (isinstance(log_interval, int) and log_interval >= 1):
+        raise ValueError(f"log_interval must be an int >= 1, got {log_interval!r}")
     x = model.to_model_scale(data.x.to(device))
     y = data.y.to(device)
     ctx = StepContext(x, y, model.config.batch_size, seed, device)
@@ -83,30 +96,46 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=()) -> 
             if u.optimizer not in optimizers:
                 raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
                                  f"configure_optimizers() returns {sorted(optimizers)}")
+        sync = set()
         for cb in callbacks:
             _call(cb, "on_fit_start", model, steps)
+            sync |= set(getattr(cb, "sync_steps", lambda total: ())(steps))
         t0 = time.perf_counter()
-        bar = tqdm(range(1, steps + 1), desc=f"fit {model.name}", unit="step", disable=None, leave=False)
+        bar = tqdm(total=steps, desc=f"fit {model.name}", unit="step", disable=None, leave=False)
         model.nets_.train()
-        for step in bar:
-            ctx.step = step
-            logs = run_updates(updates, optimizers, ctx)
-            values = torch.stack([v.float() for v in logs.values()]).tolist()  # one device sync
-            logs = dict(zip(logs, values))
-            if not all(math.isfinite(v) for v in values):
-                raise DivergenceError(step, logs, history=model.history_)
-            record = {"step": step, "epoch": ctx.epoch, **logs}
-            model.history_.append(record)
-            if step % 50 == 0 or step == steps:
-                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
-            for cb in callbacks:
-                _call(cb, "on_step_end", model, step, record)
+        pending: list[tuple[int, float, dict]] = []      # (step, epoch, device values) not yet read
+        try:
+            for step in range(1, steps + 1):
+                ctx.step = step
+                logs = run_updates(updates, optimizers, ctx)
+                pending.append((step, ctx.epoch, logs))              # the epoch after the step's batches
+                if step % log_interval == 0 or step == steps or step in sync:
+                    _flush(model, pending, callbacks, bar)
+                    pending = []
+        finally:
+            bar.close()
         model.on_train_end(x, y)
         model.nets_.eval()
         model.train_time_s_ = time.perf_counter() - t0
         model.items_seen_ = ctx.batches_drawn * ctx.batch_size
         for cb in callbacks:
             _call(cb, "on_fit_end", model)
+
+
+def _flush(model, pending: list[tuple[int, float, dict]], callbacks, bar) -> None:
+    """Read a block of steps' values back in one transfer; history, divergence check, callbacks."""
+    keys = list(pending[0][2])
+    values = torch.stack([torch.stack([v[k].float() for k in keys]) for _, _, v in pending]).tolist()
+    for (step, epoch, _), row in zip(pending, values):
+        logs = dict(zip(keys, row))
+        if not all(math.isfinite(v) for v in row):
+            raise DivergenceError(step, logs, history=model.history_)
+        record = {"step": step, "epoch": epoch, **logs}
+        model.history_.append(record)
+        for cb in callbacks:
+            _call(cb, "on_step_end", model, step, record)
+    bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
+    bar.update(len(pending))
 
 
 def run_updates(updates, optimizers: dict, ctx: StepContext) -> dict[str, torch.Tensor]:

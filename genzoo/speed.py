@@ -1,0 +1,227 @@
+"""``genzoo speed``: how fast genzoo trains, measured side by side with a plain PyTorch loop.
+
+A benchmark, not a test: for each model it trains the same networks with the same losses and
+optimizers for a fixed number of steps in two ways, interleaved (plain, genzoo, plain, genzoo,
+...) so that a busy machine slows both alike:
+
+- **plain**: the loop of pytorch/examples' DCGAN: a ``DataLoader`` over the training tensors
+  (shuffled, batches moved to the device one by one), ``zero_grad`` / ``backward`` / ``step`` for
+  each optimizer update, and every logged value read with ``.item()`` at every step;
+- **genzoo**: ``model.fit`` (the data on the device once, batches gathered there, values read back
+  every ``log_interval`` steps).
+
+Each measurement is the wall time of a fit of ``warmup + steps`` steps minus that of a fit of
+``warmup`` steps (setup, first-step allocations and the AE's code fit cancel out). The table gives
+the median over repeats: generator steps/s, training images/s (real images the discriminator or
+encoder saw) and genzoo's ratio to the plain loop. Several seeds packed in one process
+(``genzoo.fit_seeds``) are not implemented yet, so that column is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from .errors import UserError
+
+DEFAULT_OUT = Path("results") / "speed"
+
+
+class _LoaderContext:
+    """What a model's losses draw from, fed by a ``DataLoader`` the way a plain loop is: the next
+    batch of the loader moved to the device, noise from the global RNG."""
+
+    def __init__(self, loader, device, batch_size):
+        self.loader, self.device, self.batch_size = loader, device, batch_size
+        self._it = iter(loader)
+        self.step = 0
+        self.batches_drawn = 0
+
+    def next_batch(self):
+        try:
+            x, y = next(self._it)
+        except StopIteration:
+            self._it = iter(self.loader)
+            x, y = next(self._it)
+        self.batches_drawn += 1
+        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def randn(self, *shape):
+        return torch.randn(*shape, device=self.device)
+
+    def randint(self, high, *shape):
+        return torch.randint(high, shape, device=self.device)
+
+    def rand(self, *shape):
+        return torch.rand(*shape, device=self.device)
+
+
+def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> int:
+    """Train ``model`` for ``steps`` generator steps with the plain loop; returns the real items seen."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(seed)
+    model._setup(data.shape, data.num_classes, seed, device, data_name=data.name)
+    x = model.to_model_scale(data.x)
+    loader = DataLoader(TensorDataset(x, data.y), batch_size=min(model.config.batch_size, len(x)), shuffle=True,
+                        drop_last=True)
+    optimizers = model.configure_optimizers()
+    updates = model.updates()
+    ctx = _LoaderContext(loader, device, loader.batch_size)
+    model.nets_.train()
+    for step in range(1, steps + 1):
+        ctx.step = step
+        state, logs = {}, {}
+        for u in updates:
+            loss, values = u.loss(ctx, state)
+            opt = optimizers[u.optimizer]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if u.after is not None:
+                u.after()
+            logs.update({k: v.item() for k, v in values.items()})      # the per-step host read
+    return ctx.batches_drawn * loader.batch_size
+
+
+def _genzoo_fit(model, data, *, steps: int, seed: int, device: torch.device) -> int:
+    import dataclasses
+
+    model.config = dataclasses.replace(model.config, max_steps=steps)
+    model.fit(data, seed=seed, device=device)
+    return model.items_seen_
+
+
+def _timed(fn, name: str, data, *, warmup: int, steps: int, device, preset: str = "default") -> tuple[float, int]:
+    """Seconds and items of ``steps`` steps after ``warmup`` (the difference of two fits)."""
+    import genzoo
+
+    def run(n):
+        model = genzoo.get_model(name, preset=preset)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        t = time.perf_counter()
+        items = fn(model, data, steps=n, seed=0, device=device)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - t, items
+
+    t_short, i_short = run(warmup)
+    t_long, i_long = run(warmup + steps)
+    return max(t_long - t_short, 1e-9), i_long - i_short
+
+
+def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int = 3, device: str = "auto",
+            train_items: int = 10_000, preset: str = "default", progress: bool = True) -> list[dict]:
+    """One row per model: steps/s and images/s of the plain loop and of genzoo (medians over
+    ``repeats`` interleaved pairs), and genzoo's ratio to the plain loop."""
+    import genzoo
+    from tqdm.auto import tqdm
+
+    from .models.base import resolve_device
+
+    try:
+        dev = resolve_device(device)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    data = genzoo.data.load("fashion-mnist", split="train").subset(train_items, seed=0)
+    rows = []
+    bar = tqdm(total=len(models) * repeats, desc="genzoo speed", unit="pair", disable=not progress or None)
+    for name in models:
+        timings = {"plain": [], "genzoo": []}
+        items = {}
+        for _ in range(repeats):
+            for label, fn in (("plain", plain_fit), ("genzoo", _genzoo_fit)):
+                t, n = _timed(fn, name, data, warmup=warmup, steps=steps, device=dev, preset=preset)
+                timings[label].append(t)
+                items[label] = n
+            bar.update(1)
+        row = {"model": name, "preset": preset, "device": str(dev), "steps": steps, "repeats": repeats,
+               "threads": torch.get_num_threads()}
+        for label in ("plain", "genzoo"):
+            t = statistics.median(timings[label])
+            row[f"{label}_steps_per_s"] = steps / t
+            row[f"{label}_images_per_s"] = items[label] / t
+        row["ratio"] = row["genzoo_steps_per_s"] / row["plain_steps_per_s"]
+        rows.append(row)
+    bar.close()
+    return rows
+
+
+def device_label() -> str:
+    if torch.cuda.is_available():
+        return "cuda-" + torch.cuda.get_device_name(0).lower().replace(" ", "-")
+    return "cpu"
+
+
+def to_markdown(rows: list[dict], *, note: str = "") -> str:
+    dev = rows[0]["device"] if rows else "?"
+    out = [f"# genzoo speed on {dev}", "",
+           f"Each model trained for {rows[0]['steps'] if rows else '?'} generator steps after a warm-up, in a plain "
+           "PyTorch loop (DataLoader, zero_grad/backward/step, `.item()` every step) and with genzoo's `fit`, "
+           f"interleaved; medians of {rows[0]['repeats'] if rows else '?'} pairs, {rows[0]['threads'] if rows else '?'} "
+           "torch threads. Fashion-MNIST, the default presets (batch 64; AE/VAE 128). Ratio = genzoo / plain "
+           "(above 1: genzoo is faster). `genzoo.fit_seeds` (several seeds packed) is not implemented yet.", ""]
+    if note:
+        out += [note, ""]
+    out += ["| model | plain steps/s | plain images/s | genzoo steps/s | genzoo images/s | genzoo / plain |",
+            "|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['plain_steps_per_s']:.1f} | {r['plain_images_per_s']:.0f} | "
+                   f"{r['genzoo_steps_per_s']:.1f} | {r['genzoo_images_per_s']:.0f} | {r['ratio']:.2f} |")
+    return "\n".join(out) + "\n"
+
+
+def write(rows: list[dict], out: Path, note: str = "") -> tuple[Path, Path]:
+    import csv
+    import io
+
+    from ._io import write_text
+
+    label = device_label()
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return (write_text(out / f"{label}.md", to_markdown(rows, note=note)),
+            write_text(out / f"{label}.csv", buf.getvalue()))
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "speed", help="measure training speed against a plain PyTorch loop (a benchmark, not a test)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="all", metavar="A,B", help="models to measure (default: all)")
+    p.add_argument("--steps", type=int, default=40, help="timed generator steps per fit (default 40)")
+    p.add_argument("--warmup", type=int, default=5, help="steps of the shorter fit subtracted (default 5)")
+    p.add_argument("--repeats", type=int, default=3, help="interleaved plain/genzoo pairs per model (default 3)")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--preset", default="default", help="model preset (default: default; tiny for a smoke test)")
+    p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
+                   help="writes DIR/<device>.md and .csv (default results/speed)")
+    p.add_argument("--note", default="", help="a line for the table's header (the machine, its load)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    import genzoo
+
+    models = genzoo.list_models() if args.models == "all" else [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in genzoo.list_models()]
+    if unknown:
+        raise UserError(f"unknown model(s) {unknown}; choose from {genzoo.list_models()}")
+    for flag in ("steps", "warmup", "repeats"):
+        if getattr(args, flag) < 1:
+            raise UserError(f"--{flag} must be >= 1")
+    rows = measure(models, steps=args.steps, warmup=args.warmup, repeats=args.repeats, device=args.device,
+                   preset=args.preset)
+    md, csv_path = write(rows, Path(args.out), note=args.note)
+    print(md.read_text())
+    print(f"written: {md}, {csv_path}")
+    return 0
