@@ -83,7 +83,7 @@ def _run_in(session: nox.Session, env: dict, program: str, *args: str) -> None:
 def _out_dir(posargs: list[str]) -> str:
     """The --out the bench command will use, so the report reads the same folder."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--out", default="results")
+    p.add_argument("--out", default="out")
     known, _ = p.parse_known_args(posargs)
     return known.out
 

@@ -7,12 +7,14 @@ minute on two CPU cores.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import shutil
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -227,6 +229,31 @@ def test_resume_does_no_training(ring):
              for k, v in _runs(out, "tiny-ring").items()}
     assert after == before
     assert _wandb_run_dirs(out, "tiny-ring") == wandb_before  # no new W&B run (not even a summary)
+
+
+def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
+    """``--profile auto`` (the default) is paper on a CUDA device and quick on a CPU; the plan's
+    time is estimated from the reference records of the same model, profile and kind of device."""
+    from genzoo.bench.cli import add_parser
+    from genzoo.bench.runner import estimate_seconds, resolve_profile
+
+    toml, out, result = ring
+    fashion = load_benchmark(REPO / "benchmarks" / "fashion.toml")
+    assert resolve_profile(fashion, "auto", "cpu") == ("quick", "no CUDA device")
+    assert resolve_profile(fashion, None, "cuda:0") == ("paper", "a CUDA device")
+    assert resolve_profile(fashion, "tiny", "cuda") == ("tiny", "asked for")
+    bench = load_benchmark(toml)
+    specs = [s for s in bench.plan("tiny") if s.model != "dcgan"]
+    eta, used = estimate_seconds(bench, specs, "cpu", reference=out)
+    by_model = {}
+    for r in result.records:
+        by_model.setdefault(r["model"], []).append(r["wall_time_s"])
+    assert used == 4 and eta == pytest.approx(sum(2 * float(np.median(v)) for m, v in by_model.items() if m != "dcgan"))
+    assert estimate_seconds(bench, specs, "cuda", reference=out) == (None, 0)      # no GPU records
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    args = parser.parse_args(["bench", "fashion"])
+    assert (args.profile, args.out) == ("auto", "out")          # a user's runs never go into results/
 
 
 def test_force_redoes_and_a_half_done_run_is_redone(ring):

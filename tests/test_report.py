@@ -364,3 +364,34 @@ def test_claims_and_literature_follow_what_models_declare(tmp_path):
     assert "| wgan-gp |" in rows["WGAN-GP (Lucic)"] and "| wgan |" in rows["WGAN (Lucic)"]
     assert "| gan |" in rows["NS GAN (Lucic)"] and "| vae |" in rows["cross-entropy VAE (Dai & Wipf)"]
     assert "| – |" in rows["DRAGAN (Lucic)"]                    # no genzoo model is published as DRAGAN
+
+
+def test_reproduction_check_against_a_reference(tmp_path, capsys):
+    """A user's runs beside the committed reference of the same profile: the same numbers agree,
+    a model whose FID moved far outside the seeds' spread differs; another profile is not compared."""
+    from genzoo.report import cli as report_cli
+    from genzoo.report.reproduce import AGREE, DIFFER, compare_values
+
+    make_fashion(tmp_path / "reference", failed=False, files=False)
+    moved = {**FASHION_FID, "dcgan": [40.0, 41.0, 42.0]}
+    make_fashion(tmp_path / "mine", moved, failed=False, files=False)
+    rep = build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    text = (tmp_path / "mine" / "fashion" / "summary.md").read_text()
+    assert "## Reproduction check" in text and rep.reproduction["differ"] >= 1
+    assert "| dcgan | fid | 41.0 ± 1.0 (n=3) | 21.0 ± 1.0 (n=3) | **differ**" in text
+    assert "| vae | fid | 62.3 ± 2.5 (n=3) | 62.3 ± 2.5 (n=3) | agree |" in text
+    assert compare_values(np.array([1.0, 1.1, 0.9]), np.array([1.05, 0.95, 1.0]))[0] == AGREE
+    assert compare_values(np.array([5.0]), np.array([1.05, 0.95, 1.0]))[0] == DIFFER     # one seed: the other's spread
+
+    parser = argparse.ArgumentParser()
+    report_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["report", "fashion", "--results", str(tmp_path / "mine"), "--no-figures",
+                              "--reference", str(tmp_path / "reference")])
+    assert args.func(args) == 0 and "agree" in capsys.readouterr().out
+    # the reference itself, or records of another profile: no comparison
+    assert build_report("fashion", tmp_path / "reference", figures=False,
+                        reference=tmp_path / "reference").reproduction is None
+    for p in (tmp_path / "reference" / "fashion" / "runs").glob("*/record.json"):
+        p.write_text(p.read_text().replace('"profile": "smoke"', '"profile": "paper"'))
+    build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    assert "nothing to compare" in (tmp_path / "mine" / "fashion" / "summary.md").read_text()

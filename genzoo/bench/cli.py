@@ -49,8 +49,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("benchmark", nargs="*", metavar="BENCHMARK",
                    help="benchmark name (a file in benchmarks/, e.g. fashion, modes-ring) or a .toml path; "
                         "several run one after another")
-    p.add_argument("--profile", default=None, help="profile in the benchmark file (default: its default_profile, "
-                                                   "normally quick)")
+    p.add_argument("--profile", default="auto", help="profile in the benchmark file; auto (the default): paper "
+                                                     "on a CUDA device, quick otherwise")
     p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B",
                    help="only these models (default: the benchmark's list)")
     p.add_argument("--seeds", type=_csv("seeds"), default=None, metavar="0,1",
@@ -58,7 +58,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
     p.add_argument("--no-wandb", action="store_true", help="do not log to Weights & Biases")
-    p.add_argument("--out", default="results", metavar="DIR", help="results folder (default: results)")
+    p.add_argument("--out", default="out", metavar="DIR",
+                   help="results folder (default: out, which git ignores; the committed reference is results/, "
+                        "which `genzoo report` compares a run with)")
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
     p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
@@ -90,8 +92,12 @@ def run(args) -> int:
     if args.dry_run:
         from pathlib import Path
 
+        from .runner import resolve_device, resolve_profile
+
         for b in benches:
-            for spec in b.plan(args.profile, models=args.models, seeds=args.seeds):
+            profile, why = resolve_profile(b, args.profile, resolve_device(args.device))
+            print(f"{b.name}: profile {profile} ({why})")
+            for spec in b.plan(profile, models=args.models, seeds=args.seeds):
                 state, _ = run_state(Path(args.out) / b.name / "runs", spec, args.force)
                 if state == "conflict":
                     state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
@@ -122,8 +128,8 @@ def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
         "RESULTS/BENCHMARK/wandb, `wandb sync` later) unless an API key is configured; WANDB_MODE, when set, "
         "wins. Each record then names its W&B run, so nothing is logged twice.")
     p.add_argument("benchmark", nargs="+", metavar="BENCHMARK", help="benchmark name or .toml path")
-    p.add_argument("--results", default="results", metavar="DIR",
-                   help="the results folder the runs were written to (bench --out; default: results)")
+    p.add_argument("--results", default="out", metavar="DIR",
+                   help="the results folder the runs were written to (bench --out; default: out)")
     p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run_wandb)

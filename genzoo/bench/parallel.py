@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..errors import UserError
-from .runner import check_unique, check_writable, conflict_error, read_record, resolve_device, run_state
+from .runner import (check_unique, check_writable, conflict_error, read_record, resolve_device, resolve_profile,
+                     run_state)
 from .spec import Benchmark, RunSpec
 
 
@@ -35,7 +36,7 @@ def child_command(bench: Benchmark, spec: RunSpec, *, profile: str, device: str,
 
 
 def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, models=None, seeds=None,
-                 device: str = "auto", out: str | Path = "results", force: bool = False, wandb: bool = True,
+                 device: str = "auto", out: str | Path = "out", force: bool = False, wandb: bool = True,
                  wandb_project: str | None = None, quiet: bool = False) -> dict[str, int]:
     """Run the benchmark's missing runs in ``jobs`` child processes; returns {run_id: exit code}.
 
@@ -46,8 +47,8 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
 
     if jobs < 1:
         raise UserError(f"--jobs must be >= 1, got {jobs}")
-    profile = profile or bench.default_profile
     dev = resolve_device(device)
+    profile, _ = resolve_profile(bench, profile, dev)
     check_unique("models", models)
     check_unique("seeds", seeds)
     runs_dir = Path(out) / bench.name / "runs"

@@ -41,7 +41,7 @@ def needs_logging(rec: dict, bench_dir: Path) -> bool:
     return not (folder.is_dir() or (Path(bench_dir) / "wandb" / folder.name).is_dir())
 
 
-def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "results", project: str | None = None,
+def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out", project: str | None = None,
                 quiet: bool = False) -> list[dict]:
     """Log the benchmark's recorded runs that have no W&B run; returns their updated records.
     ``project``: default, the project the other records name, else genzoo's."""

@@ -240,9 +240,52 @@ def check_unique(kind: str, values) -> None:
         raise UserError(f"{kind} given twice: {', '.join(map(str, twice))}")
 
 
+AUTO = "auto"
+DEFAULT_OUT = "out"            # a user's runs; the committed reference lives in results/
+REFERENCE = "results"
+
+
+def resolve_profile(bench: Benchmark, profile: str | None, device: str) -> tuple[str, str]:
+    """``(profile, why)``: ``auto`` (or None) is ``paper`` on a CUDA device, the benchmark's
+    default profile (``quick``) otherwise; a named profile is itself."""
+    if profile not in (None, AUTO):
+        return profile, "asked for"
+    if device.startswith("cuda") and "paper" in bench.profiles:
+        return "paper", "a CUDA device"
+    return bench.default_profile, "no CUDA device" if not device.startswith("cuda") else "no paper profile"
+
+
+def estimate_seconds(bench: Benchmark, specs: list[RunSpec], device: str,
+                     reference: str | Path = REFERENCE) -> tuple[float | None, int]:
+    """Seconds the runs of ``specs`` should take, from the recorded wall times of the same model,
+    profile and kind of device in the reference folder (the committed results); ``(None, 0)``
+    when it has none. Also returns how many reference records it used."""
+    import json
+    import statistics
+
+    times: dict[tuple[str, str], list[float]] = {}
+    used = 0
+    for path in sorted((Path(reference) / bench.name / "runs").glob("*/record.json")):
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if rec.get("status") != "ok" or not rec.get("wall_time_s") or str(rec.get("device", ""))[:3] != device[:3]:
+            continue
+        times.setdefault((rec.get("model"), rec.get("profile")), []).append(float(rec["wall_time_s"]))
+    total = 0.0
+    for spec in specs:
+        t = times.get((spec.model, spec.profile))
+        if not t:
+            return None, 0
+        total += statistics.median(t)
+        used += 1
+    return total, used
+
+
 def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
-                  out: str | Path = "results", force: bool = False, wandb: bool = True,
+                  out: str | Path = DEFAULT_OUT, force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
                   comparison: bool | None = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
@@ -255,7 +298,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
-    profile = profile or bench.default_profile
+    dev = resolve_device(device)
+    profile, profile_why = resolve_profile(bench, profile, dev)
     known = genzoo.list_models()
     check_unique("models", models)
     check_unique("seeds", seeds)
@@ -270,7 +314,6 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
         except (TypeError, ValueError) as exc:
             raise UserError(f"{bench.path} (profile {profile!r}, model {spec.model!r}): {exc}") from None
-    dev = resolve_device(device)
     bench_dir = Path(out) / bench.name
     runs_dir = bench_dir / "runs"
     check_writable(runs_dir)
@@ -289,8 +332,11 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             planned[spec.run_id] = old.get("created") if old else None
 
     result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
-    _say(f"genzoo bench {bench.name}: profile {profile}, {len(specs)} runs "
-         f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}", quiet)
+    eta, used = estimate_seconds(bench, todo, dev)
+    _say(f"genzoo bench {bench.name}: profile {profile} ({profile_why}), {len(specs)} runs "
+         f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}"
+         + (f"; about {_fmt_s(eta)} judging by the reference records in {REFERENCE}/{bench.name}"
+            if todo and eta is not None else ""), quiet)
 
     session = None
     if todo or comparison:

@@ -31,6 +31,7 @@ class Report:
     claims: list[Claim]
     problems: list[str] = field(default_factory=list)
     incomplete: dict[str, str] = field(default_factory=dict)   # run folders without a record
+    reproduction: dict[str, int] | None = None   # verdict -> count of the reproduction check, None: not made
 
 
 def summary(benchmark: str, results_dir: str | os.PathLike = "results") -> pd.DataFrame:
@@ -110,7 +111,7 @@ def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
 
 
 def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], figures: dict[str, Path],
-                     problems: list[str], *, drawn: bool = True) -> str:
+                     problems: list[str], *, drawn: bool = True, reproduction: list[str] | None = None) -> str:
     """summary.md; ``drawn``: whether figures were asked for (``figures`` holds those drawn)."""
     primary = df.attrs.get("primary")
     hib = df.attrs.get("higher_is_better", {})
@@ -192,6 +193,7 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
                 who = ", ".join(ids) if len(ids) <= 6 else f"{len(ids)} runs: {', '.join(ids[:5])}, …"
             out.append(f"- {n} ({who})")
         out.append("")
+    out += reproduction or []
     out += ["## Claims", ""]
     if claims:
         out += [f"- **{c.verdict}**: {c.title} — {c.reason}" for c in claims]
@@ -212,9 +214,14 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     return "\n".join(out)
 
 
-def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, figures: bool = True) -> Report:
+def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, figures: bool = True,
+                 reference: str | os.PathLike | None = None) -> Report:
     """Write ``summary.md``, ``summary.csv``, ``claims.md``, ``claims.json``, ``literature.md`` and
-    ``figures/*.png`` under ``<results_dir>/<benchmark>/``, each atomically. Returns a :class:`Report`."""
+    ``figures/*.png`` under ``<results_dir>/<benchmark>/``, each atomically. Returns a :class:`Report`.
+    ``reference``: a results folder whose records of the same benchmark and profile the summary
+    compares these with (the reproduction check; skipped when it is ``results_dir`` or None)."""
+    from .reproduce import reference_benchmark, reproduction, reproduction_markdown
+
     bench = load_benchmark(benchmark, results_dir)
     for folder in (bench.dir, bench.dir / "figures"):   # what a killed earlier report left
         sweep_stale_tmp(folder)
@@ -223,6 +230,9 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     problems = Problems(f"{r.run_id}/record.json: {p}" for r in bench.runs for p in r.problems)
     figs = make_figures(bench, list(df["model"]), bench.dir / "figures", problems) if figures else {}
     header = provenance(bench)
+    ref = reference_benchmark(benchmark, results_dir, reference)
+    repro = reproduction_markdown(bench, ref, reference) if ref is not None else None
+    repro_rows = reproduction(bench, ref) if ref is not None else []
     files = {
         "summary_csv": _io.write_text(bench.dir / "summary.csv", to_csv_text(df)),
         "claims_md": _io.write_text(bench.dir / "claims.md", claims_markdown(bench, claims, header)),
@@ -230,9 +240,11 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
                                       json.dumps(_clean([c.to_dict() for c in claims]), indent=2, allow_nan=False) + "\n"),
         "literature_md": _io.write_text(bench.dir / "literature.md", literature_markdown(bench, header)),
         "summary_md": _io.write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems,
-                                                                                  drawn=figures)),
+                                                                                  drawn=figures, reproduction=repro)),
     }
-    return Report(bench.name, bench.dir, files, figs, df, claims, list(problems), dict(bench.incomplete))
+    return Report(bench.name, bench.dir, files, figs, df, claims, list(problems), dict(bench.incomplete),
+                  {v: sum(r.verdict == v for r in repro_rows) for v in ("agree", "differ", "cannot tell")}
+                  if ref is not None else None)
 
 
 def _clean(o):

@@ -14,8 +14,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Read results/<benchmark>/runs/*/record.json and write summary.md, summary.csv, claims.md, "
                     "claims.json, literature.md and figures/*.png under results/<benchmark>/.")
     p.add_argument("benchmark", nargs="+", help="benchmark name(s), i.e. folder(s) under --results")
-    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--results", default="out", help="results folder (default: out, where `genzoo bench` writes; "
+                                                    "the committed reference is results)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures (tables and claims only)")
+    p.add_argument("--reference", default="results", metavar="DIR",
+                   help="compare with the records of the same benchmark and profile in DIR, the committed "
+                        "reference (default: results; skipped when it is --results; '' for none)")
     p.add_argument("--readme", metavar="PATH", help="also rewrite the generated results block of this README "
                    f"from the records: between {README_START!r} and {README_END!r} for --results results, "
                    "between '<!-- results:start DIR -->' and '<!-- results:end DIR -->' for --results DIR")
@@ -27,7 +31,7 @@ def run(args) -> int:
     from .build import build_report  # noqa: PLC0415  (keeps `genzoo --help` fast)
 
     for name in args.benchmark:
-        rep = build_report(name, args.results, figures=not args.no_figures)
+        rep = build_report(name, args.results, figures=not args.no_figures, reference=args.reference or None)
         ok = int(rep.summary["n"].sum())
         print(f"{name}: {len(rep.summary)} models, {ok} ok runs -> {rep.dir}/ "
               f"(summary.md, summary.csv, claims.md, literature.md, {len(rep.figures)} figures)")
@@ -35,6 +39,10 @@ def run(args) -> int:
             print(f"  {c.verdict:<13} {c.title}")
         for p in rep.problems:
             print(f"  problem: {p}")
+        if rep.reproduction is not None:
+            r = rep.reproduction
+            print(f"  reproduction check against {args.reference}/{name}: {r['agree']} agree, {r['differ']} differ, "
+                  f"{r['cannot tell']} cannot tell (summary.md)")
         if rep.incomplete:
             print("  not in the report, no record: " + ", ".join(f"{r} ({s})" for r, s in rep.incomplete.items()))
     if args.readme:

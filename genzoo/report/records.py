@@ -291,6 +291,8 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
     if not bdir.is_dir():
         have = available_benchmarks(results_dir)
         hint = f"; benchmarks with records: {', '.join(have)}" if have else ""
+        if Path(results_dir).resolve() != Path("results").resolve() and (Path("results") / benchmark).is_dir():
+            hint += "; the committed reference is in results/ (--results results)"
         raise UserError(f"no results for benchmark {benchmark!r}: {bdir} does not exist{hint}")
     runs = []
     runs_dir = bdir / "runs"
