@@ -31,31 +31,26 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
-def tmp_path_beside(path: str | os.PathLike) -> Path:
-    """A new, empty temporary file beside ``path`` (its folder is created), with normal permissions."""
+def _new_beside(path: str | os.PathLike, make) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+            make(tmp)
         except FileExistsError:
             continue
-        os.close(fd)
         return tmp
+
+
+def tmp_path_beside(path: str | os.PathLike) -> Path:
+    """A new, empty temporary file beside ``path`` (its folder is created), with normal permissions."""
+    return _new_beside(path, lambda tmp: os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)))
 
 
 def tmp_dir_beside(path: str | os.PathLike) -> Path:
     """A new, empty temporary folder beside ``path``, named as :func:`tmp_path_beside` names files."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        try:
-            tmp.mkdir()
-        except FileExistsError:
-            continue
-        return tmp
+    return _new_beside(path, lambda tmp: tmp.mkdir())
 
 
 @contextlib.contextmanager

@@ -19,9 +19,22 @@ from __future__ import annotations
 from typing import ClassVar
 
 import torch
+from torch import nn
 
 from . import losses
 from .base import GenerativeModel, Update
+from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+
+
+def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool = True) -> nn.ModuleDict:
+    """The usual G and D of a GAN variant: DCGAN networks on images (``g_width``, ``d_width``),
+    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm."""
+    c = config
+    if len(shape) == 3:
+        return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
+                              "D": DCDiscriminator(shape[0], c.d_width, batch_norm=d_batch_norm)})
+    return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
+                          "D": MLPDiscriminator(shape, c.d_hidden)})
 
 
 class AdversarialModel(GenerativeModel):

@@ -7,13 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from torch import nn
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialModel
+from .adversarial import AdversarialModel, conv_or_mlp_networks
 from .base import BaseConfig
-from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
@@ -46,9 +44,4 @@ class LSGAN(AdversarialModel):
     published_names = ("LSGAN",)
 
     def build(self, shape, num_classes):
-        c = self.config
-        if len(shape) == 3:
-            return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                                  "D": DCDiscriminator(shape[0], c.d_width)})
-        return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
-                              "D": MLPDiscriminator(shape, c.d_hidden)})
+        return conv_or_mlp_networks(self.config, shape)

@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-from torch import nn
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialModel
+from .adversarial import AdversarialModel, conv_or_mlp_networks
 from .base import BaseConfig
-from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,7 @@ class WGAN(AdversarialModel):
     }
 
     def build(self, shape, num_classes):
-        c = self.config
-        if len(shape) == 3:
-            return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                                  "D": DCDiscriminator(shape[0], c.d_width)})
-        return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
-                              "D": MLPDiscriminator(shape, c.d_hidden)})
+        return conv_or_mlp_networks(self.config, shape)
 
     def configure_optimizers(self):
         return {"g": torch.optim.RMSprop(self.nets_["G"].parameters(), lr=self.config.lr),

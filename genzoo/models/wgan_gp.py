@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-from torch import nn
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialModel
+from .adversarial import AdversarialModel, conv_or_mlp_networks
 from .base import BaseConfig
-from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
@@ -52,12 +50,7 @@ class WGANGP(AdversarialModel):
     published_names = ("WGAN GP", "WGAN-GP")
 
     def build(self, shape, num_classes):
-        c = self.config
-        if len(shape) == 3:
-            return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                                  "D": DCDiscriminator(shape[0], c.d_width, batch_norm=False)})
-        return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
-                              "D": MLPDiscriminator(shape, c.d_hidden)})
+        return conv_or_mlp_networks(self.config, shape, d_batch_norm=False)
 
     def configure_optimizers(self):
         c = self.config
