@@ -393,7 +393,7 @@ def test_reproduction_check_against_a_reference(tmp_path, capsys):
                         reference=tmp_path / "reference").reproduction is None
     for p in (tmp_path / "reference" / "fashion" / "runs").glob("*/record.json"):
         p.write_text(p.read_text().replace('"profile": "smoke"', '"profile": "paper"'))
-    build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    assert build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference").reproduction is None
     assert "nothing to compare" in (tmp_path / "mine" / "fashion" / "summary.md").read_text()
 
 

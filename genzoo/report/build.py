@@ -220,7 +220,7 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     ``figures/*.png`` under ``<results_dir>/<benchmark>/``, each atomically. Returns a :class:`Report`.
     ``reference``: a results folder whose records of the same benchmark and profile the summary
     compares these with (the reproduction check; skipped when it is ``results_dir`` or None)."""
-    from .reproduce import reference_benchmark, reproduction, reproduction_markdown
+    from .reproduce import reference_benchmark, reproduction, reproduction_markdown, same_profiles
 
     bench = load_benchmark(benchmark, results_dir)
     for folder in (bench.dir, bench.dir / "figures"):   # what a killed earlier report left
@@ -232,7 +232,8 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     header = provenance(bench)
     ref = reference_benchmark(benchmark, results_dir, reference)
     repro = reproduction_markdown(bench, ref, reference) if ref is not None else None
-    repro_rows = reproduction(bench, ref) if ref is not None else []
+    comparable = same_profiles(bench, ref) if ref is not None else None
+    repro_rows = reproduction(bench, comparable) if comparable is not None else []
     files = {
         "summary_csv": _io.write_text(bench.dir / "summary.csv", to_csv_text(df)),
         "claims_md": _io.write_text(bench.dir / "claims.md", claims_markdown(bench, claims, header)),
@@ -244,7 +245,7 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     }
     return Report(bench.name, bench.dir, files, figs, df, claims, list(problems), dict(bench.incomplete),
                   {v: sum(r.verdict == v for r in repro_rows) for v in ("agree", "differ", "cannot tell")}
-                  if ref is not None else None)
+                  if comparable is not None else None)
 
 
 def _clean(o):

@@ -76,16 +76,23 @@ def reference_benchmark(name: str, results_dir, reference_dir) -> Benchmark | No
     return ref
 
 
+def same_profiles(ours: Benchmark, reference: Benchmark) -> Benchmark | None:
+    """The reference's runs of the profiles these runs have, or None when it has none of them."""
+    same = _profiles(ours) & _profiles(reference)
+    if not same:
+        return None
+    return Benchmark(reference.name, reference.dir, [r for r in reference.runs if r.record.get("profile") in same],
+                     reference.incomplete)
+
+
 def reproduction_markdown(ours: Benchmark, reference: Benchmark, reference_dir) -> list[str]:
-    profiles, ref_profiles = _profiles(ours), _profiles(reference)
     out = ["## Reproduction check", ""]
-    if not profiles & ref_profiles:
+    ref = same_profiles(ours, reference)
+    if ref is None:
         return out + [f"The reference in `{reference_dir}/{reference.name}` is of profile(s) "
-                      f"{', '.join(sorted(ref_profiles)) or 'none'}, these runs of {', '.join(sorted(profiles))}: "
-                      "nothing to compare.", ""]
-    same = sorted(profiles & ref_profiles)
-    ref = Benchmark(reference.name, reference.dir, [r for r in reference.runs if r.record.get("profile") in same],
-                    reference.incomplete)
+                      f"{', '.join(sorted(_profiles(reference))) or 'none'}, these runs of "
+                      f"{', '.join(sorted(_profiles(ours)))}: nothing to compare.", ""]
+    same = sorted(_profiles(ref))
     rows = reproduction(ours, ref)
     counts = {v: sum(r.verdict == v for r in rows) for v in (AGREE, DIFFER, CANNOT_TELL)}
     out += [f"These runs beside the committed reference `{reference_dir}/{reference.name}` (profile "
