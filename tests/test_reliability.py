@@ -160,6 +160,7 @@ def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch
     msg = str(err.value)
     assert "gan-s0" in msg and str(bad / name) in msg and "Nothing was recorded" in msg and "\n" not in msg
     assert read_record(out / "tiny-fm" / "runs" / "gan-s0") is None
+    assert "Traceback" in (out / "tiny-fm" / "runs" / "gan-s0" / "error.txt").read_text()
     monkeypatch.setenv("GENZOO_DATA", str(good))
     result = run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True)
     assert result.executed == ["gan-s0"] and result.records[0]["status"] == "ok"
@@ -179,6 +180,9 @@ def test_out_that_is_a_file_fails_before_any_work(tmp_path):
             run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True)
     proc = subprocess.run(_bench_cmd(toml, tmp_path / "afile", "--quiet"), capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.startswith("genzoo bench: error: --out") and "Traceback" not in proc.stderr
+    if Path("/proc/self").is_dir():        # a folder nobody can create one in (root included): not writable
+        with pytest.raises(UserError, match="--out /proc/genzoo-test.*cannot write there"):
+            run_benchmark(toml, profile="tiny", out="/proc/genzoo-test", wandb=False, quiet=True)
 
 
 # ----------------------------------------------------------------------------- bad arguments
@@ -267,11 +271,11 @@ def test_a_killed_writer_leaves_no_temporary_file_behind_the_report(one_run):
     rep = build_report("tiny-pts", bench_dir.parent, figures=False)
     assert not stale.exists() and live.exists()
     live.unlink()
-    assert rep.incomplete == {"wgan-s1": "killed"}
-    assert "wgan-s1: killed" in (bench_dir / "summary.md").read_text()
+    assert rep.incomplete == {"wgan-s1": "stopped"}
+    assert "wgan-s1: stopped" in (bench_dir / "summary.md").read_text()
     proc = subprocess.run([sys.executable, "-m", "genzoo", "report", "tiny-pts", "--results", str(bench_dir.parent),
                            "--no-figures"], capture_output=True, text=True)
-    assert proc.returncode == 0 and "no record: wgan-s1 (killed)" in proc.stdout
+    assert proc.returncode == 0 and "no record: wgan-s1 (stopped)" in proc.stdout
     shutil.rmtree(bench_dir / "runs" / "wgan-s1")
 
 

@@ -276,3 +276,31 @@ def test_curves_logged_from_a_record_at_the_runners_default_rate(tmp_path, monke
     shutil.rmtree(tmp_path / rec["wandb"]["dir"])         # e.g. a fresh clone: wandb/ is not committed
     (again,) = log_records(tmp_path / "t.toml", results=tmp_path / "late", quiet=True)
     assert again["wandb"]["dir"] != rec["wandb"]["dir"] and read_run(again["wandb"]["dir"]).finished
+
+
+def _children() -> list[str]:
+    """The command names of this process's child processes (Linux /proc)."""
+    import os
+
+    names = []
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                names.append(Path(f"/proc/{pid}/comm").read_text().strip())
+            except OSError:
+                pass
+    return names
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_a_bench_returns_with_every_wandb_run_on_disk(tmp_path, monkeypatch):
+    """The runner shuts wandb's service down before it returns (wandb.teardown), and the service
+    writes every run's log in full before it exits: what a reader finds afterwards is complete,
+    however slowly the service was writing. Nothing of wandb's is left running."""
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    (tmp_path / "t.toml").write_text(TOML.replace('models = ["gan", "cgan"]', 'models = ["gan"]'))
+    result = run_benchmark(tmp_path / "t.toml", profile="tiny", out=tmp_path / "r", quiet=True)
+    assert not [c for c in _children() if "wandb" in c]
+    runs = {r.name: r for r in find_runs(tmp_path / "r" / "tiny-wandb" / "wandb")}
+    assert set(runs) == {"gan-s3", "tiny-wandb-summary"} and all(r.finished for r in runs.values())
+    assert runs["gan-s3"].summary["modes_covered"] == result.records[0]["metrics"]["modes_covered"]

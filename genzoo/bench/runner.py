@@ -399,9 +399,14 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
                 try:
                     rec = execute_run(spec, context)
                 except EnvironmentFailure as exc:
+                    try:                            # the whole story, for whoever fixes the machine
+                        artifacts.write_bytes(runs_dir / spec.run_id / "error.txt",
+                                              "".join(traceback.format_exception(exc)).encode())
+                    except OSError:
+                        pass
                     left = len(todo) - done - 1
                     raise UserError(
-                        f"{spec.run_id}: {exc}. Nothing was recorded for it"
+                        f"{spec.run_id}: {exc}. Nothing was recorded for it (traceback in its error.txt)"
                         + (f" and {left} more runs were not started" if left else "")
                         + f"; the {len(records)} finished records are kept. Fix the problem and run the same "
                         f"command again to resume") from None

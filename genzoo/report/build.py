@@ -171,7 +171,8 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
     out.append("")
     if bench.incomplete:
         out += ["## Runs without a record", "",
-                "Run folders with no record.json: *killed* before the run finished (the next `genzoo bench` "
+                "Run folders with no record.json: *stopped* before the run finished (killed, crashed, or the "
+                "environment failed; the next `genzoo bench` "
                 "does it again), or *running* in another process now. They are not in the tables.", ""]
         out += [f"- {run_id}: {state}" for run_id, state in bench.incomplete.items()] + [""]
     cost = _cost_table(bench, list(df["model"]))

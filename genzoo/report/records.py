@@ -142,7 +142,7 @@ class Benchmark:
     name: str
     dir: Path
     runs: list[Run]
-    # run folders without a record: killed before they finished, or being done now (run_id -> which)
+    # run folders without a record: stopped before they finished, or being done now (run_id -> which)
     incomplete: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -314,8 +314,9 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
 
 
 def incomplete_runs(runs_dir: Path) -> dict[str, str]:
-    """Run folders without a record: ``{run_id: "running" | "killed"}`` (running: another process
-    holds the run's lock now; killed: it stopped before recording the run, which the next
+    """Run folders without a record: ``{run_id: "running" | "stopped"}`` (running: another process
+    holds the run's lock now; stopped: killed, crashed or stopped by a failure of the environment
+    before recording the run, which the next
     ``genzoo bench`` does again)."""
     from ..bench.locks import RunLock  # noqa: PLC0415
 
@@ -324,7 +325,7 @@ def incomplete_runs(runs_dir: Path) -> dict[str, str]:
         return out
     for d in sorted(runs_dir.iterdir()):
         if d.is_dir() and not d.name.startswith(".") and not (d / "record.json").is_file():
-            out[d.name] = "running" if RunLock(runs_dir, d.name).busy() else "killed"
+            out[d.name] = "running" if RunLock(runs_dir, d.name).busy() else "stopped"
     return out
 
 
