@@ -83,7 +83,8 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (ours always does; another user's counts as running)."""
     if pid == os.getpid():
         return True
     try:
@@ -106,7 +107,7 @@ def sweep_stale_tmp(folder: str | os.PathLike, *, recursive: bool = False) -> li
     removed = []
     for p in (folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp")):
         m = _TMP.match(p.name)
-        if m is None or _pid_alive(int(m.group(1))):
+        if m is None or pid_alive(int(m.group(1))):
             continue
         try:
             if p.is_dir() and not p.is_symlink():

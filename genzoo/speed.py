@@ -64,6 +64,8 @@ def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> in
     """Train ``model`` for ``steps`` generator steps with the plain loop; returns the real items seen."""
     from torch.utils.data import DataLoader, TensorDataset
 
+    from .training.loop import run_updates
+
     torch.manual_seed(seed)
     model._setup(data.shape, data.num_classes, seed, device, data_name=data.name)
     x = model.to_model_scale(data.x)
@@ -75,16 +77,8 @@ def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> in
     model.nets_.train()
     for step in range(1, steps + 1):
         ctx.step = step
-        state, logs = {}, {}
-        for u in updates:
-            loss, values = u.loss(ctx, state)
-            opt = optimizers[u.optimizer]
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if u.after is not None:
-                u.after()
-            logs.update({k: v.item() for k, v in values.items()})      # the per-step host read
+        for value in run_updates(updates, optimizers, ctx).values():
+            value.item()                                           # a host read of every value, every step
     return ctx.batches_drawn * loader.batch_size
 
 

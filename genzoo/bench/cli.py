@@ -30,9 +30,11 @@ def _csv(kind):
             if any(s < 0 for s in out):
                 raise argparse.ArgumentTypeError("seeds must be >= 0")
             items = out
-        twice = sorted({str(v) for v in items if items.count(v) > 1})
+        from .runner import given_twice
+
+        twice = given_twice(items)
         if twice:
-            raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(twice)}")
+            raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(map(str, twice))}")
         return items
     return parse
 

@@ -230,12 +230,18 @@ def check_writable(folder: Path, what: str = "--out") -> None:
         raise UserError(f"{what} {folder}: cannot write there ({exc.strerror or exc})") from None
 
 
-def check_unique(kind: str, values) -> None:
+def given_twice(values) -> list:
+    """The values that occur more than once in ``values``, in order of first repetition."""
     seen, twice = set(), []
     for v in values or []:
         if v in seen and v not in twice:
             twice.append(v)
         seen.add(v)
+    return twice
+
+
+def check_unique(kind: str, values) -> None:
+    twice = given_twice(values)
     if twice:
         raise UserError(f"{kind} given twice: {', '.join(map(str, twice))}")
 
@@ -328,7 +334,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             records[spec.run_id] = rec
         else:
             todo.append(spec)
-            old = read_record(runs_dir / spec.run_id)        # what --force replaces
+            old = read_record(runs_dir / spec.run_id) if force else None    # what --force replaces
             planned[spec.run_id] = old.get("created") if old else None
 
     result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])

@@ -323,15 +323,13 @@ def _check_table(table: dict, where: str, bad) -> None:
 def _check_family(family: str, table: dict, where: str, bad) -> None:
     """A family table names a registered family, and each config key in it is a field of at
     least one of that family's models (it applies to those that have it)."""
-    import dataclasses as dc
-
     from ..models import get_model_class, list_families, list_models
 
     if family not in list_families():
         bad(f"{where}: unknown family {family!r}; the registered models declare {list_families()}")
     fields = set()
     for name in list_models(family=family):
-        fields |= {f.name for f in dc.fields(get_model_class(name).Config)}
+        fields |= {f.name for f in dataclasses.fields(get_model_class(name).Config)}
     stray = sorted(k for k in table if k not in RUNNER_KEYS and k not in fields)
     if stray:
         bad(f"{where}: {stray} is a config key of no {family} model")

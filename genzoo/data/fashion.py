@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from .._io import _pid_alive
+from .._io import pid_alive
 from ..errors import DataError
 from .dataset import Dataset
 
@@ -162,7 +162,7 @@ def _sweep_old_tmp(folder: Path) -> None:
             continue
         for p in sub.glob("*.tmp*"):
             m = _OLD_TMP.match(p.name)
-            if m and not _pid_alive(int(m.group(1))):
+            if m and not pid_alive(int(m.group(1))):
                 p.unlink(missing_ok=True)
 
 

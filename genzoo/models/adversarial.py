@@ -91,8 +91,7 @@ class AdversarialModel(GenerativeModel):
 
     # --- the updates of one step ---------------------------------------------------------------
     def updates(self) -> list[Update]:
-        after = None if type(self).after_d_step is AdversarialModel.after_d_step else self.after_d_step
-        return [Update("d", self._d_update, after)] * self.n_critic + [Update("g", self._g_update)]
+        return [Update("d", self._d_update, self.after_d_step)] * self.n_critic + [Update("g", self._g_update)]
 
     def _generator_loss(self):
         if getattr(self.config, "loss", None) == "minimax":
