@@ -1,4 +1,5 @@
-"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes`` and ``speed``.
+"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes``, ``bench-stacked``
+and ``speed``.
 
     nox                                   # = nox -s tests  (pytest -q)
     nox -s tests -- -x -k bench           # pytest options after --
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("GENZOO_NOX_VENV", ROOT / ".nox" / "genzoo"))
 EXTRAS = "test"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-MODES_BENCHMARKS = ("modes-ring", "modes-grid", "modes-stacked")
+MODES_BENCHMARKS = ("modes-ring", "modes-grid", "pattern-1010")
 
 
 def _python() -> Path:
@@ -91,6 +92,8 @@ def _out_dir(posargs: list[str]) -> str:
 def _bench(session: nox.Session, benchmarks: tuple[str, ...]) -> None:
     env = shared_env(session)
     args = list(session.posargs)
+    if not any(a in ("-j", "--jobs") or a.startswith("--jobs=") for a in args):
+        args += ["--jobs", "auto"]          # a process per core (16 on a GPU): see `genzoo bench --help`
     _run_in(session, env, "genzoo", "bench", *benchmarks, *args)
     if {"--dry-run", "--list", "-h", "--help"} & set(args):
         return
@@ -107,14 +110,21 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(name="bench-fashion", venv_backend="none")
 def bench_fashion(session: nox.Session) -> None:
-    """All six models on Fashion-MNIST (benchmarks/fashion.toml), then its report."""
+    """The models on Fashion-MNIST (benchmarks/fashion.toml), then its report."""
     _bench(session, ("fashion",))
 
 
 @nox.session(name="bench-modes", venv_backend="none")
 def bench_modes(session: nox.Session) -> None:
-    """The mode-collapse study on ring, grid and stacked Fashion-MNIST, then their reports."""
+    """The mode-collapse study on the 2-D ring and grid (collapse and its remedies) and the GAN
+    equilibrium on the 1010 pattern, then their reports."""
     _bench(session, MODES_BENCHMARKS)
+
+
+@nox.session(name="bench-stacked", venv_backend="none")
+def bench_stacked(session: nox.Session) -> None:
+    """Mode collapse on Stacked Fashion-MNIST (1,000 modes), then its report."""
+    _bench(session, ("modes-stacked",))
 
 
 @nox.session(venv_backend="none")

@@ -13,8 +13,9 @@ optimizers for a fixed number of steps in two ways, interleaved (plain, genzoo, 
 Each measurement is the wall time of a fit of ``warmup + steps`` steps minus that of a fit of
 ``warmup`` steps (setup, first-step allocations and the AE's code fit cancel out). The table gives
 the median over repeats: generator steps/s, training images/s (real images the discriminator or
-encoder saw) and genzoo's ratio to the plain loop. Several seeds packed in one process
-(``genzoo.fit_seeds``) are not implemented yet, so that column is absent.
+encoder saw) and genzoo's ratio to the plain loop; and, timed the same way, **packed**:
+``genzoo.fit_seeds`` training N seeds in one process, whose images/s count every seed's images
+(packed / one seed above 1: packing trains more per second than one seed at a time).
 """
 
 from __future__ import annotations
@@ -90,6 +91,19 @@ def _genzoo_fit(model, data, *, steps: int, seed: int, device: torch.device) -> 
     return model.items_seen_
 
 
+def _packed_fit(seeds: int):
+    """genzoo.fit_seeds of ``seeds`` seeds, as a ``_timed`` function (items of all seeds)."""
+    def fit(model, data, *, steps: int, seed: int, device: torch.device) -> int:
+        import dataclasses
+
+        import genzoo
+
+        model.config = dataclasses.replace(model.config, max_steps=steps)
+        return sum(m.items_seen_ for m in genzoo.fit_seeds(model, data, seeds=list(range(seed, seed + seeds)),
+                                                           device=device))
+    return fit
+
+
 def _timed(fn, name: str, data, *, warmup: int, steps: int, device, preset: str = "default") -> tuple[float, int]:
     """Seconds and items of ``steps`` steps after ``warmup`` (the difference of two fits)."""
     import genzoo
@@ -110,9 +124,12 @@ def _timed(fn, name: str, data, *, warmup: int, steps: int, device, preset: str 
 
 
 def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int = 3, device: str = "auto",
-            train_items: int = 10_000, preset: str = "default", progress: bool = True) -> list[dict]:
-    """One row per model: steps/s and images/s of the plain loop and of genzoo (medians over
-    ``repeats`` interleaved pairs), and genzoo's ratio to the plain loop."""
+            train_items: int = 10_000, preset: str = "default", progress: bool = True, packed: int = 3,
+            dataset: str = "fashion-mnist") -> list[dict]:
+    """One row per model: steps/s and images/s of the plain loop, of genzoo (one seed) and of
+    genzoo with ``packed`` seeds in one process (``fit_seeds``; 0: not measured), medians over
+    ``repeats`` interleaved rounds; genzoo's ratio to the plain loop, and the packed seeds'
+    images/s (all seeds together) over one seed's."""
     import genzoo
     from tqdm.auto import tqdm
 
@@ -122,28 +139,56 @@ def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int
         dev = resolve_device(device)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    data = genzoo.data.load("fashion-mnist", split="train").subset(train_items, seed=0)
+    try:
+        data = genzoo.data.load(dataset, split="train").subset(train_items, seed=0)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    models = [m for m in models if genzoo.get_model(m, preset=preset).supports(data)]
     rows = []
     bar = tqdm(total=len(models) * repeats, desc="genzoo speed", unit="pair", disable=not progress or None)
     for name in models:
-        timings = {"plain": [], "genzoo": []}
+        fns = [("plain", plain_fit), ("genzoo", _genzoo_fit)]
+        why_not = _not_packable(name, data, preset) if packed else "not measured"
+        if why_not is None:
+            fns.append(("packed", _packed_fit(packed)))
+        timings = {label: [] for label, _ in fns}
         items = {}
         for _ in range(repeats):
-            for label, fn in (("plain", plain_fit), ("genzoo", _genzoo_fit)):
+            for label, fn in fns:
                 t, n = _timed(fn, name, data, warmup=warmup, steps=steps, device=dev, preset=preset)
                 timings[label].append(t)
                 items[label] = n
             bar.update(1)
-        row = {"model": name, "preset": preset, "device": str(dev), "steps": steps, "repeats": repeats,
-               "threads": torch.get_num_threads()}
-        for label in ("plain", "genzoo"):
+        row = {"model": name, "dataset": dataset, "preset": preset, "device": str(dev), "steps": steps,
+               "repeats": repeats,
+               "threads": torch.get_num_threads(), "packed_seeds": packed if why_not is None else 0,
+               "packed_note": why_not or ""}
+        for label in ("plain", "genzoo", "packed"):
+            if label not in timings:
+                row[f"{label}_steps_per_s"] = row[f"{label}_images_per_s"] = None
+                continue
             t = statistics.median(timings[label])
             row[f"{label}_steps_per_s"] = steps / t
             row[f"{label}_images_per_s"] = items[label] / t
         row["ratio"] = row["genzoo_steps_per_s"] / row["plain_steps_per_s"]
+        row["packed_ratio"] = (row["packed_images_per_s"] / row["genzoo_images_per_s"]
+                               if row["packed_images_per_s"] else None)
         rows.append(row)
     bar.close()
     return rows
+
+
+def _not_packable(name: str, data, preset: str) -> str | None:
+    """Why ``fit_seeds`` refuses this model on ``data`` (its first line), or None."""
+    import genzoo
+
+    from .training.packed import check_packable
+
+    try:
+        check_packable(genzoo.get_model(name, preset=preset), data)
+    except ValueError as exc:
+        return str(exc).split(": ", 1)[-1]
+    return None
 
 
 def device_label() -> str:
@@ -158,15 +203,21 @@ def to_markdown(rows: list[dict], *, note: str = "") -> str:
            f"Each model trained for {rows[0]['steps'] if rows else '?'} generator steps after a warm-up, in a plain "
            "PyTorch loop (DataLoader, zero_grad/backward/step, `.item()` every step) and with genzoo's `fit`, "
            f"interleaved; medians of {rows[0]['repeats'] if rows else '?'} pairs, {rows[0]['threads'] if rows else '?'} "
-           "torch threads. Fashion-MNIST, the default presets (batch 64; AE/VAE 128). Ratio = genzoo / plain "
-           "(above 1: genzoo is faster). `genzoo.fit_seeds` (several seeds packed) is not implemented yet.", ""]
+           f"torch threads. {rows[0]['dataset'] if rows else '?'}, the default presets (batch 64; AE/VAE 128). "
+           "Ratio = genzoo / plain "
+           "(above 1: genzoo is faster). Packed: `genzoo.fit_seeds` with "
+           f"{max((r['packed_seeds'] for r in rows), default=0)} seeds in one process; its images/s count every seed's "
+           "images, and packed / one seed above 1 means packing trains more per second than one seed at a time.", ""]
     if note:
         out += [note, ""]
-    out += ["| model | plain steps/s | plain images/s | genzoo steps/s | genzoo images/s | genzoo / plain |",
-            "|---|---|---|---|---|---|"]
+    out += ["| model | plain steps/s | plain images/s | genzoo steps/s | genzoo images/s | genzoo / plain "
+            "| packed images/s | packed / one seed |",
+            "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        packed = (f"{r['packed_images_per_s']:.0f} | {r['packed_ratio']:.2f}" if r.get("packed_images_per_s")
+                  else f"– ({r.get('packed_note') or 'not measured'}) | –")
         out.append(f"| {r['model']} | {r['plain_steps_per_s']:.1f} | {r['plain_images_per_s']:.0f} | "
-                   f"{r['genzoo_steps_per_s']:.1f} | {r['genzoo_images_per_s']:.0f} | {r['ratio']:.2f} |")
+                   f"{r['genzoo_steps_per_s']:.1f} | {r['genzoo_images_per_s']:.0f} | {r['ratio']:.2f} | {packed} |")
     return "\n".join(out) + "\n"
 
 
@@ -177,6 +228,9 @@ def write(rows: list[dict], out: Path, note: str = "") -> tuple[Path, Path]:
     from ._io import write_text
 
     label = device_label()
+    dataset = rows[0].get("dataset", "fashion-mnist") if rows else "fashion-mnist"
+    if dataset != "fashion-mnist":
+        label += f"-{dataset}"
     buf = io.StringIO()
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
@@ -196,8 +250,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="interleaved plain/genzoo pairs per model (default 3)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--preset", default="default", help="model preset (default: default; tiny for a smoke test)")
+    p.add_argument("--dataset", default="fashion-mnist",
+                   help="training data (default fashion-mnist; ring: the 2-D MLPs, whose steps are launch-bound)")
+    p.add_argument("--packed", type=int, default=3, metavar="N",
+                   help="also time genzoo.fit_seeds with N seeds in one process (default 3; 0: do not)")
     p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
-                   help="writes DIR/<device>.md and .csv (default results/speed)")
+                   help="writes DIR/<device>[-<dataset>].md and .csv (default results/speed)")
     p.add_argument("--note", default="", help="a line for the table's header (the machine, its load)")
     p.set_defaults(func=run)
     return p
@@ -213,8 +271,10 @@ def run(args) -> int:
     for flag in ("steps", "warmup", "repeats"):
         if getattr(args, flag) < 1:
             raise UserError(f"--{flag} must be >= 1")
+    if args.packed < 0:
+        raise UserError("--packed must be >= 0")
     rows = measure(models, steps=args.steps, warmup=args.warmup, repeats=args.repeats, device=args.device,
-                   preset=args.preset)
+                   preset=args.preset, packed=args.packed, dataset=args.dataset)
     md, csv_path = write(rows, Path(args.out), note=args.note)
     print(md.read_text())
     print(f"written: {md}, {csv_path}")

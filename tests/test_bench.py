@@ -12,6 +12,7 @@ import gzip
 import json
 import shutil
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +112,7 @@ def ring(tmp_path_factory):
 
 # ------------------------------------------------------------------------ the benchmark files
 
-@pytest.mark.parametrize("name", ["fashion", "modes-ring", "modes-grid", "modes-stacked"])
+@pytest.mark.parametrize("name", ["fashion", "modes-ring", "modes-grid", "modes-stacked", "pattern-1010"])
 def test_repository_benchmarks_are_valid(name):
     bench = load_benchmark(REPO / "benchmarks" / f"{name}.toml")
     assert bench.name == name and bench.default_profile == "quick"
@@ -126,21 +127,31 @@ def test_repository_benchmarks_are_valid(name):
         assert len({s.seed for s in paper}) >= 5
         assert all(s.settings["n_samples"] == 10_000 and s.overrides["epochs"] == 20 for s in paper)
         assert all(not s.settings["train_subset"] and not s.settings["reference_subset"] for s in paper)
+    elif name == "pattern-1010":
+        assert bench.models == ["gan", "lsgan"]
     else:
         assert {"gan", "wgan", "dcgan", "cgan"} <= set(bench.models)
+    quick = bench.plan("quick")                    # the main job: three seeds of every model it trains
+    assert {s.seed for s in quick} == {0, 1, 2} and len(quick) == 3 * len({s.model for s in quick})
 
 
 def test_repository_benchmarks_take_every_registered_model_with_its_family_budget():
-    """A model added to the registry is in every benchmark and gets its family's quick budget
-    with no entry of its own (lsgan: the conv GANs' 1 epoch; the autoencoders 2)."""
+    """A model added to the registry is in every benchmark and gets its family's budget with no
+    entry of its own (the paper profile); the quick profiles train the models they name (`only`),
+    each with its family's budget."""
+    paper = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "fashion.toml").plan("paper", seeds=[0])}
+    assert list(paper) == genzoo.list_models()
     quick = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "fashion.toml").plan("quick", seeds=[0])}
-    assert list(quick) == genzoo.list_models()
-    assert quick["lsgan"].overrides == {"epochs": 1} == quick["dcgan"].overrides
-    assert quick["gan"].overrides == {"epochs": 3} and quick["vae"].overrides == {"epochs": 2}
+    assert {"vae", "dcgan", "cgan", "pacdcgan2", "wgan"} <= set(quick) and "pacgan4" not in quick
+    assert quick["lsgan"].overrides == {"epochs": 3, "g_width": 16, "d_width": 16, "batch_size": 32} \
+        == quick["dcgan"].overrides
+    assert quick["gan"].overrides == {"epochs": 3, "batch_size": 32}                    # no conv widths
+    assert quick["vae"].overrides == {"epochs": 3, "batch_size": 64}
+    ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("paper", seeds=[0])}
+    assert set(ring) == set(genzoo.list_models())
     ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("quick", seeds=[0])}
-    assert ring["lsgan"].overrides == {"max_steps": 2000, "g_hidden": [256, 256, 256], "d_hidden": [256, 256, 256]}
-    assert ring["dcgan"].overrides == {"max_steps": 2000} == ring["ae"].overrides      # no MLP fields: not applied
-    assert ring["wgan"].overrides["max_steps"] == 1000
+    assert ring["gan-mbstd"].overrides == {"max_steps": 10000, "g_hidden": [256, 256, 256], "d_hidden": [256, 256, 256]}
+    assert set(ring) >= {"gan", "pacgan2", "gan-mbstd", "gan-mbdisc", "gan-replay"}
 
 
 def test_model_selection_and_family_tables(tmp_path):
@@ -161,6 +172,18 @@ def test_model_selection_and_family_tables(tmp_path):
         load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.flows]\nmax_steps = 3\n"))
     with pytest.raises(UserError, match=r"\['width'\] is a config key of no gan model"):
         load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.gan]\nwidth = 3\n"))
+
+
+def test_a_profile_can_train_a_subset_of_the_models(tmp_path):
+    """``only`` in a profile: the runs it plans (in the benchmark's order); ``--models`` still wins."""
+    text = RING_TOML.replace("[profiles.tiny]", '[profiles.tiny]\nonly = ["wgan", "family:autoencoder"]')
+    bench = load_benchmark(_write(tmp_path, "only", text))
+    assert [s.model for s in bench.plan("tiny", seeds=[0])] == ["wgan"]           # ae/vae are not in the benchmark
+    assert [s.model for s in bench.plan("tiny", models=["gan"], seeds=[0])] == ["gan"]
+    for bad, why in [('only = ["dcgan", "lsgan"]', r"only names \['lsgan'\]"), ('only = "gan"', "belongs in a profile"),
+                     ('only = ["nope"]', "unknown model 'nope'")]:
+        with pytest.raises(UserError, match=why):
+            load_benchmark(_write(tmp_path, "bad", RING_TOML.replace("[profiles.tiny]", f"[profiles.tiny]\n{bad}")))
 
 
 def test_bad_benchmark_files_are_user_errors(tmp_path):
@@ -383,4 +406,33 @@ def test_genzoo_command_line(tmp_path, capsys):
     assert main(["bench", str(toml), "--models", "nope", "--out", str(tmp_path / "r")]) == 2
     assert main(["bench", str(toml), "--device", "cuda:7" if not torch.cuda.is_available() else "nope",
                  "--out", str(tmp_path / "r")]) == 2
+    for bad in ("0", "two"):                                        # --jobs: a count >= 1 or auto
+        with pytest.raises(SystemExit):
+            main(["bench", str(toml), "--jobs", bad, "--out", str(tmp_path / "r")])
+        assert "--jobs" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+    from genzoo.bench.cli import auto_jobs
+
+    assert auto_jobs("cpu") == (os.cpu_count() or 1)                # nox's default: a process per core
+
+
+def test_pilot_scores_each_model_at_the_chosen_steps_without_counting_the_scoring(tmp_path):
+    """The pilot behind the quick profiles: one fit per model, paused and scored at each step
+    count; a table and a sample plot per pause; its scores are those of a fit of that length."""
+    from genzoo.bench.pilot import main as pilot_main, run_pilot
+
+    bench = _write(tmp_path, "pilot", RING_TOML)
+    rows = run_pilot(str(bench), [5, 10], profile="tiny", models=["gan", "dcgan"], out=tmp_path / "p")
+    assert list(rows) == ["gan"]                                   # dcgan does not apply to points
+    assert [r["step"] for r in rows["gan"]] == [5, 10] and rows["gan"][0]["train_s"] <= rows["gan"][1]["train_s"]
+    md = (tmp_path / "p" / "tiny-ring.md").read_text()
+    assert "## gan" in md and '"max_steps": 10' in md
+    assert (tmp_path / "p" / "tiny-ring.csv").read_text().splitlines()[0].startswith("model,step,epoch,train_s")
+    assert sorted(p.name for p in (tmp_path / "p" / "tiny-ring").iterdir()) == ["gan-10.png", "gan-5.png"]
+    from genzoo import metrics as gm                                # the pause at 5 = a fit of 5 steps
+    m = genzoo.get_model("gan", "tiny", max_steps=5, epochs=1.0).fit(genzoo.data.load("ring", n=2000), seed=0)
+    ref = genzoo.data.load("ring", "test", n=2000).subset(1000, seed=0)
+    s = gm.score(m.sample(500, seed=10_000), ref, n=500, seed=0, progress=False)
+    assert rows["gan"][0]["modes_covered"] == round(float(s["modes_covered"]), 4)
+    assert pilot_main([str(bench), "--steps", "5,x"]) == 2
+    assert pilot_main([str(bench), "--steps", "5", "--profile", "nope"]) == 2

@@ -194,3 +194,15 @@ def test_subset_is_seeded_and_distinct(fashion_small, fashion_train):
     assert len(fashion_train.x[:0]) == 0 and len(a) == 100
     with pytest.raises(ValueError, match="subset size"):
         fashion_small.subset(10**6)
+
+
+def test_pattern_1010_is_the_books_four_values():
+    d = genzoo.data.load("pattern-1010")
+    lo, hi = d.x.min(0).values, d.x.max(0).values
+    assert d.x.shape == (10_000, 4) and d.kind == "points" and d.num_classes == 1
+    assert (lo >= torch.tensor([0.8, 0.0, 0.8, 0.0])).all() and (hi <= torch.tensor([1.0, 0.2, 1.0, 0.2])).all()
+    assert torch.equal(genzoo.data.load("pattern-1010", n=50).x, genzoo.data.load("pattern-1010", n=50).x)
+    assert not torch.equal(genzoo.data.load("pattern-1010", "test", n=50).x, genzoo.data.load("pattern-1010", n=50).x)
+    with pytest.raises(ValueError, match="need the mixture's"):
+        genzoo.metrics.score(d.x[:100], d, ["modes_covered"])
+    assert set(genzoo.metrics.score(d.x[:200], d, progress=False)) == {"precision", "recall"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -151,9 +152,11 @@ def test_three_channel_images(name):
 
 
 def test_registry_lists_the_models_sorted_with_what_they_declare():
-    assert genzoo.list_models() == ["ae", "cgan", "dcgan", "gan", "lsgan", "vae", "wgan", "wgan-gp"]
+    assert genzoo.list_models() == ["ae", "cgan", "dcgan", "gan", "gan-mbdisc", "gan-mbstd", "gan-replay", "lsgan",
+                                    "pacdcgan2", "pacgan2", "pacgan4", "vae", "wgan", "wgan-gp"]
     assert genzoo.list_models(family="autoencoder") == ["ae", "vae"]
-    assert genzoo.list_models(data_kind="points") == ["cgan", "gan", "lsgan", "wgan", "wgan-gp"]
+    assert genzoo.list_models(data_kind="points") == ["cgan", "gan", "gan-mbdisc", "gan-mbstd", "gan-replay", "lsgan",
+                                                      "pacgan2", "pacgan4", "wgan", "wgan-gp"]
     for name in genzoo.list_models():
         cls = get_model_class(name)
         assert cls.family in genzoo.models.list_families() and cls.paper and cls.architecture in ("mlp", "conv")
@@ -168,6 +171,84 @@ def test_a_model_is_one_file(tmp_path):
     files = sorted(p.stem for p in Path(gm.__file__).parent.glob("*.py") if not p.stem.startswith("_"))
     registered = {get_model_class(n).__module__.rsplit(".", 1)[1] for n in genzoo.list_models()}
     assert registered == set(files) - {"adversarial", "base", "layers", "losses"}
+
+
+def test_packing_makes_d_judge_pack_items_at_once(ring_data):
+    """PacGAN: D's input is ``pack`` consecutive items, concatenated; it gives one logit per pack.
+    The named variants are the GAN / DCGAN with the paper's pack sizes and nothing else changed."""
+    from genzoo.models.adversarial import pack_items
+
+    x = torch.arange(24.0).view(6, 1, 2, 2)
+    assert torch.equal(pack_items(x, 3)[1], torch.cat([x[3], x[4], x[5]]))           # items 3, 4, 5 -> input 1
+    m = tiny("pacgan4", max_steps=2).fit(ring_data, seed=0)
+    pts = torch.randn(8, 2)
+    assert m.discriminate(pts, None).shape == (2,)
+    assert torch.equal(m.discriminate(pts, None), m.nets_["D"](pts.reshape(2, 8)))
+    assert m.discriminate(pts[[1, 0, 2, 3, 4, 5, 6, 7]], None)[0] != m.discriminate(pts, None)[0]   # order within a pack counts
+    for name, base, remedy, field, value in [("pacgan2", "gan", "pack", "pack", 2), ("pacgan4", "gan", "pack", "pack", 4),
+                                             ("pacdcgan2", "dcgan", "pack", "pack", 2),
+                                             ("gan-mbstd", "gan", "minibatch_std", "minibatch_std", True),
+                                             ("gan-mbdisc", "gan", "minibatch_discrimination", "minibatch_discrimination", True),
+                                             ("gan-replay", "gan", "replay", "replay", 0.25)]:
+        cls, plain = get_model_class(name), get_model_class(base)
+        assert cls.variant_of == base and cls.remedy == remedy and getattr(cls.Config(), field) == value
+        assert {**dataclasses.asdict(cls.Config()), field: getattr(plain.Config(), field)} == dataclasses.asdict(plain.Config())
+        assert issubclass(cls, plain) and cls.__module__.rsplit(".", 1)[1] in ("pacgan", "remedies")
+    img = tiny("dcgan", pack=2)
+    assert img.config.pack == 2
+    with pytest.raises(ValueError, match="batch_size must be a multiple of pack"):
+        genzoo.get_model("gan", pack=3, batch_size=64)
+    assert "pack" not in {f.name for f in dataclasses.fields(get_model_class("cgan").Config)}   # labels are per item
+
+
+def test_batch_statistic_layers_see_the_whole_batch():
+    """ProGAN's minibatch std and Salimans et al.'s minibatch discrimination: features of the
+    batch, so a collapsed batch (identical items) looks different from a diverse one."""
+    from genzoo.models.layers import MinibatchDiscrimination, MinibatchStd
+
+    same, varied = torch.ones(6, 3, 4, 4), torch.randn(6, 3, 4, 4)
+    out = MinibatchStd()(varied)
+    assert out.shape == (6, 4, 4, 4) and torch.equal(out[:, :3], varied)
+    assert torch.allclose(out[:, 3], varied.std(0, unbiased=False).mean().expand(6, 4, 4), atol=1e-6)
+    assert float(MinibatchStd()(same)[0, 3, 0, 0]) < 1e-3 < float(out[0, 3, 0, 0])
+    md = MinibatchDiscrimination(48, kernels=5, dim=3)
+    o_same, o_varied = md(same)[:, 3:, 0, 0], md(varied * 10)[:, 3:, 0, 0]
+    assert o_same.shape == (6, 5) and torch.allclose(o_same, torch.full((6, 5), 5.0))   # 5 identical neighbours
+    assert float(o_varied.max()) < 1.0                                                   # far from each other
+    pts = md.__class__(2, kernels=4)(torch.randn(8, 2))
+    assert pts.shape == (8, 6)
+
+
+@pytest.mark.parametrize("option", [{"minibatch_std": True}, {"minibatch_discrimination": True},
+                                    {"replay": 0.5, "replay_size": 100}])
+@pytest.mark.parametrize("name", ["gan", "dcgan", "wgan-gp"])
+def test_mode_collapse_remedies_train_save_and_load(name, option, fashion_small, ring_data, tmp_path):
+    data = fashion_small if name == "dcgan" else ring_data.subset(500)
+    m = tiny(name, max_steps=6, **option).fit(data, seed=0)
+    assert len(m.history_) == 6 and all(math.isfinite(v) for v in m.history_[-1].values())
+    if "replay" not in option:
+        assert any(type(mod).__name__.startswith("Minibatch") for mod in m.nets_["D"].modules())
+    m.save_pretrained(tmp_path / "m")
+    assert torch.equal(genzoo.load(tmp_path / "m").sample(5, seed=1), m.sample(5, seed=1))
+    assert tiny(name, max_steps=6, **option).fit(data, seed=0).history_ == m.history_     # seeded like any fit
+
+
+def test_replay_mixes_past_samples_into_the_fake_batch():
+    from genzoo.models.adversarial import ReplayBuffer
+    from genzoo.training.loop import StepContext
+
+    ctx = StepContext(torch.zeros(10, 2), torch.zeros(10, dtype=torch.long), 4, 0, torch.device("cpu"))
+    buf = ReplayBuffer(size=6)
+    first = torch.full((4, 2), 1.0)
+    assert torch.equal(buf.mix(first, 0.5, ctx), first)             # nothing to replay yet
+    out = buf.mix(torch.full((4, 2), 2.0), 0.5, ctx)
+    assert torch.equal(out[:2], torch.ones(2, 2)) and torch.equal(out[2:], torch.full((2, 2), 2.0))
+    buf.mix(torch.full((4, 2), 3.0), 0.5, ctx)                      # a ring buffer of the last 6 items
+    assert buf.count == 6 and sorted(buf.items[:, 0].tolist()) == [2.0, 2.0, 3.0, 3.0, 3.0, 3.0]
+    with pytest.raises(ValueError, match="replay must be"):
+        genzoo.get_model("gan", replay=1.0)
+    with pytest.raises(ValueError, match="set one of them"):
+        genzoo.get_model("dcgan", minibatch_std=True, minibatch_discrimination=True)
 
 
 def test_registry_rejects_duplicates_and_unknown_names():

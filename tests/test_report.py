@@ -112,8 +112,8 @@ def make_fashion(results, fid=None, *, with_sharpness=True, seeds=(0, 1, 2), fai
         write_run(results, "fashion", "gan", 3, status="failed", reason="CUDA out of memory")
 
 
-def make_ring(results, gan_modes=(1, 2, 1), wgan_modes=(8, 7, 8)):
-    for model, modes in (("gan", gan_modes), ("wgan", wgan_modes)):
+def make_ring(results, gan_modes=(1, 2, 1), wgan_modes=(8, 7, 8), pacgan4_modes=()):
+    for model, modes in (("gan", gan_modes), ("wgan", wgan_modes), ("pacgan4", pacgan4_modes)):
         for seed, k in enumerate(modes):
             write_run(results, "modes-ring", model, seed, {"modes_covered": float(k), "high_quality_frac": 0.9},
                       dataset="ring")
@@ -257,8 +257,29 @@ def test_mode_collapse_claims(tmp_path):
     c = by_id(evaluate_claims("modes-ring", tmp_path / "a"))
     assert c["gan-fewer-modes"].verdict == HOLDS
     assert c["gan-recall-below-precision"].verdict == INCONCLUSIVE  # no precision/recall on the ring
+    assert "pack-more-modes" not in c                                 # no packed model ran
     make_ring(tmp_path / "b", gan_modes=(8, 8, 8), wgan_modes=(8, 8, 8))
     assert by_id(evaluate_claims("modes-ring", tmp_path / "b"))["gan-fewer-modes"].verdict == DOES_NOT_HOLD
+
+
+def test_remedy_claim_compares_each_variant_with_the_model_it_declares(tmp_path):
+    make_ring(tmp_path / "a", gan_modes=(1, 2, 1), pacgan4_modes=(8, 7, 8))
+    build_report("modes-ring", tmp_path / "a", figures=False)
+    lit = (tmp_path / "a" / "modes-ring" / "literature.md").read_text()
+    assert "| PacGAN | PacGAN4 | 7.8 | 95.9 |" in lit and "| genzoo | pacgan4 (PacGAN4) | 7.67 ± 0.58 (n=3) |" in lit
+    c = by_id(evaluate_claims("modes-ring", tmp_path / "a"))["pack-more-modes"]
+    assert c.verdict == HOLDS and [k.label for k in c.comparisons] == ["pacgan4 vs gan"]
+    assert "PacGAN4 24.8" in c.statement                              # the literature's numbers
+    make_ring(tmp_path / "b", gan_modes=(8, 7, 8), pacgan4_modes=(2, 1, 1))
+    assert by_id(evaluate_claims("modes-ring", tmp_path / "b"))["pack-more-modes"].verdict == DOES_NOT_HOLD
+
+
+def test_mode_summary_shows_each_seed_and_the_share_that_collapsed(tmp_path):
+    make_ring(tmp_path, gan_modes=(1, 3, 4), wgan_modes=(8, 7, 8))
+    build_report("modes-ring", tmp_path, figures=False)
+    text = (tmp_path / "modes-ring" / "summary.md").read_text()
+    assert "| gan | 2 of 3 (67%) | gan-s0: 1, gan-s1: 3, gan-s2: 4 |" in text    # 4 of 8 is half: not collapsed
+    assert "| wgan | 0 of 3 (0%) |" in text
 
 
 # ----------------------------------------------------------------------------- figures
@@ -416,3 +437,26 @@ def test_the_mlp_gan_and_mode_dropping_claims(tmp_path):
         "gan sharpness vs 1"]
     assert claims["gan-drops-classes"].verdict == HOLDS and len(claims["gan-drops-classes"].comparisons) == 2
     assert [c.label for c in claims["vae-less-sharp"].comparisons] == ["vae vs dcgan"]
+
+
+def test_equilibrium_claim_reads_the_end_of_each_runs_history(tmp_path):
+    """The 1010-pattern claim: the last 10% of the steps of each seed's history.csv.gz, D's two
+    outputs at 1/2 and the loss at its equilibrium value (ln 2 for the GAN's G, 1/4 for LSGAN's D)."""
+    def write(results, model, seed, d_real, d_fake, loss):
+        run = write_run(results, "pattern-1010", model, seed, {"precision": 0.3, "recall": 0.1}, dataset="pattern-1010",
+                        files=False)
+        t = np.arange(1, 101)
+        h = pd.DataFrame({"step": t, "d_real": np.where(t > 90, d_real, 0.9), "d_fake": np.where(t > 90, d_fake, 0.1),
+                          "loss_d": np.where(t > 90, loss, 9.0), "loss_g": np.where(t > 90, loss, 9.0)})
+        h.to_csv(run / "history.csv.gz", index=False)
+
+    for seed, wobble in enumerate((0.01, -0.012, 0.005)):
+        write(tmp_path / "a", "gan", seed, 0.5 + wobble, 0.5 - wobble, math.log(2) + wobble)
+        write(tmp_path / "a", "lsgan", seed, 0.5 - wobble, 0.5 + wobble, 0.25 + wobble)
+    c = by_id(evaluate_claims("pattern-1010", tmp_path / "a"))["gan-equilibrium"]
+    assert c.verdict == HOLDS and len(c.comparisons) == 6            # the steps before the last 10% do not count
+    assert [k.label for k in c.comparisons][2] == "gan generator BCE loss ln 2 near 0.693"
+    for seed in range(3):                                            # D still wins: D(G(z)) far below 1/2
+        write(tmp_path / "b", "gan", seed, 0.8, 0.2 + 0.01 * seed, 1.5)
+    c = by_id(evaluate_claims("pattern-1010", tmp_path / "b"))["gan-equilibrium"]
+    assert c.verdict == DOES_NOT_HOLD and [k.verdict for k in c.comparisons] == [DOES_NOT_HOLD] * 3

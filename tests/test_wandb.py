@@ -304,3 +304,31 @@ def test_a_bench_returns_with_every_wandb_run_on_disk(tmp_path, monkeypatch):
     runs = {r.name: r for r in find_runs(tmp_path / "r" / "tiny-wandb" / "wandb")}
     assert set(runs) == {"gan-s3", "tiny-wandb-summary"} and all(r.finished for r in runs.values())
     assert runs["gan-s3"].summary["modes_covered"] == result.records[0]["metrics"]["modes_covered"]
+
+
+def test_packed_seeds_get_their_own_records_and_wandb_runs(tmp_path, monkeypatch):
+    """--pack on: the seeds of a model are trained together (genzoo.fit_seeds); each still has its
+    own record (saying it was packed, and with whom), history and W&B run (the losses, replayed
+    from the history), with the numbers of the runs trained one by one."""
+    import pandas as pd
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    toml = tmp_path / "tiny-wandb.toml"
+    toml.write_text(TOML.replace("seeds = [3]", "seeds = [3, 5]"))
+    alone = run_benchmark(toml, profile="tiny", out=tmp_path / "a", wandb=False, quiet=True, pack="off")
+    packed = run_benchmark(toml, profile="tiny", out=tmp_path / "b", wandb_project="genzoo-tests", quiet=True,
+                           pack="on")
+    assert [r["run_id"] for r in packed.records] == ["gan-s3", "gan-s5", "cgan-s3", "cgan-s5"]
+    for a, b in zip(alone.records, packed.records):
+        assert a["status"] == b["status"] == "ok" and "packed_with" not in a["train"]
+        assert b["train"]["packed_with"] == [3, 5] and b["train"]["packed_train_time_s"] > b["train"]["train_time_s"]
+        ha, hb = (pd.read_csv(tmp_path / d / "tiny-wandb" / "runs" / a["run_id"] / "history.csv.gz") for d in "ab")
+        assert list(ha.columns) == list(hb.columns) and len(ha) == len(hb) == 12
+        assert ((ha - hb).abs() <= 1e-3 * ha.abs().clip(lower=1e-2)).all().all(), a["run_id"]
+        assert b["metrics"]["modes_covered"] == pytest.approx(a["metrics"]["modes_covered"], abs=1)
+    runs = {r.name: r for r in find_runs(tmp_path / "b" / "tiny-wandb" / "wandb")}
+    steps = [row["_step"] for row in runs["gan-s5"].history if "train/loss_d" in row]
+    assert steps == [1, 2, 4, 6, 8, 10, 12]                          # log_every = 2, as a live run logs them
+    assert not [row for row in runs["gan-s5"].history if "train/samples" in row]
+    with pytest.raises(UserError, match="pack must be"):
+        run_benchmark(toml, profile="tiny", out=tmp_path / "c", pack="maybe")

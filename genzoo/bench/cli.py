@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from ..errors import UserError
@@ -66,14 +67,41 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
     p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
-    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
                    help="run N (model, seed) runs at once, each in its own process (logs in OUT/BENCHMARK/logs/); "
-                        "the default models leave a GPU mostly idle, so e.g. -j 16 on one GPU is much faster "
+                        "the default models leave a GPU mostly idle, so e.g. -j 16 on one GPU is much faster; "
+                        f"auto: one per CPU core on a CPU, {AUTO_JOBS_CUDA} on a GPU (what `nox -s bench-*` passes) "
                         "(default: 1, in this process)")
+    p.add_argument("--pack", choices=("auto", "on", "off"), default="auto",
+                   help="train the seeds of one model together in this process (genzoo.fit_seeds), each still with "
+                        "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
+                        "CPU, results/speed/cpu.md); not with --jobs, whose processes each train one run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.add_argument("--no-comparison", action="store_true", help=argparse.SUPPRESS)  # --jobs children
     p.set_defaults(func=run)
     return p
+
+
+AUTO_JOBS_CUDA = 16        # the H100 runs of the paper profile: ~14 min with 16 processes, ~50 with one
+
+
+def _jobs(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of processes or auto, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def auto_jobs(device: str) -> int:
+    """``--jobs auto``: a process per CPU core (each with one thread), or 16 on a GPU."""
+    from .runner import resolve_device
+
+    return AUTO_JOBS_CUDA if resolve_device(device).startswith("cuda") else max(1, os.cpu_count() or 1)
 
 
 def run(args) -> int:
@@ -106,6 +134,8 @@ def run(args) -> int:
                 print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
                       f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
         return 0
+    if args.jobs == "auto":
+        args.jobs = auto_jobs(args.device)
     for b in benches:
         common = dict(profile=args.profile, models=args.models, seeds=args.seeds, device=args.device, out=args.out,
                       wandb=not args.no_wandb, wandb_project=args.wandb_project, quiet=args.quiet)
@@ -117,7 +147,8 @@ def run(args) -> int:
             # of the models (the children do not) and prints the summary
             run_benchmark(b, comparison=bool(codes), **common)
         else:
-            run_benchmark(b, force=args.force, comparison=False if args.no_comparison else None, **common)
+            run_benchmark(b, force=args.force, comparison=False if args.no_comparison else None, pack=args.pack,
+                          **common)
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
 
 
@@ -133,6 +164,10 @@ def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--results", default="out", metavar="DIR",
                    help="the results folder the runs were written to (bench --out; default: out)")
     p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
+    p.add_argument("--pack", choices=("auto", "on", "off"), default="auto",
+                   help="train the seeds of one model together in this process (genzoo.fit_seeds), each still with "
+                        "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
+                        "CPU, results/speed/cpu.md); not with --jobs, whose processes each train one run")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run_wandb)
     return p

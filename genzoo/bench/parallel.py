@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..errors import UserError
-from .runner import (check_unique, check_writable, conflict_error, read_record, resolve_device, resolve_profile,
-                     run_state)
+from .runner import (REFERENCE, _fmt_s, check_unique, check_writable, conflict_error, estimate_seconds, read_record,
+                     resolve_device, resolve_profile, run_state)
 from .spec import Benchmark, RunSpec
 
 
@@ -48,7 +48,7 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
     if jobs < 1:
         raise UserError(f"--jobs must be >= 1, got {jobs}")
     dev = resolve_device(device)
-    profile, _ = resolve_profile(bench, profile, dev)
+    profile, why = resolve_profile(bench, profile, dev)
     check_unique("models", models)
     check_unique("seeds", seeds)
     runs_dir = Path(out) / bench.name / "runs"
@@ -66,8 +66,12 @@ def run_parallel(bench: Benchmark, *, jobs: int, profile: str | None = None, mod
     if dev == "cpu" and "OMP_NUM_THREADS" not in env:   # share the cores instead of oversubscribing them
         env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // min(jobs, max(1, len(todo)))))
     if not quiet:
-        print(f"genzoo bench {bench.name}: profile {profile}, {len(todo)} runs to do in {min(jobs, len(todo))} "
-              f"parallel processes on {dev}; logs in {logs}", flush=True)
+        at_once = max(1, min(jobs, len(todo)))
+        eta, _ = estimate_seconds(bench, todo, dev)
+        print(f"genzoo bench {bench.name}: profile {profile} ({why}), {len(todo)} runs to do in {at_once} "
+              f"parallel processes on {dev}"
+              + (f"; about {_fmt_s(eta / at_once)} judging by the reference records in {REFERENCE}/{bench.name}"
+                 if todo and eta is not None else "") + f"; logs in {logs}", flush=True)
 
     def one(spec: RunSpec) -> int:
         cmd = child_command(bench, spec, profile=profile, device=dev, out=str(out), force=force, wandb=wandb,

@@ -293,9 +293,14 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
                   out: str | Path = DEFAULT_OUT, force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
-                  comparison: bool | None = None) -> BenchResult:
+                  comparison: bool | None = None, pack: str = "auto") -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
     to log a W&B summary run comparing the models (None: when any run was done here).
+
+    ``pack``: whether the seeds of one model are trained together in this process
+    (:func:`genzoo.fit_seeds`): "on", "off", or "auto" (on a CUDA device only: on this project's
+    2-core CPU it does not pay, ``results/speed/cpu.md``). Each seed still gets its own record,
+    whose ``train.packed_with`` lists the seeds it was trained with.
 
     Runs that another process is doing (it holds their lock) are waited for once this process
     has done the others, and their records are returned with the rest. A failure of the
@@ -304,6 +309,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
+    if pack not in PACK_MODES:
+        raise UserError(f"pack must be one of {', '.join(PACK_MODES)}, got {pack!r}")
     dev = resolve_device(device)
     profile, profile_why = resolve_profile(bench, profile, dev)
     known = genzoo.list_models()
@@ -357,7 +364,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
         result.wandb_mode = session.mode
     try:
         if todo:
-            _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet)
+            _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
+                      pack=pack == "on" or (pack == "auto" and dev.startswith("cuda")))
         result.records = [records[s.run_id] for s in specs if s.run_id in records]
         if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
             log_comparison(session, bench, profile, result.records)
@@ -372,13 +380,75 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     return result
 
 
-def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet) -> None:
+PACK_MODES = ("auto", "on", "off")
+
+
+def pack_groups(specs: list[RunSpec]) -> dict[str, list[RunSpec]]:
+    """run_id -> the runs it can be trained with: the same model, preset, overrides and settings,
+    other seeds (groups of two or more)."""
+    import json
+
+    groups: dict[str, list[RunSpec]] = {}
+    for spec in specs:
+        key = json.dumps([spec.model, spec.preset, spec.overrides, spec.settings], sort_keys=True, default=str)
+        groups.setdefault(key, []).append(spec)
+    return {s.run_id: g for g in groups.values() if len(g) > 1 for s in g}
+
+
+def _fit_packed(group: list[RunSpec], ctx: "_Context", locks: list[RunLock]) -> dict:
+    """Train the runs of ``group`` whose locks this process gets together (``fit_seeds``); returns
+    run_id -> fitted model (nothing when fewer than two could be locked, when the model cannot be
+    packed, or when a seed diverged: those runs are then trained one by one, as without packing)."""
+    import genzoo
+    from genzoo.training.packed import check_packable
+
+    mine = []
+    for spec in group:
+        lock = RunLock(ctx.runs_dir, spec.run_id)
+        if lock.acquire(wait=False):
+            locks.append(lock)
+            if read_record(ctx.runs_dir / spec.run_id) is None or spec.run_id in ctx.redo:
+                mine.append(spec)
+    if len(mine) < 2:
+        return {}
+    first = mine[0]
+    model = genzoo.get_model(first.model, preset=first.preset, **first.overrides)
+    try:
+        train = ctx.data.train(first.settings)
+        check_packable(model, train)
+    except ValueError as exc:
+        _say(f"{first.model}: its seeds are trained one by one ({exc})", ctx.quiet)
+        return {}
+    seeds = [s.seed for s in mine]
+    _say(f"{first.model}: seeds {', '.join(map(str, seeds))} trained together in this process (genzoo.fit_seeds)",
+         ctx.quiet)
+    try:
+        models = genzoo.fit_seeds(model, train, seeds=seeds, device=ctx.device)
+    except DivergenceError as exc:
+        _say(f"{first.model}: a seed diverged when packed ({exc}); its seeds are trained one by one", ctx.quiet)
+        return {}
+    except Exception as exc:
+        _raise_if_environment(exc, "training")
+        _say(f"{first.model}: packing failed ({type(exc).__name__}: {exc}); its seeds are trained one by one",
+             ctx.quiet)
+        return {}
+    for m in models:                  # each run's share of the pack's time
+        m.packed_time_s_ = m.train_time_s_
+        m.train_time_s_ = m.train_time_s_ / len(models)
+    return {spec.run_id: m for spec, m in zip(mine, models)}
+
+
+def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
+              pack: bool = False) -> None:
     """Do the runs of ``todo`` this process can lock, then wait for those another process holds."""
     from tqdm.auto import tqdm
 
     data = Data(bench)
     context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
-                       versions=versions(), git=git, quiet=quiet)
+                       versions=versions(), git=git, quiet=quiet, redo=set(planned) if force else set())
+    groups = pack_groups(todo) if pack else {}
+    prefit: dict = {}
+    pack_locks: list[RunLock] = []
     bar = tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None,
                position=0, leave=True)
     t_start, done = time.perf_counter(), 0
@@ -402,8 +472,13 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
                 _say(f"[{done + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
                      f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
                      quiet)
+                if spec.run_id in groups:
+                    group = groups.pop(spec.run_id)
+                    for other in group:
+                        groups.pop(other.run_id, None)
+                    prefit.update(_fit_packed(group, context, pack_locks))
                 try:
-                    rec = execute_run(spec, context)
+                    rec = execute_run(spec, context, fitted=prefit.pop(spec.run_id, None))
                 except EnvironmentFailure as exc:
                     try:                            # the whole story, for whoever fixes the machine
                         artifacts.write_bytes(runs_dir / spec.run_id / "error.txt",
@@ -443,6 +518,8 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
             attempt(spec, wait=True)
     finally:
         bar.close()
+        for lock in pack_locks:
+            lock.release()
 
 
 @dataclass
@@ -455,6 +532,7 @@ class _Context:
     versions: dict
     git: tuple
     quiet: bool = False
+    redo: set = field(default_factory=set)      # run ids --force redoes
 
 
 def _model_config(model) -> dict:
@@ -464,8 +542,10 @@ def _model_config(model) -> dict:
         return dict(vars(model.config))
 
 
-def execute_run(spec: RunSpec, ctx: _Context) -> dict:
-    """Fit, score and record one run; never raises for a failure of the run itself."""
+def execute_run(spec: RunSpec, ctx: _Context, fitted=None) -> dict:
+    """Fit, score and record one run; never raises for a failure of the run itself. ``fitted``:
+    the run's model, already trained with other seeds by ``genzoo.fit_seeds`` (it is scored and
+    recorded; its W&B run gets the losses from its history, without mid-training sample grids)."""
     import genzoo
 
     run_dir = ctx.runs_dir / spec.run_id
@@ -525,7 +605,15 @@ def execute_run(spec: RunSpec, ctx: _Context) -> dict:
     status, reason, tb, history = "ok", None, None, []
     try:
         try:
-            model.fit(train, seed=spec.seed, device=ctx.device, callbacks=[callback])
+            if fitted is not None:
+                model = fitted
+                record["train"]["packed_with"] = list(model.packed_with_)
+                record["train"]["packed_train_time_s"] = model.packed_time_s_
+                record["notes"].append(f"trained together with seeds {list(model.packed_with_)} in one process "
+                                       f"(genzoo.fit_seeds); train_time_s is its share of their time")
+                callback.replay(model)
+            else:
+                model.fit(train, seed=spec.seed, device=ctx.device, callbacks=[callback])
             history = list(model.history_)
         except DivergenceError as exc:                 # the model keeps nothing of a failed fit;
             status, reason, history = "diverged", str(exc), exc.history    # the error has its steps

@@ -15,6 +15,7 @@ A benchmark file::
     n_samples = 2000
 
     [profiles.quick]                 # one table per profile
+    only = ["ae", "family:gan"]      # optional: the models this profile trains (default: all of them)
     seeds = [0]
     preset = "default"
     train_subset = 10000
@@ -141,12 +142,15 @@ class Benchmark:
         from ..models import get_model_class
 
         table = self.profile(profile)
+        only = table.pop("only", None)
         per_model = table.pop("models", {})
         per_family = table.pop("families", {})
         runner = {k: table.pop(k) for k in list(table) if k in RUNNER_KEYS}
         shared_overrides = table                                      # what is left: config overrides
         seeds = list(seeds) if seeds is not None else list(runner.get("seeds", RUNNER_KEYS["seeds"][0]))
-        models = list(models) if models is not None else list(self.models)
+        if models is None:
+            models = [m for m in self.models if only is None or m in only]
+        models = list(models)
         specs = []
         for model in models:
             try:
@@ -253,7 +257,17 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
     for pname, table in [("defaults", defaults), *profiles.items()]:
         if not isinstance(table, dict):
             bad(f"[profiles.{pname}] must be a table")
-        _check_table(table, f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
+        if "only" in table:           # the models this profile trains: a subset of the benchmark's
+            where = "[defaults]" if pname == "defaults" else f"[profiles.{pname}]"
+            only = table["only"]
+            if pname == "defaults" or not (isinstance(only, list) and only and all(isinstance(m, str) for m in only)):
+                bad(f"{where}: only = [\"<model>\" | \"family:<family>\", ...] belongs in a profile")
+            table["only"] = _select_models(only, bad)
+            stray = [m for m in table["only"] if m not in models]
+            if stray:
+                bad(f"{where}: only names {stray}, which the benchmark's models do not include")
+        _check_table({k: v for k, v in table.items() if k != "only"},
+                     f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
     name = head.get("name", path.stem)
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         bad(f"[benchmark] name {name!r} must be letters, digits, '.', '_' and '-', starting with a letter or "

@@ -379,6 +379,14 @@ class WandbCallback:
         finally:
             self.time_s += time.perf_counter() - t0
 
+    def replay(self, model) -> None:
+        """Log a finished fit's losses from its history (a run trained by ``genzoo.fit_seeds``,
+        whose model was not at hand during training: no mid-training sample grids)."""
+        self.on_fit_start(model, len(model.history_))
+        self._image_steps = set()
+        for row in model.history_:
+            self.on_step_end(model, row["step"], row)
+
     def _on_step_end(self, model, step: int, logs: dict) -> None:
         if step % self._every == 0 or step == 1 or step in self._image_steps:
             self.tracker.log({f"train/{k}": v for k, v in logs.items() if k != "step"}, step=step)

@@ -1,4 +1,5 @@
-"""The 2-D Gaussian mixtures of the PacGAN / VEEGAN mode-collapse experiments."""
+"""The 2-D Gaussian mixtures of the PacGAN / VEEGAN mode-collapse experiments, and the 4-value
+``1010`` pattern of the smallest GAN of Rashid's "Make Your First GAN With PyTorch"."""
 
 from __future__ import annotations
 
@@ -31,3 +32,17 @@ def load_mixture(name: str, split: str = "train", n: int | None = None, seed: in
     x = means[y] + std * torch.randn(n, 2, generator=g)                           # (n, 2)
     names = tuple(f"mode {i}" for i in range(len(means)))
     return Dataset(name, x, y, len(means), names, split, meta={"means": means, "std": std})
+
+
+PATTERN = (1.0, 0.0, 1.0, 0.0)
+
+
+def load_pattern(split: str = "train", n: int | None = None, seed: int = 0) -> Dataset:
+    """The ``1010`` pattern: 4 values, each within 0.2 of 1, 0, 1, 0 (uniform noise), one class.
+    A GAN at equilibrium on it has D(x) = D(G(z)) = 1/2 and losses of ln 2 (BCE) or 1/4 (MSE)."""
+    n = (10_000 if split == "train" else 2_000) if n is None else n
+    g = torch.Generator().manual_seed(seed + (0 if split == "train" else 1))
+    pattern = torch.tensor(PATTERN)
+    x = pattern * 0.8 + 0.2 * torch.rand(n, 4, generator=g)                     # 1 -> [0.8, 1], 0 -> [0, 0.2]
+    return Dataset("pattern-1010", x, torch.zeros(n, dtype=torch.long), 1, ("1010",), split,
+                   meta={"pattern": pattern, "noise": 0.2})

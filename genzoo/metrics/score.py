@@ -53,9 +53,11 @@ _DEFAULTS = {
     "fashion-mnist": _GRAY,
     "stacked-fashion-mnist": ["modes_covered", "mode_kl", "fid", "kid", "sharpness"],
     "ring": _POINTS, "grid": _POINTS,
+    "pattern-1010": ["precision", "recall"],      # one pattern, no mixture modes
 }
 # Lucic et al. 2018 (FID on 10k), VEEGAN / PacGAN (26k stacked, 2.5k for 2-D mixtures)
-DEFAULT_N = {"fashion-mnist": 10_000, "stacked-fashion-mnist": 26_000, "ring": 2_500, "grid": 2_500}
+DEFAULT_N = {"fashion-mnist": 10_000, "stacked-fashion-mnist": 26_000, "ring": 2_500, "grid": 2_500,
+             "pattern-1010": 1_000}
 
 
 class Scores(dict):
@@ -94,10 +96,12 @@ def applicable_metrics(reference) -> list[str]:
 
 # ---------------------------------------------------------------------------------------- inputs
 
-def _check_reference(reference) -> None:
+def _check_reference(reference, want=()) -> None:
     if reference.kind == "points":
-        if "means" not in reference.meta or "std" not in reference.meta:
-            raise ValueError(f"{reference.name}: point data needs meta['means'] and meta['std'] to be scored")
+        modes = {"modes_covered", "high_quality"} & set(want)
+        if modes and ("means" not in reference.meta or "std" not in reference.meta):
+            raise ValueError(f"{reference.name}: {sorted(modes)} need the mixture's meta['means'] and meta['std']; "
+                             f"score it with metrics=['precision', 'recall']")
     elif tuple(reference.shape[1:]) != (28, 28):
         raise ValueError(f"the evaluator scores 28x28 images; {reference.name} has items {reference.shape}")
 
@@ -312,8 +316,8 @@ def score(samples, reference, metrics=None, *, n: int | None = None, seed: int =
     :class:`TooFewSamplesError`); default ones are left out with a note. The ``*_inception``
     metrics are left out, with a note, when no InceptionV3 weights file is on disk.
     """
-    _check_reference(reference)
     want, explicit = _requested(metrics, reference)
+    _check_reference(reference, want)
     x = _draw(samples, n, seed, reference)
     notes: list[str] = []
     if reference.kind != "points" and (x.min() < 0 or x.max() > 1):

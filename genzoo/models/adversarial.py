@@ -11,30 +11,125 @@ A GAN variant is its losses (:mod:`genzoo.models.losses`) and a few declarations
 - ``reuse_fake``: whether the generator update scores the batch the (last) discriminator update
   generated (the original GAN's alternating step) or draws fresh noise (WGAN's).
 
+The unconditional variants' configs extend :class:`AdversarialConfig`, which adds the remedies for
+mode collapse that work on any of them, each a few lines here or in :mod:`.layers`: ``pack``
+(PacGAN: D judges ``pack`` samples at once), ``minibatch_std`` (ProGAN's batch-deviation feature
+before D's last layer), ``minibatch_discrimination`` (Salimans et al. 2016's closeness features
+there instead) and ``replay`` (a share of D's fake batch drawn from a buffer of past samples).
+
 The training loop does the updates; nothing here calls ``backward`` or ``step``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import nn
 
 from . import losses
-from .base import GenerativeModel, Update
+from .base import BaseConfig, GenerativeModel, Update
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
+
+
+@dataclass(frozen=True)
+class AdversarialConfig(BaseConfig):
+    """What every unconditional GAN variant's config has besides its own settings."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"pack": ">= 1", "replay": "[0, 1)", "replay_size": ">= 1"}
+
+    pack: int = 1     # PacGAN (Lin et al. 2018): D sees `pack` samples (all real or all fake) as one input
+    minibatch_std: bool = False             # ProGAN (Karras et al. 2018): batch std as one more D feature
+    minibatch_discrimination: bool = False  # Salimans et al. 2016: closeness to the batch as D features
+    replay: float = 0.0       # experience replay: this share of D's fake batch comes from past samples
+    replay_size: int = 10000  # ... kept in a buffer of this many generated samples
+
+    def __post_init__(self):
+        super().__post_init__()
+        who = type(self).model_name or type(self).__name__
+        if self.batch_size % self.pack:
+            raise ValueError(f"{who}: batch_size must be a multiple of pack ({self.pack}), got {self.batch_size}")
+        if self.minibatch_std and self.minibatch_discrimination:
+            raise ValueError(f"{who}: minibatch_std and minibatch_discrimination are two alternatives for D's last "
+                             f"layer: set one of them")
+
+    @property
+    def d_batch_stat(self) -> str:
+        """The batch-statistic layer D gets (:func:`genzoo.models.layers.batch_statistic`)."""
+        return "minibatch_std" if self.minibatch_std else "minibatch_discrimination" if self.minibatch_discrimination else ""
+
+
+class ReplayBuffer:
+    """Past generated samples (detached) for D's fake batches: a ring buffer of ``size`` items on
+    the model's device; its fill level is a host integer, so drawing from it never syncs."""
+
+    def __init__(self, size: int):
+        self.size, self.count, self.pos = size, 0, 0
+        self.items: torch.Tensor | None = None
+
+    def push(self, x: torch.Tensor) -> None:
+        if self.items is None:
+            self.items = x.new_empty((self.size, *x.shape[1:]))
+        n = min(len(x), self.size)
+        idx = (self.pos + torch.arange(n, device=x.device)) % self.size
+        self.items[idx] = x[:n].detach()
+        self.pos, self.count = (self.pos + n) % self.size, min(self.count + n, self.size)
+
+    def mix(self, fake: torch.Tensor, share: float, ctx) -> torch.Tensor:
+        """``fake`` (detached) with its first ``share`` replaced by past samples; then ``fake`` is kept."""
+        k = int(round(share * len(fake))) if self.count else 0
+        out = fake.detach()
+        if k:
+            out = torch.cat([self.items[ctx.randint(self.count, k)], out[k:]])
+        self.push(fake)
+        return out
+
+
+def register_variant(name: str, base: type, remedy: str, *, paper: str, doc: str, module: str,
+                     published_names: tuple[str, ...] = (), **defaults) -> type:
+    """Register ``name``: the registered model ``base`` with new config defaults for a remedy for
+    mode collapse (``pacgan4`` = ``gan`` with ``pack=4``). It declares ``variant_of`` (the base's
+    name) and ``remedy``, which the claims compare by; ``module`` is the calling file's
+    ``__name__`` (the file the model lives in)."""
+    from ._api import register_model
+
+    cls_name = "".join(part.capitalize() for part in name.replace("-", " ").split())
+    config = dataclasses.make_dataclass(
+        f"{cls_name}Config", [(k, type(v), dataclasses.field(default=v)) for k, v in defaults.items()],
+        bases=(base.Config,), frozen=True, namespace={"__module__": module})
+    cls = type(cls_name, (base,), {"Config": config, "paper": paper, "published_names": tuple(published_names),
+                                   "variant_of": base.name, "remedy": remedy, "__doc__": doc, "__module__": module})
+    return register_model(name)(cls)
+
+
+def packed_shape(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
+    """The shape of D's input when ``pack`` items of ``shape`` are judged together: images are
+    stacked along the channels, points along their coordinates."""
+    return (shape[0] * pack, *shape[1:])
+
+
+def pack_items(x: torch.Tensor, pack: int) -> torch.Tensor:
+    """(B, C, ...) -> (B / pack, pack * C, ...): consecutive items of the batch become one input."""
+    if pack == 1:
+        return x
+    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])
 
 
 def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool = True) -> nn.ModuleDict:
     """The usual G and D of a GAN variant: DCGAN networks on images (``g_width``, ``d_width``),
-    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm."""
+    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm.
+    D's input is ``pack`` items (the config's, else 1)."""
     c = config
+    d_shape = packed_shape(shape, getattr(c, "pack", 1))
+    stat = getattr(c, "d_batch_stat", "")
     if len(shape) == 3:
         return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                              "D": DCDiscriminator(shape[0], c.d_width, batch_norm=d_batch_norm)})
+                              "D": DCDiscriminator(d_shape[0], c.d_width, batch_norm=d_batch_norm, batch_stat=stat)})
     return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
-                          "D": MLPDiscriminator(shape, c.d_hidden)})
+                          "D": MLPDiscriminator(d_shape, c.d_hidden, batch_stat=stat)})
 
 
 class AdversarialModel(GenerativeModel):
@@ -86,19 +181,28 @@ class AdversarialModel(GenerativeModel):
     def generate(self, z, labels):
         return self.nets_["G"](z)
 
+    @property
+    def pack(self) -> int:
+        return int(getattr(self.config, "pack", 1))
+
     def discriminate(self, x, labels):
-        return self.nets_["D"](x)                                             # (B,) logits
+        return self.nets_["D"](pack_items(x, self.pack))                      # (B / pack,) logits
 
     # --- the updates of one step ---------------------------------------------------------------
     def updates(self) -> list[Update]:
-        return [Update("d", self._d_update, self.after_d_step)] * self.n_critic + [Update("g", self._g_update)]
+        share = float(getattr(self.config, "replay", 0.0))
+        d_update = self._d_update
+        if share:                           # one buffer per fit, held by the update, not the model
+            buffer = ReplayBuffer(self.config.replay_size)
+            d_update = functools.partial(self._d_update, replay=(buffer, share))
+        return [Update("d", d_update, self.after_d_step)] * self.n_critic + [Update("g", self._g_update)]
 
     def _generator_loss(self):
         if getattr(self.config, "loss", None) == "minimax":
             return losses.minimax_g_loss
         return self.g_loss
 
-    def _d_update(self, ctx, state):
+    def _d_update(self, ctx, state, replay=None):
         x, y = ctx.next_batch()
         labels = y if self.conditional else None                # G imitates the batch's classes
         z = ctx.randn(len(x), self.config.latent_dim)           # (B, latent)
@@ -109,7 +213,7 @@ class AdversarialModel(GenerativeModel):
             with torch.no_grad():
                 fake = self.generate(z, labels)
         d_real = self.discriminate(x, labels)
-        d_fake = self.discriminate(fake.detach(), labels)
+        d_fake = self.discriminate(fake.detach() if replay is None else replay[0].mix(fake, replay[1], ctx), labels)
         loss = self.d_loss(d_real, d_fake)
         penalty = self.d_penalty(x, fake, labels, ctx)
         logs = {}

@@ -226,6 +226,8 @@ class GenerativeModel:
     paper: ClassVar[str] = ""                    # e.g. "Mao et al. 2017"
     published_names: ClassVar[tuple[str, ...]] = ()   # its names in published tables (Lucic et al. 2018: "LSGAN")
     batches_per_step: ClassVar[int] = 1          # real batches one training step draws (WGAN: n_critic)
+    variant_of: ClassVar[str] = ""               # a named variant: the model it modifies ("gan" for pacgan4)
+    remedy: ClassVar[str] = ""                   # ... and the remedy for mode collapse it applies ("pack")
 
     def __init__(self, config: BaseConfig | None = None, **overrides):
         config = self.Config() if config is None else config
@@ -301,13 +303,7 @@ class GenerativeModel:
         losses back to the host (the history still gets every step)."""
         from ..training import fit_model
 
-        if not isinstance(data, Dataset):
-            raise ValueError(f"fit takes a genzoo.data.Dataset, got {type(data).__name__}")
-        if len(data) == 0:
-            raise ValueError(f"dataset {data.name!r} ({data.split}) has no items: nothing to fit")
-        reason = self.unsupported_reason(data)
-        if reason:
-            raise ValueError(reason)
+        self.check_data(data)
         dev = resolve_device(device)
         before = self._fitted_state()
         try:
@@ -317,6 +313,17 @@ class GenerativeModel:
             self._restore_fitted_state(before)
             raise
         return self
+
+    def check_data(self, data, what: str = "fit") -> None:
+        """Raise ValueError when this model cannot be fitted on ``data`` (not a Dataset, empty, or
+        of a kind the model does not fit)."""
+        if not isinstance(data, Dataset):
+            raise ValueError(f"{what} takes a genzoo.data.Dataset, got {type(data).__name__}")
+        if len(data) == 0:
+            raise ValueError(f"dataset {data.name!r} ({data.split}) has no items: nothing to fit")
+        reason = self.unsupported_reason(data)
+        if reason:
+            raise ValueError(reason)
 
     def _fitted_state(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("__")}

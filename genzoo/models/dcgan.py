@@ -9,13 +9,12 @@ from typing import ClassVar
 from torch import nn
 
 from ._api import register_model
-from .adversarial import AdversarialModel
-from .base import BaseConfig
+from .adversarial import AdversarialConfig, AdversarialModel
 from .layers import DCDiscriminator, DCGenerator
 
 
 @dataclass(frozen=True)
-class DCGANConfig(BaseConfig):
+class DCGANConfig(AdversarialConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "lr_g": "> 0", "lr_d": "> 0",
                                         "beta1": "[0, 1)"}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
@@ -42,4 +41,4 @@ class DCGAN(AdversarialModel):
     def build(self, shape, num_classes):
         c = self.config
         return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                              "D": DCDiscriminator(shape[0], c.d_width)})
+                              "D": DCDiscriminator(shape[0] * c.pack, c.d_width, batch_stat=c.d_batch_stat)})

@@ -9,13 +9,12 @@ from typing import ClassVar
 from torch import nn
 
 from ._api import register_model
-from .adversarial import AdversarialModel
-from .base import BaseConfig
+from .adversarial import AdversarialConfig, AdversarialModel, packed_shape
 from .layers import MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
-class GANConfig(BaseConfig):
+class GANConfig(AdversarialConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_hidden": ">= 1", "d_hidden": ">= 1", "d_dropout": "[0, 1)",
                                         "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
@@ -47,5 +46,6 @@ class GAN(AdversarialModel):
         c, image = self.config, len(shape) == 3
         return nn.ModuleDict({
             "G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=image),
-            "D": MLPDiscriminator(shape, c.d_hidden, dropout=c.d_dropout if image else 0.0),
+            "D": MLPDiscriminator(packed_shape(shape, c.pack), c.d_hidden, dropout=c.d_dropout if image else 0.0,
+                                 batch_stat=c.d_batch_stat),
         })

@@ -34,12 +34,57 @@ class MLPGenerator(nn.Module):
         return self.net(z).view(-1, *self.shape)
 
 
-class MLPDiscriminator(nn.Module):
-    """(B, *shape) [+ extra (B, e)] -> logits (B,)."""
+class MinibatchStd(nn.Module):
+    """ProGAN's minibatch standard deviation (Karras et al. 2018): one extra feature, the mean over
+    features (and positions) of each one's standard deviation across the batch, the same for every
+    item. A batch of near-identical samples (collapse) shows up as a small value D can use."""
 
-    def __init__(self, shape: tuple[int, ...], hidden: tuple[int, ...], extra_dim: int = 0, dropout: float = 0.0):
+    extra = 1
+
+    def forward(self, h):
+        s = torch.sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean()            # ()
+        return torch.cat([h, s.expand(h.shape[0], 1, *h.shape[2:])], 1)
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Salimans et al. 2016: ``kernels`` features per item measuring how close it is to the other
+    items of the batch, ``o_b(x_i) = sum_j exp(-||M_i,b - M_j,b||_1)`` with ``M = x T`` (T learned,
+    ``kernels x dim``); images get them as constant extra channels. 8 kernels of 4 dimensions by
+    default (the paper's CIFAR-10 model: 100 of 5): its cost grows with the batch squared."""
+
+    def __init__(self, in_features: int, kernels: int = 8, dim: int = 4):
+        super().__init__()
+        self.extra, self.dim = kernels, dim
+        self.T = nn.Parameter(torch.randn(in_features, kernels * dim) * 0.1)
+
+    def forward(self, h):
+        m = (h.flatten(1) @ self.T).view(len(h), self.extra, self.dim).transpose(0, 1)   # (B, N, C)
+        o = torch.exp(-torch.cdist(m, m, p=1)).sum(2).t() - 1                             # (N, B), without itself
+        return torch.cat([h, o.view(len(h), self.extra, *([1] * (h.dim() - 2))).expand(-1, -1, *h.shape[2:])], 1)
+
+
+def batch_statistic(kind: str, in_features: int) -> nn.Module | None:
+    """The layer a GAN's D gets before its last one: "minibatch_std", "minibatch_discrimination" or ""."""
+    if kind == "minibatch_std":
+        return MinibatchStd()
+    if kind == "minibatch_discrimination":
+        return MinibatchDiscrimination(in_features)
+    if kind:
+        raise ValueError(f"unknown batch statistic {kind!r}")
+    return None
+
+
+class MLPDiscriminator(nn.Module):
+    """(B, *shape) [+ extra (B, e)] -> logits (B,). ``batch_stat``: a layer of
+    :func:`batch_statistic` before the last linear layer."""
+
+    def __init__(self, shape: tuple[int, ...], hidden: tuple[int, ...], extra_dim: int = 0, dropout: float = 0.0,
+                 batch_stat: str = ""):
         super().__init__()
         self.net = mlp([math.prod(shape) + extra_dim, *hidden, 1], nn.LeakyReLU(0.2), dropout=dropout)
+        stat = batch_statistic(batch_stat, hidden[-1])
+        if stat is not None:               # the same layers, then the statistic, then a wider last layer
+            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Linear(hidden[-1] + stat.extra, 1))
 
     def forward(self, x, extra=None):
         h = x.flatten(1)
@@ -75,7 +120,7 @@ class DCDiscriminator(nn.Module):
     the input; returns one logit per image (no sigmoid: the loss applies it, and WGAN's critic
     uses the raw score)."""
 
-    def __init__(self, channels: int, width: int = 64, batch_norm: bool = True):
+    def __init__(self, channels: int, width: int = 64, batch_norm: bool = True, batch_stat: str = ""):
         super().__init__()
 
         def norm(c):
@@ -87,6 +132,9 @@ class DCDiscriminator(nn.Module):
             nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), norm(4 * width), nn.LeakyReLU(0.2, True),  # (B, 4w, 4, 4)
             nn.Conv2d(4 * width, 1, 4, 1, 0),                                                   # (B, 1, 1, 1)
         )
+        stat = batch_statistic(batch_stat, 4 * width * 4 * 4)
+        if stat is not None:            # before the last block: (B, 4w + extra, 4, 4)
+            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Conv2d(4 * width + stat.extra, 1, 4, 1, 0))
 
     def forward(self, x):
         return self.net(x).flatten()                                          # (B,)

@@ -10,12 +10,11 @@ from typing import ClassVar
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialModel, conv_or_mlp_networks
-from .base import BaseConfig
+from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
 
 
 @dataclass(frozen=True)
-class LSGANConfig(BaseConfig):
+class LSGANConfig(AdversarialConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
                                         "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
 

@@ -10,12 +10,11 @@ import torch
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialModel, conv_or_mlp_networks
-from .base import BaseConfig
+from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
 
 
 @dataclass(frozen=True)
-class WGANConfig(BaseConfig):
+class WGANConfig(AdversarialConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
                                         "n_critic": ">= 1", "clip": "> 0", "lr": "> 0"}
 

@@ -15,7 +15,7 @@ from . import _io
 from .claims import Claim, claims_for, claims_markdown
 from .figures import FIGURES, Problems, make_figures
 from .literature import literature_markdown
-from .records import Benchmark, available_benchmarks, is_class_frac, is_prior_metric, load_benchmark
+from .records import MODES_TOTAL, Benchmark, available_benchmarks, is_class_frac, is_prior_metric, load_benchmark
 from .summary import fmt_mean_std, markdown_table, mean_std, summary_frame, to_csv_text
 
 
@@ -66,7 +66,39 @@ def provenance(bench: Benchmark) -> str:
         f"- runs: {len(bench.ok_runs)} ok of {len(bench.runs)}"
         + (f"; records created {created[0]} to {created[-1]}" if created else ""),
     ]
+    span = wall_span(bench)
+    if span is not None:
+        total, summed = span
+        lines.append(f"- wall time: {_minutes(total)} from the start of the first run to the last record "
+                     f"({_minutes(summed)} of run time in all: {summed / total:.1f} runs at a time on average; "
+                     "the bench command adds its start-up and the report)")
     return "\n".join(lines)
+
+
+def _minutes(s: float) -> str:
+    return f"{s / 60:.1f} min"
+
+
+def wall_span(bench: Benchmark) -> tuple[float, float] | None:
+    """(seconds from the first run's start to the last record, summed run time) over the records
+    that say when they ended (``created``) and how long they took (``wall_time_s``, ``wandb_start_s``)."""
+    import datetime as dt
+
+    starts, ends, summed = [], [], 0.0
+    for r in bench.runs:
+        rec = r.record
+        try:
+            end = dt.datetime.fromisoformat(str(rec["created"]))
+            took = float(rec["wall_time_s"]) + float(rec.get("wandb_start_s") or 0.0)
+        except (KeyError, TypeError, ValueError):
+            continue
+        starts.append(end - dt.timedelta(seconds=took))
+        ends.append(end)
+        summed += float(rec["wall_time_s"])
+    if not ends:
+        return None
+    total = (max(ends) - min(starts)).total_seconds()
+    return (total, summed) if total > 0 else None
 
 
 def _class_legend(bench: Benchmark, fracs: list[str]) -> str:
@@ -110,6 +142,27 @@ def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
     return rows if len(rows) > 2 else []
 
 
+def collapse_table(bench: Benchmark) -> list[str]:
+    """Mode benchmarks: each seed's modes covered, and the share of seeds that collapsed (covered
+    fewer than half the modes): collapse is an event of a run, which a mean over seeds hides."""
+    total = MODES_TOTAL.get(bench.dataset)
+    if not bench.is_mode_benchmark or total is None:
+        return []
+    rows = []
+    for model in bench.models:
+        runs = [r for r in bench.runs_of(model) if "modes_covered" in r.metrics]
+        if not runs:
+            continue
+        per_seed = ", ".join(f"{r.run_id}: {r.metrics['modes_covered']:g}" for r in sorted(runs, key=lambda r: r.sort_key()))
+        collapsed = sum(r.metrics["modes_covered"] < total / 2 for r in runs)
+        rows.append(f"| {model} | {collapsed} of {len(runs)} ({collapsed / len(runs):.0%}) | {per_seed} |")
+    if not rows:
+        return []
+    return ["### Collapse per seed", "",
+            f"A run *collapsed* when it covers fewer than half of the {total} modes.", "",
+            "| model | seeds collapsed | modes covered per seed |", "|---|---|---|", *rows, ""]
+
+
 def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], figures: dict[str, Path],
                      problems: list[str], *, drawn: bool = True, reproduction: list[str] | None = None) -> str:
     """summary.md; ``drawn``: whether figures were asked for (``figures`` holds those drawn)."""
@@ -150,6 +203,7 @@ def summary_markdown(bench: Benchmark, df: pd.DataFrame, claims: list[Claim], fi
                 "Fraction of each model's samples that the evaluator assigns to each class (`class_frac_k`)"
                 + _class_legend(bench, fracs) + ".", "",
                 markdown_table(df, fracs, bold_best=False), ""]
+    out += collapse_table(bench)
     partial = []
     counts = df.attrs.get("counts", {})      # (model, metric) -> runs that recorded it, from summary_frame
     for m in metrics:

@@ -315,10 +315,92 @@ def claim_gan_recall(bench: Benchmark) -> Claim:
     return combine(claim)
 
 
+# remedy -> (what it is, what the literature reports), for the "covers more modes" claims
+REMEDIES = {
+    "pack": ("packing (PacGAN, Lin et al. 2018)",
+             "Lin et al. 2018 (Tables 1 and 2): ring GAN 6.3 of 8 modes, PacGAN2 7.9; grid GAN 17.3 of 25, "
+             "PacGAN4 24.8; Stacked MNIST DCGAN 99 of 1000, PacDCGAN2 1000"),
+    "minibatch_std": ("minibatch standard deviation (ProGAN, Karras et al. 2018)",
+                      "Karras et al. 2018 (Section 3) add the batch's standard deviation to D so that G's samples "
+                      "vary more; they report more variation (a better sliced Wasserstein distance), not mode counts"),
+    "minibatch_discrimination": ("minibatch discrimination (Salimans et al. 2016)",
+                                 "Salimans et al. 2016 (Section 3.2) let D compare each sample with the rest of the "
+                                 "batch so that a collapsing G is caught; they show it qualitatively, with no mode "
+                                 "counts"),
+    "replay": ("experience replay of past samples",
+               "Pfau & Vinyals 2016 and Shrivastava et al. 2017 show D past generated samples so that G cannot "
+               "cycle between modes; no mode counts on these mixtures"),
+}
+
+
+def claim_remedy(bench: Benchmark, remedy: str) -> Claim | None:
+    """Each model of this benchmark that applies ``remedy`` covers more modes than the model it
+    modifies (what each declares: ``variant_of``, ``remedy``); None when none ran here."""
+    pairs = [(m, declared(m, "variant_of")) for m in bench.models if declared(m, "remedy") == remedy]
+    pairs = [(m, base) for m, base in pairs if base in bench.models]
+    if not pairs:
+        return None
+    what, literature = REMEDIES[remedy]
+    names = ", ".join(f"{m} than {base}" for m, base in pairs)
+    claim = Claim(f"{remedy}-more-modes", f"A GAN with {what.split(' (')[0]} covers more modes ({names})",
+                  f"On {bench.dataset or bench.name}, each model with {what} covers more modes (`modes_covered`) "
+                  f"than the model it modifies, as the literature reports: {literature}.")
+    for m, base in pairs:
+        claim.comparisons.append(compare(f"{m} vs {base}", f"{m} modes_covered", bench.values(m, "modes_covered"), ">",
+                                         f"{base} modes_covered", bench.values(base, "modes_covered")))
+    claim.details += _no_runs_note(bench, tuple(dict.fromkeys(x for p in pairs for x in p)))
+    return combine(claim)
+
+
+EQUILIBRIUM_TOL = 0.05        # "near": within this of the equilibrium value
+# model -> its loss at the equilibrium D = 1/2: (logged key, value, what it is)
+EQUILIBRIUM_LOSS = {"gan": ("loss_g", math.log(2), "generator BCE loss ln 2"),
+                    "lsgan": ("loss_d", 0.25, "discriminator MSE loss 1/4")}
+
+
+def _final_values(run, keys, share: float = 0.1) -> dict[str, float] | None:
+    """The mean of each logged value over the last ``share`` of a run's steps (history.csv.gz)."""
+    from .figures import Problems, load_history
+
+    h = load_history(run, Problems())
+    if h is None or not set(keys) <= set(h.columns):
+        return None
+    tail = h.tail(max(1, int(len(h) * share)))
+    return {k: float(tail[k].mean()) for k in keys}
+
+
+def claim_equilibrium(bench: Benchmark) -> Claim:
+    tol = EQUILIBRIUM_TOL
+    claim = Claim("gan-equilibrium", "On the 1010 pattern a GAN ends at the game's equilibrium: D(x) = D(G(z)) = 1/2",
+                  f"Rashid's smallest GAN (\"Make Your First GAN With PyTorch\"): trained on the 4-value pattern "
+                  f"1010, D can no longer tell real from generated, so D(x) and D(G(z)) are 1/2 and the losses "
+                  f"sit at their value there: the plain GAN's generator BCE loss at ln 2, LSGAN's D loss (MSE) at "
+                  f"1/4. Per seed, the mean over the last 10% of the steps; near = within {tol} (one-sample test "
+                  f"of the distance against {tol}).")
+    for model, (loss_key, target, what) in EQUILIBRIUM_LOSS.items():
+        if model not in bench.models:
+            continue
+        finals = [v for v in (_final_values(r, ("d_real", "d_fake", loss_key)) for r in bench.runs_of(model)) if v]
+        for key, goal, label in (("d_real", 0.5, "D(x)"), ("d_fake", 0.5, "D(G(z))"), (loss_key, target, what)):
+            dist = [abs(v[key] - goal) for v in finals]
+            claim.comparisons.append(compare(f"{model} {label} near {goal:.3g}", f"|{model} {key} - {goal:.3g}|", dist,
+                                             "<", f"bar {tol}", [tol], kind="one-sample"))
+        if finals:
+            claim.details.append(f"{model}, final values per seed: " + "; ".join(
+                ", ".join(f"{k} {v[k]:.3f}" for k in v) for v in finals) + ".")
+    if not claim.comparisons:
+        claim.reason = "neither gan nor lsgan has records in this benchmark"
+        return claim
+    return combine(claim)
+
+
 def claims_for(bench: Benchmark) -> list[Claim]:
     """The claims that apply to a benchmark (by its dataset)."""
+    if bench.dataset == "pattern-1010":
+        return [claim_equilibrium(bench)]
     if bench.is_mode_benchmark:
-        return [claim_gan_collapse(bench), claim_gan_recall(bench)]
+        remedies = [c for c in (claim_remedy(bench, r) for r in REMEDIES) if c is not None]
+        return [claim_gan_collapse(bench), *remedies, claim_gan_recall(bench)]
     if bench.dataset == "fashion-mnist" or "fashion" in bench.name:
         return [claim_vae_fid(bench), claim_vae_sharpness(bench), claim_mlp_gan_noisy(bench),
                 claim_gan_drops_classes(bench), claim_cgan_labels(bench), claim_ae_prior(bench)]
