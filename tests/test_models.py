@@ -196,6 +196,9 @@ def test_packing_makes_d_judge_pack_items_at_once(ring_data):
         assert issubclass(cls, plain) and cls.__module__.rsplit(".", 1)[1] in ("pacgan", "remedies")
     img = tiny("dcgan", pack=2)
     assert img.config.pack == 2
+    assert pack_items(torch.arange(7.0).view(7, 1), 3).shape == (2, 3)                 # a short batch drops its tail
+    with pytest.raises(ValueError, match="judges 4 items at once"):
+        tiny("pacgan4").fit(ring_data.subset(3), seed=0)
     with pytest.raises(ValueError, match="batch_size must be a multiple of pack"):
         genzoo.get_model("gan", pack=3, batch_size=64)
     assert "pack" not in {f.name for f in dataclasses.fields(get_model_class("cgan").Config)}   # labels are per item

@@ -15,7 +15,8 @@ A benchmark file::
     n_samples = 2000
 
     [profiles.quick]                 # one table per profile
-    only = ["ae", "family:gan"]      # optional: the models this profile trains (default: all of them)
+    only = ["ae", "family:gan"]      # optional: the models this profile trains (default: all of them;
+                                     #   a family: its models in this benchmark)
     seeds = [0]
     preset = "default"
     train_subset = 10000
@@ -262,10 +263,11 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
             only = table["only"]
             if pname == "defaults" or not (isinstance(only, list) and only and all(isinstance(m, str) for m in only)):
                 bad(f"{where}: only = [\"<model>\" | \"family:<family>\", ...] belongs in a profile")
-            table["only"] = _select_models(only, bad)
-            stray = [m for m in table["only"] if m not in models]
+            chosen = _select_models(only, bad)                  # unknown names and families raise here
+            stray = [m for m in only if ":" not in m and m != "all" and m not in models]
             if stray:
                 bad(f"{where}: only names {stray}, which the benchmark's models do not include")
+            table["only"] = [m for m in chosen if m in models]   # a family: its models in this benchmark
         _check_table({k: v for k, v in table.items() if k != "only"},
                      f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
     name = head.get("name", path.stem)

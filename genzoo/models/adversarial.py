@@ -112,10 +112,12 @@ def packed_shape(shape: tuple[int, ...], pack: int) -> tuple[int, ...]:
 
 
 def pack_items(x: torch.Tensor, pack: int) -> torch.Tensor:
-    """(B, C, ...) -> (B / pack, pack * C, ...): consecutive items of the batch become one input."""
+    """(B, C, ...) -> (B // pack, pack * C, ...): consecutive items of the batch become one input
+    (a batch cut short by a small dataset drops its last B % pack items)."""
     if pack == 1:
         return x
-    return x.reshape(x.shape[0] // pack, pack * x.shape[1], *x.shape[2:])
+    n = x.shape[0] // pack
+    return x[:n * pack].reshape(n, pack * x.shape[1], *x.shape[2:])
 
 
 def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool = True) -> nn.ModuleDict:
@@ -184,6 +186,11 @@ class AdversarialModel(GenerativeModel):
     @property
     def pack(self) -> int:
         return int(getattr(self.config, "pack", 1))
+
+    def unsupported_reason(self, data) -> str | None:
+        if 0 < len(data) < self.pack:
+            return f"{self.name} judges {self.pack} items at once (pack); {data.name!r} has only {len(data)}"
+        return super().unsupported_reason(data)
 
     def discriminate(self, x, labels):
         return self.nets_["D"](pack_items(x, self.pack))                      # (B / pack,) logits

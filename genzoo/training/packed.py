@@ -30,6 +30,7 @@ import time
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
+from tqdm.auto import tqdm
 
 from ..errors import DivergenceError
 from .loop import LOG_INTERVAL, StepContext, total_steps
@@ -175,6 +176,7 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     template.nets_.train()
     t0 = time.perf_counter()
     pending = []
+    bar = tqdm(total=steps, desc=f"fit_seeds {model.name} x{len(seeds)}", unit="step", disable=None, leave=False)
     for step in range(1, steps + 1):
         for c in ctxs:
             c.step = step
@@ -207,7 +209,9 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
         pending.append((step, [c.epoch for c in ctxs], logs))
         if step % log_interval == 0 or step == steps:
             _flush(pending, histories, seeds)
+            bar.update(len(pending))
             pending = []
+    bar.close()
     train_time = time.perf_counter() - t0
 
     # back to one model per seed
