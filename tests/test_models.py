@@ -215,7 +215,8 @@ def test_batch_statistic_layers_see_the_whole_batch():
     assert torch.allclose(out[:, 3], varied.std(0, unbiased=False).mean().expand(6, 4, 4), atol=1e-6)
     assert float(MinibatchStd()(same)[0, 3, 0, 0]) < 1e-3 < float(out[0, 3, 0, 0])
     md = MinibatchDiscrimination(48, kernels=5, dim=3)
-    o_same, o_varied = md(same)[:, 3:, 0, 0], md(varied * 10)[:, 3:, 0, 0]
+    with torch.no_grad():
+        o_same, o_varied = md(same)[:, 3:, 0, 0], md(varied * 10)[:, 3:, 0, 0]
     assert o_same.shape == (6, 5) and torch.allclose(o_same, torch.full((6, 5), 5.0))   # 5 identical neighbours
     assert float(o_varied.max()) < 1.0                                                   # far from each other
     pts = md.__class__(2, kernels=4)(torch.randn(8, 2))
