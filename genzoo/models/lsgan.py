@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-
 from . import losses
 from ._api import register_model
 from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks

@@ -154,6 +154,11 @@ def run_updates(updates, optimizers: dict, ctx: StepContext) -> dict[str, torch.
         if u.after is not None:
             u.after()
         logs.update({k: v.detach() for k, v in values.items()})
+    return losses_first(logs)
+
+
+def losses_first(logs: dict) -> dict:
+    """A step's logged values with the losses (``loss*`` keys) first, the order of the history."""
     return {**{k: v for k, v in logs.items() if k.startswith("loss")}, **logs}
 
 

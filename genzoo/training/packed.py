@@ -33,7 +33,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
 from ..errors import DivergenceError
-from .loop import LOG_INTERVAL, StepContext, total_steps
+from .loop import LOG_INTERVAL, StepContext, losses_first, total_steps
 
 
 class _Recorder:
@@ -141,20 +141,20 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     ctxs = [StepContext(x, y, models[0].config.batch_size, s, dev) for s in seeds]
     steps = total_steps(models[0], len(x))
 
-    # the draws of each update, from one step of a throw-away copy of the first seed's model
-    probe = copy.deepcopy(models[0])
-    rec = _Recorder(StepContext(x, y, probe.config.batch_size, seeds[0], dev))
+    # the draws of each update, from one step of a copy of the first seed's model (its losses only:
+    # no step is taken), the copy that then holds the stacked tensors
+    template = copy.deepcopy(models[0])
+    rec = _Recorder(StepContext(x, y, template.config.batch_size, seeds[0], dev))
     calls: list[list] = []
     state: dict = {}
     with torch.random.fork_rng(devices=[]):
-        for u in probe.updates():
+        for u in template.updates():
             rec.calls = []
             u.loss(rec, state)
             calls.append(list(rec.calls))
-    del probe, state
+    del state
 
-    # one stacked network: the template's parameters become the stacked leaves
-    template = copy.deepcopy(models[0])     # its networks will hold the stacked tensors
+    # one stacked network: the template's parameters and buffers become the stacked leaves
     params, buffers = stack_module_state([m.nets_ for m in models])
     for name, p in params.items():
         owner, attr = _owner(template.nets_, name)
@@ -170,8 +170,9 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     if len(calls) != len(updates):
         raise ValueError(f"fit_seeds: {template.name}'s updates changed between two calls of updates()")
 
-    names_p = [f"nets.{n}" for n, _ in template.nets_.named_parameters()]
-    names_b = [f"nets.{n}" for n, _ in template.nets_.named_buffers()]
+    named_p, named_b = list(template.nets_.named_parameters()), list(template.nets_.named_buffers())
+    names_p, pv = [f"nets.{n}" for n, _ in named_p], [p for _, p in named_p]     # stepped in place: the
+    names_b, bv = [f"nets.{n}" for n, _ in named_b], [b for _, b in named_b]     # same tensors every step
     histories: list[list] = [[] for _ in seeds]
     template.nets_.train()
     t0 = time.perf_counter()
@@ -185,8 +186,6 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
         logs: dict = {}
         for u, u_calls in zip(updates, calls):
             draws = [_stack([getattr(c, meth)(*args) for c in ctxs]) for meth, args in u_calls]
-            pv = [template.nets_.get_parameter(n[5:]) for n in names_p]
-            bv = [template.nets_.get_buffer(n[5:]) for n in names_b]
 
             def lane(pv, bv, draws, st, u=u):
                 tensors = dict(zip(names_p, pv))
@@ -205,7 +204,7 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
             if u.after is not None:
                 u.after()
             logs.update({k: v.detach() for k, v in values.items()})
-        logs = {**{k: v for k, v in logs.items() if k.startswith("loss")}, **logs}
+        logs = losses_first(logs)
         pending.append((step, [c.epoch for c in ctxs], logs))
         if step % log_interval == 0 or step == steps:
             _flush(pending, histories, seeds)
@@ -230,12 +229,9 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     return models
 
 
-def _owner(root: nn.Module, name: str):
-    *path, attr = name.split(".")
-    mod = root
-    for p in path:
-        mod = getattr(mod, p)
-    return mod, attr
+def _owner(root: nn.Module, name: str) -> tuple[nn.Module, str]:
+    path, _, attr = name.rpartition(".")
+    return root.get_submodule(path), attr
 
 
 def _stack(outs):
