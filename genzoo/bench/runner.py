@@ -160,13 +160,13 @@ class Data:
     def only(self, specs: list[RunSpec]) -> "Data":
         """The splits (and subsets) these runs train on and are scored against, loaded now, and
         nothing else: what a Ray task gets from the object store."""
+        import json
+
         out = Data(self.bench)
         for spec in specs:
             for ds, (split, subset) in ((self.train(spec.settings), ("train", spec.settings["train_subset"])),
                                         (self.reference(spec.settings), (spec.settings["reference_split"],
                                                                          spec.settings["reference_subset"]))):
-                import json
-
                 out._cache[(split, json.dumps(self.options(spec.settings), sort_keys=True), subset)] = ds
         return out
 
@@ -646,8 +646,8 @@ def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
         "metrics": {}, "higher_is_better": {}, "notes": [], "per_class": None, "created": None,
         "run_id": spec.run_id, "plan": plan_entry(spec),
         "wandb": None, "wandb_start_s": 0.0,
-        # CPU results depend on the thread count at ~1e-4 relative (reduction order); --jobs N
-        # gives each process cores/N threads, so the count is recorded with the numbers
+        # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
+        # uses --cpus-per-run threads, so the count is recorded with the numbers
         "torch_threads": torch.get_num_threads(),
     }
     model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
