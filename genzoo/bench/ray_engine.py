@@ -28,6 +28,7 @@ Ray is optional: ``pip install 'genzoo[ray]'``.
 from __future__ import annotations
 
 import os
+import re
 import time
 import traceback
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from .runner import (EVAL_SEED_OFFSET, RunOutput, _Context, _say, commit_run, co
 from .spec import RunSpec
 
 INSTALL = "pip install 'genzoo[ray]'"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU, as --jobs auto was
 
 
@@ -247,7 +249,8 @@ def _collect(ray, ref, group: list[RunSpec], runs_dir: Path, dev: str, git: tupl
         outputs = ray.get(ref)
     except ray.exceptions.RayTaskError as exc:
         cause = exc.cause if getattr(exc, "cause", None) is not None else exc
-        story = str(exc)                              # the worker's traceback
+        story = "Traceback (most recent call last), in a Ray worker:\n" + \
+            _ANSI.sub("", getattr(exc, "traceback_str", None) or str(exc))
         if isinstance(cause, EnvironmentFailure):     # the machine's fault: no record, as the local engine
             for spec in group:
                 _write_error(runs_dir, spec, story)

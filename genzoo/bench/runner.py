@@ -42,7 +42,7 @@ from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
 from .artifacts import finite_or_none
 from .locks import RunLock
-from .record import FINAL_STATUSES, RunRecord, load_record, read_record  # noqa: F401  (read_record: the runner's API)
+from .record import FINAL_STATUSES, SCHEMA_VERSION, RunRecord, load_record, read_record  # noqa: F401  (read_record: the runner's API)
 from .spec import Benchmark, RunSpec, load_benchmark
 
 GRID_SEED = 1234               # samples.png / samples.pt (and W&B grids during training)
@@ -648,7 +648,7 @@ def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
         "wandb": None, "wandb_start_s": 0.0,
         # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
         # uses --cpus-per-run threads, so the count is recorded with the numbers
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": torch.get_num_threads(), "engine": None, "schema": SCHEMA_VERSION,
     }
     model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     record["config"] = _model_config(model)
