@@ -313,9 +313,9 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
 
 
 def incomplete_runs(runs_dir: Path) -> dict[str, str]:
-    """Run folders without a record: ``{run_id: "running" | "stopped"}`` (running: another process
-    holds the run's lock now; stopped: killed, crashed or stopped by a failure of the environment
-    before recording the run, which the next
+    """Runs without a record: ``{run_id: "running" | "stopped"}`` (running: a process holds the
+    run's lock now, whether or not its folder exists yet; stopped: a folder without a record, left
+    by a run killed, crashed or stopped by a failure of the environment, which the next
     ``genzoo bench`` does again)."""
     from ..bench.locks import RunLock  # noqa: PLC0415
 
@@ -325,7 +325,11 @@ def incomplete_runs(runs_dir: Path) -> dict[str, str]:
     for d in sorted(runs_dir.iterdir()):
         if d.is_dir() and not d.name.startswith(".") and not (d / "record.json").is_file():
             out[d.name] = "running" if RunLock(runs_dir, d.name).busy() else "stopped"
-    return out
+    for lock in sorted(runs_dir.glob(".*.lock")):      # a run being done has a lock and, until it ends, no folder
+        run_id = lock.name[1:-len(".lock")]
+        if run_id not in out and not (runs_dir / run_id / "record.json").is_file() and RunLock(runs_dir, run_id).busy():
+            out[run_id] = "running"
+    return dict(sorted(out.items()))
 
 
 def available_benchmarks(results_dir: str | os.PathLike = "results") -> list[str]:
