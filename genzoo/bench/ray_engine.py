@@ -87,7 +87,7 @@ class RayOptions:
 
 def connect(options: RayOptions) -> bool:
     """Start or join Ray unless this process already has; returns whether it did (and should
-    shut it down). Without an address: RAY_ADDRESS, else the cluster ``ray start`` started on this
+    call ``ray.shutdown``: the end of a local instance it started, the driver's leaving a cluster). Without an address: RAY_ADDRESS, else the cluster ``ray start`` started on this
     machine, else a new local instance sized to the machine (its CPUs and GPUs)."""
     ray = import_ray()
     if ray.is_initialized():
@@ -96,8 +96,11 @@ def connect(options: RayOptions) -> bool:
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
+        hint = ("" if os.environ.get("RAY_AUTH_MODE") else
+                "; if the cluster uses token authentication (the default of `ray start` since Ray 2.59), "
+                "set RAY_AUTH_MODE=token and give this machine its token (`ray get-auth-token` on the head)")
         raise UserError(f"cannot connect to Ray at {address or 'a local instance'}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+                        f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}") from None
     return True
 
 
@@ -209,7 +212,7 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
 
     try:
         res = ray.cluster_resources()
-        _say(f"Ray: {int(res.get('CPU', 0))} CPUs, {res.get('GPU', 0):g} GPUs in "
+        _say(f"Ray at {ray.get_runtime_context().gcs_address}: {int(res.get('CPU', 0))} CPUs and {res.get('GPU', 0):g} GPUs in "
              f"{sum(1 for n in ray.nodes() if n.get('Alive'))} node(s); {options.cpus_per_run:g} CPU and "
              f"{gpus:g} GPU per run", quiet)
         busy = []
