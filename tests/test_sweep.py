@@ -159,6 +159,19 @@ def test_the_best_trial_is_the_one_with_the_best_value_and_a_second_sweep_trains
     assert {name: r["created"] for name, r in _records(report.parent).items()} == before
 
 
+def test_the_report_names_the_published_best_of_the_swept_models(tmp_path):
+    from genzoo.sweep.report import write_report
+    from genzoo.sweep.run import published_fids
+
+    pub = published_fids("fashion-mnist", ["wgan", "dcgan", "gan"])
+    assert set(pub) == {"wgan", "gan"} and "WGAN 21.5" in pub["wgan"] and "NS GAN 26.5" in pub["gan"]
+    assert published_fids("ring", ["wgan"]) == {}
+    recs = [{"model": "wgan", "seed": 0, "status": "ok", "metrics": {"fid": 30.0 - t},
+             "sweep": {"trial": t, "settings": {"lr": 10.0 ** -t}}} for t in range(3)]
+    text = write_report(tmp_path, recs, literature=pub, n_boot=50).read_text()
+    assert "| wgan | 3 (3) | 28 | 2 |" in text and "WGAN 21.5" in text
+
+
 def test_sweep_tables_are_checked():
     from genzoo.bench.spec import parse_benchmark
     from pathlib import Path

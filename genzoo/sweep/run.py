@@ -78,4 +78,23 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
         seen = {r.get("run_id") for r in records}
         records += [r for r in run_benchmark(bench, specs=again, **common).records if r.get("run_id") not in seen]
     return write_report(root / bench.name, records, metric=metric, lower_is_better=lower,
-                        title=f"{bench.name}, profile {profile}, {level} space, {trials} trials, sweep seed {seed}")
+                        title=f"{bench.name}, profile {profile}, {level} space, {trials} trials, sweep seed {seed}",
+                        literature=published_fids(bench.dataset, models) if metric == "fid" else None)
+
+
+def published_fids(dataset: str, models: list[str]) -> dict[str, str]:
+    """Lucic et al.'s best FID after their wide search, for the swept models that declare its names."""
+    from ..models import get_model_class
+    from ..report.literature import LUCIC_FASHION_FID
+
+    if dataset != "fashion-mnist":
+        return {}
+    out = {}
+    for m in models:
+        rows = [f"{name} {LUCIC_FASHION_FID[name]}" for name in getattr(get_model_class(m), "published_names", ())
+                if name in LUCIC_FASHION_FID]
+        if rows:
+            out[m] = ("Lucic et al. 2018, Inception FID of the best setting of their search (100 wide and 50 narrow "
+                      "trials, 20 epochs), mean ± std over its re-runs: " + "; ".join(rows)
+                      + ". genzoo's evaluator FID is on another scale: compare the ranking, not the numbers.")
+    return out
