@@ -46,6 +46,39 @@ TIMING = ("train_time_s", "logging_time_s", "packed_train_time_s")     # record[
 NODE_CPUS = 1
 
 
+def test_ctrl_c_cancels_the_tasks_left_and_keeps_the_records(tmp_path):
+    """The command line on a local Ray instance of its own (``--address local``: never another
+    cluster of this machine). Ctrl-C once a run is recorded, while another cannot end (20 million
+    steps): the command stops at once, the record stays, the endless run has none."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    toml = tmp_path / "ray-ring.toml"
+    toml.write_text(RING_TOML.replace("[profiles.tiny.models.cgan]", "[profiles.tiny.models.wgan]\n"
+                                      "max_steps = 20000000\n[profiles.tiny.models.cgan]"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAY_ADDRESS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "genzoo", "bench", str(toml), "--profile", "tiny", "--out", str(out),
+                             "--models", "gan,wgan", "--seeds", "0", "--engine", "ray", "--address", "local", "--no-wandb",
+                             "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = []
+    for line in proc.stdout:                        # gan-s0 is recorded; wgan-s0 runs for ever
+        seen.append(line)
+        if "gan-s0: ok" in line:
+            break
+    assert any(line.startswith("Ray at ") for line in seen), seen
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    runs = out / "ray-ring" / "runs"
+    assert read_record(runs / "gan-s0").status == "ok" and read_record(runs / "wgan-s0") is None
+    assert not (runs / "wgan-s0").exists() and not [p for p in out.rglob("*.tmp")]
+
+
 @pytest.fixture(scope="module")
 def cluster():
     c = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "object_store_memory": 80 * 2**20})

@@ -93,6 +93,15 @@ def connect(options: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     address = options.address or os.environ.get("RAY_ADDRESS") or None
+    if address is None:
+        # the cluster `ray start` last started here, if its file says so: Ray would wait for ever
+        # on one that has gone since, so a local instance is started instead
+        recorded = _recorded_cluster()
+        if recorded is not None and not _answers(recorded):
+            address = "local"
+    elif not _answers(address):
+        raise UserError(f"no Ray cluster answers at {address} (is `ray start --head` running there, and is "
+                        f"its port open to this machine?)")
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -101,6 +110,30 @@ def connect(options: RayOptions) -> bool:
                 "set RAY_AUTH_MODE=token and give this machine its token (`ray get-auth-token` on the head)")
         raise UserError(f"cannot connect to Ray at {address or 'a local instance'}: "
                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}") from None
+    return True
+
+
+def _recorded_cluster() -> str | None:
+    """The address of the cluster ``ray start`` last started on this machine (None: none)."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+        return canonicalize_bootstrap_address(None)
+    except Exception:                   # not in this Ray version, or nothing recorded
+        return None
+
+
+def _answers(address: str, timeout: float = 5.0) -> bool:
+    """Whether something listens at a ``host:port`` address (anything else, e.g. ``local``,
+    ``auto`` or ``ray://...``, is left to Ray)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return True
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError:
+        return False
     return True
 
 
