@@ -280,3 +280,36 @@ def test_a_node_removed_mid_run_has_its_runs_retried_on_the_others(cluster, toml
     for rec in result.records:                                         # nothing lost, the same numbers
         assert rec.status == "ok" and read_record(out / "ray-ring" / "runs" / rec.run_id) == rec
         _same_results(rec, theirs[rec.run_id])
+
+
+def test_packed_seeds_are_one_task_with_the_records_of_the_local_engine(cluster, toml, tmp_path):
+    """--pack on: the seeds of a model are trained together (genzoo.fit_seeds) in one task, and
+    each gets the record the local engine gives it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(NODE_CPUS)
+    try:
+        theirs = run_benchmark(toml, profile="tiny", out=tmp_path / "local", device="cpu", wandb=False, quiet=True,
+                               models=["gan"], pack="on")
+    finally:
+        torch.set_num_threads(threads)
+    starts = tmp_path / "starts"
+    starts.mkdir()
+    options = RayOptions(address=cluster.address, cpus_per_run=NODE_CPUS, task_hook=_starts_hook(starts))
+    mine = run_benchmark(toml, profile="tiny", out=tmp_path / "ray", device="cpu", engine="ray", ray=options,
+                         wandb=False, quiet=True, models=["gan"], pack="on")
+    assert _starts(starts) == {"gan-s0": 1, "gan-s1": 1}
+    for a, b in zip(mine.records, theirs.records):
+        assert a.train["packed_with"] == [0, 1] and a.engine == "ray"
+        _same_results(a, b)
+
+
+def test_runs_that_no_node_has_room_for_are_refused_in_one_line(cluster, toml, tmp_path):
+    from genzoo.errors import UserError
+
+    for options, why in ((RayOptions(address=cluster.address, gpus_per_run=0.5), "--device cpu"),
+                         (RayOptions(address=cluster.address, cpus_per_run=NODE_CPUS + 1), "--cpus-per-run")):
+        with pytest.raises(UserError, match="no node of the Ray cluster has") as err:
+            run_benchmark(toml, profile="tiny", out=tmp_path, device="cpu", engine="ray", ray=options, quiet=True,
+                          wandb=False, models=["gan"])
+        assert why in str(err.value) and "\n" not in str(err.value)
+        assert not list(tmp_path.glob("*/runs/*/record.json"))

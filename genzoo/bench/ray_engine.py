@@ -245,6 +245,7 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
 
     try:
         res = ray.cluster_resources()
+        _check_room(ray, options.cpus_per_run, gpus)
         _say(f"Ray at {ray.get_runtime_context().gcs_address}: {int(res.get('CPU', 0))} CPUs and {res.get('GPU', 0):g} GPUs in "
              f"{sum(1 for n in ray.nodes() if n.get('Alive'))} node(s); {options.cpus_per_run:g} CPU and "
              f"{gpus:g} GPU per run", quiet)
@@ -270,6 +271,18 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
         raise UserError(f"{'; '.join(lost)}. Nothing was recorded for {'it' if len(lost) == 1 else 'them'} "
                         f"(traceback in error.txt); the {len(records)} finished records are kept. Fix the problem "
                         f"and run the same command again to resume")
+
+
+def _check_room(ray, cpus: float, gpus: float) -> None:
+    """A one-line error, rather than tasks that wait for ever, when no node of the cluster has
+    the CPUs and GPUs a run asks for."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if any(r.get("CPU", 0) >= cpus and r.get("GPU", 0) >= gpus for r in nodes):
+        return
+    most = max(((r.get("CPU", 0), r.get("GPU", 0)) for r in nodes), default=(0, 0))
+    raise UserError(f"no node of the Ray cluster has the {cpus:g} CPUs and {gpus:g} GPUs a run asks for (the "
+                    f"largest has {most[0]:g} CPUs and {most[1]:g} GPUs); lower --cpus-per-run or --gpus-per-run"
+                    + (", or run on the CPU (--device cpu)" if gpus and not most[1] else ""))
 
 
 def _fmt(s: float) -> str:
