@@ -1,5 +1,5 @@
-"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes``, ``bench-stacked``
-and ``speed``.
+"""nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes``, ``bench-stacked``,
+``sweep-fashion`` and ``speed``.
 
     nox                                   # = nox -s tests  (pytest -q)
     nox -s tests -- -x -k bench           # pytest options after --
@@ -9,6 +9,7 @@ and ``speed``.
     nox -s bench-fashion -- --engine local   # one run after another in one process, without Ray
     nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
     nox -s speed -- --models dcgan,wgan --steps 100  # genzoo against a plain PyTorch loop -> results/speed/
+    nox -s sweep-fashion -- --out results           # Lucic et al.'s random search (quick on a CPU)
 
 Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests). The bench
 sessions pass ``--engine ray`` unless given ``--engine``: the runs as Ray tasks on a local Ray
@@ -93,11 +94,15 @@ def _out_dir(posargs: list[str]) -> str:
     return known.out
 
 
+def _with_engine(args: list[str]) -> list[str]:
+    if not any(a == "--engine" or a.startswith("--engine=") for a in args):
+        args = args + ["--engine", "ray"]   # a run per core at once (16 per GPU): see `genzoo bench --help`
+    return args
+
+
 def _bench(session: nox.Session, benchmarks: tuple[str, ...]) -> None:
     env = shared_env(session)
-    args = list(session.posargs)
-    if not any(a == "--engine" or a.startswith("--engine=") for a in args):
-        args += ["--engine", "ray"]         # a run per core at once (16 per GPU): see `genzoo bench --help`
+    args = _with_engine(list(session.posargs))
     _run_in(session, env, "genzoo", "bench", *benchmarks, *args)
     if {"--dry-run", "--list", "-h", "--help"} & set(args):
         return
@@ -129,6 +134,14 @@ def bench_modes(session: nox.Session) -> None:
 def bench_stacked(session: nox.Session) -> None:
     """Mode collapse on Stacked Fashion-MNIST (1,000 modes), then its report."""
     _bench(session, ("modes-stacked",))
+
+
+@nox.session(name="sweep-fashion", venv_backend="none")
+def sweep_fashion(session: nox.Session) -> None:
+    """`genzoo sweep fashion`: the hyper-parameter random search of Lucic et al. 2018 ([sweeps.*] in
+    benchmarks/fashion.toml; quick on a CPU, paper on a GPU) and its report."""
+    env = shared_env(session)
+    _run_in(session, env, "genzoo", "sweep", "fashion", *_with_engine(list(session.posargs)))
 
 
 @nox.session(venv_backend="none")

@@ -1,4 +1,5 @@
-"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``."""
+"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``,
+``genzoo sweep``."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .metrics import cli as metrics_cli
     from .report import cli as report_cli
     from . import speed
+    from .sweep import cli as sweep_cli
 
     parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (bench_cli, metrics_cli, report_cli, speed):
+    for module in (bench_cli, metrics_cli, report_cli, speed, sweep_cli):
         module.add_parser(sub)
     bench_cli.add_wandb_parser(sub)
     return parser

@@ -248,6 +248,31 @@ def _hold_hook(folder: Path, hold: str):
     return hook
 
 
+def test_a_sweep_on_ray_gives_the_trials_of_the_local_engine(cluster, tmp_path):
+    """genzoo sweep on both engines: the same trials, re-runs and numbers."""
+    from genzoo.sweep.run import run_sweep
+
+    toml = tmp_path / "ray-sweep.toml"
+    toml.write_text(RING_TOML.replace('name = "ray-ring"', 'name = "ray-sweep"').replace(
+        '[profiles.tiny.models.cgan]', '[sweeps.tiny]\nmodels = ["gan"]\ntrials = 3\nrerun_seeds = 2\n'
+        '[profiles.tiny.models.cgan]'))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(NODE_CPUS)
+    try:
+        local_report = run_sweep(toml, sweep="tiny", out=tmp_path / "local", device="cpu", wandb=False, quiet=True)
+    finally:
+        torch.set_num_threads(threads)
+    ray_report = run_sweep(toml, sweep="tiny", out=tmp_path / "ray", device="cpu", wandb=False, quiet=True,
+                           engine="ray", ray=RayOptions(address=cluster.address, cpus_per_run=NODE_CPUS))
+    local_runs = {p.parent.name: read_record(p.parent) for p in (local_report.parent / "runs").glob("*/record.json")}
+    ray_runs = {p.parent.name: read_record(p.parent) for p in (ray_report.parent / "runs").glob("*/record.json")}
+    assert sorted(ray_runs) == sorted(local_runs) and len(ray_runs) == 4        # 3 trials + the best re-run
+    for run_id, rec in ray_runs.items():
+        assert rec.engine == "ray" and rec.sweep == local_runs[run_id].sweep
+        _same_results(rec, local_runs[run_id])
+    assert ray_report.read_text().split("## Figures")[0] == local_report.read_text().split("## Figures")[0]
+
+
 def test_a_node_removed_mid_run_has_its_runs_retried_on_the_others(cluster, toml, local, tmp_path):
     cluster.add_node(num_cpus=NODE_CPUS, object_store_memory=80 * 2**20)   # two nodes stay after the removal
     cluster.wait_for_nodes()

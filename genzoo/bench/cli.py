@@ -57,6 +57,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="only these models (default: the benchmark's list)")
     p.add_argument("--seeds", type=_csv("seeds"), default=None, metavar="0,1",
                    help="these seeds instead of the profile's (0,1,2 or 0-4)")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
+    p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
+    add_run_options(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of how runs are done and where they go, shared by ``genzoo bench`` and ``genzoo sweep``."""
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--wandb-project", default=None, metavar="P", help="W&B project (default: genzoo)")
     p.add_argument("--no-wandb", action="store_true", help="do not log to Weights & Biases")
@@ -64,8 +73,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="results folder (default: out, which git ignores; the committed reference is results/, "
                         "which `genzoo report` compares a run with)")
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
-    p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
-    p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
     p.add_argument("--engine", choices=ENGINES, default="local",
                    help="local (default): the runs one after another in this process; ray: each run a Ray task, "
                         "as many at once as the Ray cluster has room for (--address, else RAY_ADDRESS, else the "
@@ -85,8 +92,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
                         "CPU, results/speed/cpu.md); with --engine ray the seeds of a model are then one task")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.set_defaults(func=run)
-    return p
+
+
+def run_options(args) -> dict:
+    """``run_benchmark``'s keyword arguments from :func:`add_run_options`' options."""
+    ray = None
+    if args.engine == "ray":
+        from .ray_engine import RayOptions
+
+        ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
+    else:
+        given = [flag for flag, value in (("--address", args.address), ("--gpus-per-run", args.gpus_per_run),
+                                          ("--cpus-per-run", None if args.cpus_per_run == 1.0 else 1))
+                 if value is not None]
+        if given:
+            raise UserError(f"{', '.join(given)} only apply with --engine ray")
+    return dict(device=args.device, out=args.out, force=args.force, wandb=not args.no_wandb,
+                wandb_project=args.wandb_project, quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray)
 
 
 ENGINES = ("local", "ray")
@@ -134,21 +156,9 @@ def run(args) -> int:
                 print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
                       f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
         return 0
-    ray = None
-    if args.engine == "ray":
-        from .ray_engine import RayOptions
-
-        ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
-    else:
-        given = [flag for flag, value in (("--address", args.address), ("--gpus-per-run", args.gpus_per_run),
-                                          ("--cpus-per-run", None if args.cpus_per_run == 1.0 else 1))
-                 if value is not None]
-        if given:
-            raise UserError(f"{', '.join(given)} only apply with --engine ray")
+    options = run_options(args)
     for b in benches:
-        run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, device=args.device,
-                      out=args.out, force=args.force, wandb=not args.no_wandb, wandb_project=args.wandb_project,
-                      quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray)
+        run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, **options)
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
 
 

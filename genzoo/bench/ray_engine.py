@@ -165,7 +165,8 @@ def failed_record(spec: RunSpec, reason: str, device: str, git: tuple) -> RunRec
                      git_commit=commit, git_dirty=dirty, device=device, wall_time_s=0.0,
                      throughput={"train_items_per_s": None, "sample_items_per_s": None},
                      notes=["traceback in error.txt"], created=now_iso(), run_id=spec.run_id,
-                     plan=plan_entry(spec), train={"sample_seed": EVAL_SEED_OFFSET + spec.seed}, engine="ray")
+                     plan=plan_entry(spec), train={"sample_seed": EVAL_SEED_OFFSET + spec.seed}, engine="ray",
+                     sweep=spec.sweep)
 
 
 def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, bench, dev: str, runs_dir: Path,

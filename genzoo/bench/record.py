@@ -51,6 +51,7 @@ class RunRecord:
     wandb_start_s: float | None = None                    # W&B start-up time, not in wall_time_s
     torch_threads: int | None = None                      # CPU numbers depend on it (reduction order)
     engine: str | None = None                             # local or ray (None: before engines)
+    sweep: dict | None = None                             # genzoo sweep's trial: trial, space, seed, settings
     schema: int = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)             # keys of the JSON this class does not know
 

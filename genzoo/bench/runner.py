@@ -124,7 +124,7 @@ class BenchResult:
 
         rows = []
         for r in self.records:
-            row = {"run": f"{r.model}-s{r.seed}", "status": r.status, "time_s": r.wall_time_s}
+            row = {"run": r.run_id or f"{r.model}-s{r.seed}", "status": r.status, "time_s": r.wall_time_s}
             row.update({k: v for k, v in r.metrics.items() if metrics is None or k in metrics})
             rows.append(row)
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
@@ -292,7 +292,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                   out: str | Path = DEFAULT_OUT, force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
                   comparison: bool | None = None, pack: str = "auto", engine: str = "local",
-                  ray: "RayOptions | None" = None) -> BenchResult:
+                  ray: "RayOptions | None" = None, specs: list[RunSpec] | None = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
     to log a W&B summary run comparing the models (None: when any run was done here).
 
@@ -309,7 +309,9 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     ``engine``: ``"local"`` does the runs one after another in this process; ``"ray"`` does them
     as Ray tasks (:mod:`genzoo.bench.ray_engine`, placed as ``ray`` says), this process writing
     their records as they finish. Either way each run is :func:`execute_run`, recorded by
-    :func:`commit_run`."""
+    :func:`commit_run`.
+
+    ``specs``: the runs to do instead of the profile's plan (``genzoo sweep``'s trials)."""
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
@@ -332,7 +334,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     for m in models or []:
         if m not in known:
             raise UserError(f"unknown model {m!r}; choose from {known}")
-    specs = bench.plan(profile, models=models, seeds=seeds)
+    if specs is None:
+        specs = bench.plan(profile, models=models, seeds=seeds)
     for spec in specs:  # fail fast on a bad override, before any training
         if spec.model not in known:
             raise UserError(f"{bench.path}: unknown model {spec.model!r}; choose from {known}")
@@ -644,7 +647,7 @@ def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
         "versions": ctx.versions, "git_commit": commit, "git_dirty": dirty, "device": ctx.device,
         "wall_time_s": None, "throughput": {"train_items_per_s": None, "sample_items_per_s": None},
         "metrics": {}, "higher_is_better": {}, "notes": [], "per_class": None, "created": None,
-        "run_id": spec.run_id, "plan": plan_entry(spec),
+        "run_id": spec.run_id, "plan": plan_entry(spec), "sweep": spec.sweep,
         "wandb": None, "wandb_start_s": 0.0,
         # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
         # uses --cpus-per-run threads, so the count is recorded with the numbers
@@ -960,7 +963,7 @@ def _print_summary(result: BenchResult, session) -> None:
             print(df.to_string())
     for r in result.records:
         if r.status != "ok" and r.reason:
-            print(f"  {r.model}-s{r.seed}: {r.status}: {r.reason.splitlines()[0][:200]}")
+            print(f"  {r.run_id or f'{r.model}-s{r.seed}'}: {r.status}: {r.reason.splitlines()[0][:200]}")
     if session is not None and session.mode == "offline" and session.offline_dirs():
         print(f"\nW&B runs were saved offline in {session.wandb_dir}; to upload them:\n"
               f"  wandb sync {session.wandb_dir}/offline-run-*")

@@ -88,9 +88,12 @@ class RunSpec:
     preset: str
     overrides: dict          # model config overrides for genzoo.get_model
     settings: dict           # runner keys, resolved (defaults filled in)
+    sweep: dict | None = None   # a sweep's trial: {"trial", "space", "seed", "trials", "settings"}
 
     @property
     def run_id(self) -> str:
+        if self.sweep is not None:
+            return f"{self.model}-t{int(self.sweep['trial']):03d}-s{self.seed}"
         return f"{self.model}-s{self.seed}"
 
     def fingerprint(self) -> str:
@@ -120,6 +123,7 @@ class Benchmark:
     dataset_options: dict = field(default_factory=dict)
     defaults: dict = field(default_factory=dict)
     default_profile: str = DEFAULT_PROFILE
+    sweeps: dict[str, dict] = field(default_factory=dict)   # [sweeps.<name>]: genzoo sweep's profiles
 
     def profile(self, name: str | None = None) -> dict:
         """The profile's table merged over ``[defaults]`` (``models`` tables merged per model)."""
@@ -231,9 +235,9 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
     def bad(msg: str):
         raise UserError(f"{path}: {msg}")
 
-    unknown = sorted(set(doc) - {"benchmark", "defaults", "profiles"})
+    unknown = sorted(set(doc) - {"benchmark", "defaults", "profiles", "sweeps"})
     if unknown:
-        bad(f"unknown top-level table(s) {unknown}; expected [benchmark], [defaults], [profiles.*]")
+        bad(f"unknown top-level table(s) {unknown}; expected [benchmark], [defaults], [profiles.*], [sweeps.*]")
     head = doc.get("benchmark")
     if not isinstance(head, dict):
         bad("missing the [benchmark] table")
@@ -278,10 +282,40 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
                                                       else next(iter(profiles)))
     if default_profile not in profiles:
         bad(f"default_profile {default_profile!r} is not one of the profiles {sorted(profiles)}")
+    sweeps = doc.get("sweeps", {})
+    for sname, table in sweeps.items():
+        _check_sweep(sname, table, profiles, models, bad)
     return Benchmark(name=name, path=path, dataset=head["dataset"], models=list(models),
                      profiles=profiles, description=head.get("description", ""),
                      dataset_options=dict(head.get("dataset_options", {})), defaults=defaults,
-                     default_profile=default_profile)
+                     default_profile=default_profile, sweeps=sweeps)
+
+
+SWEEP_KEYS = {"profile": str, "models": list, "trials": int, "space": str, "rerun_seeds": int, "seed": int,
+              "description": str}
+
+
+def _check_sweep(name: str, table, profiles: dict, models: list[str], bad) -> None:
+    """A ``[sweeps.<name>]`` table: the benchmark profile each trial trains with, the models, the
+    number of trials, the space, how many seeds re-run the best trial."""
+    where = f"[sweeps.{name}]"
+    if not isinstance(table, dict):
+        bad(f"{where} must be a table")
+    unknown = sorted(set(table) - set(SWEEP_KEYS))
+    if unknown:
+        bad(f"{where}: unknown key(s) {unknown}; allowed: {sorted(SWEEP_KEYS)}")
+    for key, kind in SWEEP_KEYS.items():
+        if key in table and (not isinstance(table[key], kind) or isinstance(table[key], bool)):
+            bad(f"{where}: {key} must be a {kind.__name__}, got {table[key]!r}")
+    if table.get("profile", name) not in profiles:
+        bad(f"{where}: profile {table.get('profile', name)!r} is not one of the profiles {sorted(profiles)}")
+    stray = [m for m in table.get("models", []) if m not in models]
+    if stray:
+        bad(f"{where}: models {stray} are not the benchmark's")
+    if table.get("trials", 1) < 1 or table.get("rerun_seeds", 1) < 1:
+        bad(f"{where}: trials and rerun_seeds must be at least 1")
+    if table.get("space", "wide") not in ("wide", "narrow"):
+        bad(f"{where}: space must be wide or narrow, got {table['space']!r}")
 
 
 def _select_models(entries: list[str], bad) -> list[str]:

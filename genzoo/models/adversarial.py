@@ -32,6 +32,7 @@ from torch import nn
 
 from . import losses
 from .base import BaseConfig, GenerativeModel, Update
+from ..sweep.space import choice, fixed, log_uniform, uniform
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
@@ -39,13 +40,14 @@ from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 class AdversarialConfig(BaseConfig):
     """What every unconditional GAN variant's config has besides its own settings."""
 
-    LIMITS: ClassVar[dict[str, str]] = {"pack": ">= 1", "replay": "[0, 1)", "replay_size": ">= 1"}
+    LIMITS: ClassVar[dict[str, str]] = {"pack": ">= 1", "replay": "[0, 1)", "replay_size": ">= 1", "n_critic": ">= 1"}
 
     pack: int = 1     # PacGAN (Lin et al. 2018): D sees `pack` samples (all real or all fake) as one input
     minibatch_std: bool = False             # ProGAN (Karras et al. 2018): batch std as one more D feature
     minibatch_discrimination: bool = False  # Salimans et al. 2016: closeness to the batch as D features
     replay: float = 0.0       # experience replay: this share of D's fake batch comes from past samples
     replay_size: int = 10000  # ... kept in a buffer of this many generated samples
+    n_critic: int = 1         # discriminator steps per generator step (compare_gan's disc_iters)
 
     def __post_init__(self):
         super().__post_init__()
@@ -120,11 +122,14 @@ def pack_items(x: torch.Tensor, pack: int) -> torch.Tensor:
     return x[:n * pack].reshape(n, pack * x.shape[1], *x.shape[2:])
 
 
-def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool = True) -> nn.ModuleDict:
+def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool | None = None) -> nn.ModuleDict:
     """The usual G and D of a GAN variant: DCGAN networks on images (``g_width``, ``d_width``),
-    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm.
-    D's input is ``pack`` items (the config's, else 1)."""
+    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm
+    (None: the config's ``d_batch_norm``, else batch norm). D's input is ``pack`` items (the
+    config's, else 1)."""
     c = config
+    if d_batch_norm is None:
+        d_batch_norm = getattr(c, "d_batch_norm", True)
     d_shape = packed_shape(shape, getattr(c, "pack", 1))
     stat = getattr(c, "d_batch_stat", "")
     if len(shape) == 3:
@@ -132,6 +137,17 @@ def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool = True) -> nn.Modu
                               "D": DCDiscriminator(d_shape[0], c.d_width, batch_norm=d_batch_norm, batch_stat=stat)})
     return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
                           "D": MLPDiscriminator(d_shape, c.d_hidden, batch_stat=stat)})
+
+
+# compare_gan v1's search space for the GANs (Lucic et al. 2018, compare_gan's params.py): G and D
+# share the learning rate and Adam's beta1; "narrow" keeps beta1 at 0.5, one D step per G step and
+# each model's own D batch norm. A dimension whose field a model lacks is left out.
+GAN_SWEEP_SPACE = {
+    "wide": {"learning_rate": log_uniform("lr_g", "lr_d", low=-5, high=-2), "beta1": uniform("beta1", low=0, high=1),
+             "disc_iters": choice("n_critic", values=(1, 5)), "d_batch_norm": choice("d_batch_norm", values=(True, False))},
+    "narrow": {"learning_rate": log_uniform("lr_g", "lr_d", low=-4, high=-3), "beta1": fixed("beta1", value=0.5),
+               "disc_iters": fixed("n_critic", value=1)},
+}
 
 
 class AdversarialModel(GenerativeModel):
@@ -146,6 +162,7 @@ class AdversarialModel(GenerativeModel):
     g_loss = staticmethod(losses.non_saturating_g_loss)
     diagnostics = staticmethod(losses.probability_diagnostics)
     reuse_fake: ClassVar[bool] = True
+    sweep_space: ClassVar[dict] = GAN_SWEEP_SPACE
 
     # --- declarations a variant overrides ---------------------------------------------------------
     def d_penalty(self, real, fake, labels, ctx) -> torch.Tensor | None:

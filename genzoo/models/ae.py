@@ -14,6 +14,7 @@ from torch import nn
 
 from . import losses
 from ._api import register_model
+from ..sweep.space import log_uniform
 from .base import BaseConfig, GenerativeModel, Update
 from .layers import ConvDecoder, ConvEncoder
 
@@ -43,6 +44,9 @@ class AutoEncoderBase(GenerativeModel):
     data_kinds = ("image",)
     family = "autoencoder"
     architecture = "conv"
+    # the autoencoders' own learning-rate space (Adam, default 1e-3 in the middle of "narrow")
+    sweep_space = {"wide": {"learning_rate": log_uniform("lr", low=-5, high=-2)},
+                   "narrow": {"learning_rate": log_uniform("lr", low=-4, high=-2)}}
 
     def configure_optimizers(self):
         return {"ae": torch.optim.Adam(self.nets_.parameters(), lr=self.config.lr)}

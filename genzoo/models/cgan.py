@@ -20,7 +20,7 @@ from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 @dataclass(frozen=True)
 class CGANConfig(BaseConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "embed_dim": ">= 1", "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
+                                        "embed_dim": ">= 1", "n_critic": ">= 1", "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
 
     g_width: int = 64
@@ -28,6 +28,8 @@ class CGANConfig(BaseConfig):
     g_hidden: tuple[int, ...] = (512, 512, 512)   # points only
     d_hidden: tuple[int, ...] = (512, 512, 512)
     embed_dim: int = 50
+    d_batch_norm: bool = True     # images: batch norm in D
+    n_critic: int = 1             # D steps per G step
     loss: str = "non-saturating"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -52,7 +54,7 @@ class CGAN(AdversarialModel):
         if len(shape) == 3:
             nets["G"] = DCGenerator(c.latent_dim + c.embed_dim, shape[0], c.g_width)
             nets["d_embed"] = nn.Embedding(num_classes, shape[1] * shape[2])
-            nets["D"] = DCDiscriminator(shape[0] + 1, c.d_width)
+            nets["D"] = DCDiscriminator(shape[0] + 1, c.d_width, batch_norm=c.d_batch_norm)
         else:
             nets["G"] = MLPGenerator(c.latent_dim + c.embed_dim, shape, c.g_hidden, tanh=False)
             nets["d_embed"] = nn.Embedding(num_classes, c.embed_dim)

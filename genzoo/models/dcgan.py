@@ -21,6 +21,7 @@ class DCGANConfig(AdversarialConfig):
 
     g_width: int = 64
     d_width: int = 64
+    d_batch_norm: bool = True
     loss: str = "non-saturating"
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -41,4 +42,5 @@ class DCGAN(AdversarialModel):
     def build(self, shape, num_classes):
         c = self.config
         return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                              "D": DCDiscriminator(shape[0] * c.pack, c.d_width, batch_stat=c.d_batch_stat)})
+                              "D": DCDiscriminator(shape[0] * c.pack, c.d_width, batch_norm=c.d_batch_norm,
+                                                   batch_stat=c.d_batch_stat)})

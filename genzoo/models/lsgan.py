@@ -21,6 +21,7 @@ class LSGANConfig(AdversarialConfig):
     d_width: int = 64
     g_hidden: tuple[int, ...] = (512, 512, 512)    # points: MLP widths
     d_hidden: tuple[int, ...] = (512, 512, 512)
+    d_batch_norm: bool = True                      # images: batch norm in D
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5

@@ -9,6 +9,7 @@ from typing import ClassVar
 import torch
 
 from . import losses
+from ..sweep.space import choice, fixed, log_uniform, uniform
 from ._api import register_model
 from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
 
@@ -16,7 +17,9 @@ from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networ
 @dataclass(frozen=True)
 class WGANConfig(AdversarialConfig):
     LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "n_critic": ">= 1", "clip": "> 0", "lr": "> 0"}
+                                        "n_critic": ">= 1", "clip": "> 0", "lr": "> 0",
+                                        "beta1": "[0, 1)"}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"optimizer": ("rmsprop", "adam")}
 
     g_width: int = 64                       # images: DCGAN widths
     d_width: int = 64
@@ -24,7 +27,10 @@ class WGANConfig(AdversarialConfig):
     d_hidden: tuple[int, ...] = (512, 512, 512)
     n_critic: int = 5
     clip: float = 0.01
+    d_batch_norm: bool = True               # images: batch norm in the critic
+    optimizer: str = "rmsprop"              # Arjovsky et al.; "adam": compare_gan's WGAN
     lr: float = 5e-5
+    beta1: float = 0.5                      # Adam only
 
 
 @register_model("wgan")
@@ -37,6 +43,15 @@ class WGAN(AdversarialModel):
     g_loss = staticmethod(losses.wasserstein_g_loss)
     diagnostics = staticmethod(losses.wasserstein_diagnostics)
     reuse_fake = False
+    # compare_gan's WGAN: Adam (the paper's RMSprop is trial 0, the defaults), clipping searched too
+    sweep_space = {
+        "wide": {"learning_rate": log_uniform("lr", low=-5, high=-2), "beta1": uniform("beta1", low=0, high=1),
+                 "optimizer": fixed("optimizer", value="adam"), "disc_iters": choice("n_critic", values=(1, 5)),
+                 "clip": log_uniform("clip", low=-3, high=0), "d_batch_norm": choice("d_batch_norm", values=(True, False))},
+        "narrow": {"learning_rate": log_uniform("lr", low=-4, high=-3), "beta1": fixed("beta1", value=0.5),
+                   "optimizer": fixed("optimizer", value="adam"), "disc_iters": fixed("n_critic", value=1),
+                   "clip": log_uniform("clip", low=-2, high=0)},
+    }
     architecture = "conv"
     paper = "Arjovsky et al. 2017"
     published_names = ("WGAN",)
@@ -50,8 +65,12 @@ class WGAN(AdversarialModel):
         return conv_or_mlp_networks(self.config, shape)
 
     def configure_optimizers(self):
-        return {"g": torch.optim.RMSprop(self.nets_["G"].parameters(), lr=self.config.lr),
-                "d": torch.optim.RMSprop(self.nets_["D"].parameters(), lr=self.config.lr)}
+        c = self.config
+        if c.optimizer == "adam":
+            return {net.lower(): torch.optim.Adam(self.nets_[net].parameters(), lr=c.lr, betas=(c.beta1, 0.999))
+                    for net in ("G", "D")}
+        return {"g": torch.optim.RMSprop(self.nets_["G"].parameters(), lr=c.lr),
+                "d": torch.optim.RMSprop(self.nets_["D"].parameters(), lr=c.lr)}
 
     def after_d_step(self):
         losses.clip_weights(self.nets_["D"], self.config.clip)

@@ -11,6 +11,7 @@ from typing import ClassVar
 import torch
 
 from . import losses
+from ..sweep.space import choice, fixed, log_uniform, uniform
 from ._api import register_model
 from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
 
@@ -44,6 +45,13 @@ class WGANGP(AdversarialModel):
     g_loss = staticmethod(losses.wasserstein_g_loss)
     diagnostics = staticmethod(losses.wasserstein_diagnostics)
     reuse_fake = False
+    # compare_gan's WGAN-GP space; the critic has no batch norm (the penalty is per sample)
+    sweep_space = {
+        "wide": {"learning_rate": log_uniform("lr", low=-5, high=-2), "beta1": uniform("beta1", low=0, high=1),
+                 "disc_iters": choice("n_critic", values=(1, 5)), "gp_lambda": log_uniform("gp_lambda", low=-1, high=2)},
+        "narrow": {"learning_rate": log_uniform("lr", low=-4, high=-3), "beta1": fixed("beta1", value=0.5),
+                   "disc_iters": fixed("n_critic", value=1), "gp_lambda": log_uniform("gp_lambda", low=-1, high=1)},
+    }
     architecture = "conv"
     paper = "Gulrajani et al. 2017"
     published_names = ("WGAN GP", "WGAN-GP")
