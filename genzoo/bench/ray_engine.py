@@ -45,7 +45,7 @@ from .spec import RunSpec
 
 INSTALL = "pip install 'genzoo[ray]'"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU, as --jobs auto was
+AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU
 
 
 def import_ray():
