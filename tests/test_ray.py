@@ -12,15 +12,14 @@ import threading
 from pathlib import Path
 
 import pytest
+import ray            # the test extra installs it: these tests run in CI, never skipped
 import torch
+from ray.cluster_utils import Cluster
 
-ray = pytest.importorskip("ray")
-from ray.cluster_utils import Cluster  # noqa: E402
-
-from genzoo.bench import read_record, run_benchmark  # noqa: E402
-from genzoo.bench.ray_engine import RayOptions  # noqa: E402
-from genzoo.report.build import build_report  # noqa: E402
-from genzoo.report.records import load_benchmark as load_results  # noqa: E402
+from genzoo.bench import read_record, run_benchmark
+from genzoo.bench.ray_engine import RayOptions
+from genzoo.report.build import build_report
+from genzoo.report.records import load_benchmark as load_results
 
 pytestmark = pytest.mark.slow
 
