@@ -110,19 +110,22 @@ def local(toml, tmp_path_factory):
     return out, result
 
 
-def _starts_hook(folder: Path, fail: str | None = None):
+def _starts_hook(folder: Path, fail: str | None = None, machine: bool = False):
     """A task hook (run in the workers) that counts each run's starts in ``folder`` and makes the
-    task of run ``fail`` raise."""
+    task of run ``fail`` raise: a bug, or (``machine``) a failure of the machine."""
     folder = str(folder)
 
     def hook(run_ids):
         import os
 
+        from genzoo.errors import EnvironmentFailure
+
         for run_id in run_ids:
             with open(os.path.join(folder, f"{run_id}.starts"), "a") as f:
                 f.write("start\n")
         if fail in run_ids:
-            raise ValueError(f"a bug in the task of {fail}")
+            raise EnvironmentFailure("writing the run's files failed: the disk is full") if machine else \
+                ValueError(f"a bug in the task of {fail}")
 
     return hook
 
@@ -337,3 +340,26 @@ def test_runs_that_no_node_has_room_for_are_refused_in_one_line(cluster, toml, t
                           wandb=False, models=["gan"])
         assert why in str(err.value) and "\n" not in str(err.value)
         assert not list(tmp_path.glob("*/runs/*/record.json"))
+
+
+def test_a_failure_of_the_machine_records_nothing_and_the_others_finish(cluster, toml, tmp_path):
+    """As with the local engine, a failure of the environment is not the run's result: no record,
+    a one-line error once the other runs are recorded, and the same command then does that run."""
+    from genzoo.errors import UserError
+
+    out, starts = tmp_path / "out", tmp_path / "starts"
+    starts.mkdir()
+    options = RayOptions(address=cluster.address, task_hook=_starts_hook(starts, "gan-s1", machine=True))
+    with pytest.raises(UserError) as err:
+        run_benchmark(toml, profile="tiny", out=out, device="cpu", engine="ray", ray=options, wandb=False, quiet=True,
+                      models=["gan", "wgan"])
+    msg = str(err.value)
+    assert "gan-s1: writing the run's files failed: the disk is full" in msg and "Nothing was recorded" in msg
+    assert "\n" not in msg
+    runs = out / "ray-ring" / "runs"
+    assert read_record(runs / "gan-s1") is None and "Traceback" in (runs / "gan-s1" / "error.txt").read_text()
+    assert all(read_record(runs / r).status == "ok" for r in ("gan-s0", "wgan-s0", "wgan-s1"))
+    assert _starts(starts) == {"gan-s0": 1, "gan-s1": 1, "wgan-s0": 1, "wgan-s1": 1}     # not retried
+    again = run_benchmark(toml, profile="tiny", out=out, device="cpu", engine="ray", wandb=False, quiet=True,
+                          models=["gan", "wgan"], ray=RayOptions(address=cluster.address))
+    assert again.executed == ["gan-s1"] and read_record(runs / "gan-s1").status == "ok"
