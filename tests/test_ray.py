@@ -1,8 +1,9 @@
 """``genzoo bench --engine ray`` on a real Ray cluster of several nodes on this machine
 (``ray.cluster_utils.Cluster``: a head that runs nothing and worker nodes of one CPU each): the same
-records as the local engine, a run that raises, a node lost mid-run, a resumed benchmark, W&B
-logged by the driver. Nothing here depends on timing: a task that must be running when its node
-is removed waits, in the worker, until the node is gone.
+records as the local engine (packed seeds too), a run that raises, a failure of the machine, a node
+lost mid-run, a resumed benchmark, W&B logged by the driver, runs no node has room for; and Ctrl-C
+on the command line with a local instance. Nothing here depends on timing: a task that must be
+running when its node is removed waits, in the worker, until the node is gone.
 """
 
 from __future__ import annotations
@@ -60,10 +61,11 @@ def test_ctrl_c_cancels_the_tasks_left_and_keeps_the_records(tmp_path):
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RAY_ADDRESS", None)
+    errors = open(tmp_path / "stderr", "w+")           # a file: Ray's warnings never fill a pipe nobody reads
     proc = subprocess.Popen([sys.executable, "-m", "genzoo", "bench", str(toml), "--profile", "tiny", "--out", str(out),
                              "--models", "gan,wgan", "--seeds", "0", "--engine", "ray", "--address", "local", "--no-wandb",
                              "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
     seen = []
     for line in proc.stdout:                        # gan-s0 is recorded; wgan-s0 runs for ever
         seen.append(line)
@@ -71,7 +73,10 @@ def test_ctrl_c_cancels_the_tasks_left_and_keeps_the_records(tmp_path):
             break
     assert any(line.startswith("Ray at ") for line in seen), seen
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    proc.communicate(timeout=120)
+    errors.seek(0)
+    err = errors.read()
+    errors.close()
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     runs = out / "ray-ring" / "runs"
     assert read_record(runs / "gan-s0").status == "ok" and read_record(runs / "wgan-s0") is None
