@@ -355,6 +355,29 @@ def test_image_benchmark_normal_prior_and_per_class(tmp_path):
     assert ae["per_class"] is None
 
 
+def test_the_committed_records_load_as_typed_records_and_lose_nothing():
+    """The records of results/ (most predate the schema version: version 1) load with every key
+    as it was, and are written back unchanged but for the fields they lacked (at their defaults)."""
+    from genzoo.bench import SCHEMA_VERSION, RunRecord, load_record
+
+    paths = sorted((REPO / "results").glob("*/runs/*/record.json"))
+    assert len(paths) >= 50
+    defaults = RunRecord().to_dict()
+    for path in paths:
+        raw = json.loads(path.read_text())
+        rec = load_record(path)
+        assert rec.schema == raw.get("schema", 1) <= SCHEMA_VERSION and rec.engine == raw.get("engine")
+        assert (rec.run_id, rec.status, rec.metrics) == (raw["run_id"], raw["status"], raw["metrics"])
+        assert rec["plan"] == raw["plan"] and rec.fingerprint == raw["plan"]["fingerprint"]
+        again = rec.to_dict()
+        assert {k: again[k] for k in raw} == raw, path
+        assert all(again[k] == defaults[k] for k in set(again) - set(raw) - {"schema"}), path
+        assert RunRecord.from_dict(again) == rec
+    # a key this version does not know is kept, not dropped
+    odd = RunRecord.from_dict({"status": "ok", "from_the_future": [1, 2]})
+    assert odd.extra == {"from_the_future": [1, 2]} and odd.to_dict()["from_the_future"] == [1, 2]
+
+
 def test_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path):
     path = tmp_path / "record.json"
     write_json(path, {"a": 1})

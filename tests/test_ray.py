@@ -1,8 +1,9 @@
 """``genzoo bench --engine ray`` on a real Ray cluster of several nodes on this machine
 (``ray.cluster_utils.Cluster``: a head that runs nothing and worker nodes of one CPU each): the same
-records as the local engine, a run that raises, a node lost mid-run, a resumed benchmark, W&B
-logged by the driver. Nothing here depends on timing: a task that must be running when its node
-is removed waits, in the worker, until the node is gone.
+records as the local engine (packed seeds too), a run that raises, a failure of the machine, a node
+lost mid-run, a resumed benchmark, W&B logged by the driver, runs no node has room for; and Ctrl-C
+on the command line with a local instance. Nothing here depends on timing: a task that must be
+running when its node is removed waits, in the worker, until the node is gone.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ import threading
 from pathlib import Path
 
 import pytest
+import ray            # the test extra installs it: these tests run in CI, never skipped
 import torch
+from ray.cluster_utils import Cluster
 
-ray = pytest.importorskip("ray")
-from ray.cluster_utils import Cluster  # noqa: E402
-
-from genzoo.bench import read_record, run_benchmark  # noqa: E402
-from genzoo.bench.ray_engine import RayOptions  # noqa: E402
-from genzoo.report.build import build_report  # noqa: E402
-from genzoo.report.records import load_benchmark as load_results  # noqa: E402
+from genzoo.bench import read_record, run_benchmark
+from genzoo.bench.ray_engine import RayOptions
+from genzoo.report.build import build_report
+from genzoo.report.records import load_benchmark as load_results
 
 pytestmark = pytest.mark.slow
 
@@ -44,6 +44,43 @@ metrics = ["sharpness"]      # an image metric on 2-D points: its scoring raises
 
 TIMING = ("train_time_s", "logging_time_s", "packed_train_time_s")     # record["train"] keys that are times
 NODE_CPUS = 1
+
+
+def test_ctrl_c_cancels_the_tasks_left_and_keeps_the_records(tmp_path):
+    """The command line on a local Ray instance of its own (``--address local``: never another
+    cluster of this machine). Ctrl-C once a run is recorded, while another cannot end (20 million
+    steps): the command stops at once, the record stays, the endless run has none."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    toml = tmp_path / "ray-ring.toml"
+    toml.write_text(RING_TOML.replace("[profiles.tiny.models.cgan]", "[profiles.tiny.models.wgan]\n"
+                                      "max_steps = 20000000\n[profiles.tiny.models.cgan]"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("RAY_ADDRESS", None)
+    errors = open(tmp_path / "stderr", "w+")           # a file: Ray's warnings never fill a pipe nobody reads
+    proc = subprocess.Popen([sys.executable, "-m", "genzoo", "bench", str(toml), "--profile", "tiny", "--out", str(out),
+                             "--models", "gan,wgan", "--seeds", "0", "--engine", "ray", "--address", "local", "--no-wandb",
+                             "--device", "cpu"],
+                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+    seen = []
+    for line in proc.stdout:                        # gan-s0 is recorded; wgan-s0 runs for ever
+        seen.append(line)
+        if "gan-s0: ok" in line:
+            break
+    assert any(line.startswith("Ray at ") for line in seen), seen
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    errors.seek(0)
+    err = errors.read()
+    errors.close()
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    runs = out / "ray-ring" / "runs"
+    assert read_record(runs / "gan-s0").status == "ok" and read_record(runs / "wgan-s0") is None
+    assert not (runs / "wgan-s0").exists() and not [p for p in out.rglob("*.tmp")]
 
 
 @pytest.fixture(scope="module")
@@ -78,19 +115,22 @@ def local(toml, tmp_path_factory):
     return out, result
 
 
-def _starts_hook(folder: Path, fail: str | None = None):
+def _starts_hook(folder: Path, fail: str | None = None, machine: bool = False):
     """A task hook (run in the workers) that counts each run's starts in ``folder`` and makes the
-    task of run ``fail`` raise."""
+    task of run ``fail`` raise: a bug, or (``machine``) a failure of the machine."""
     folder = str(folder)
 
     def hook(run_ids):
         import os
 
+        from genzoo.errors import EnvironmentFailure
+
         for run_id in run_ids:
             with open(os.path.join(folder, f"{run_id}.starts"), "a") as f:
                 f.write("start\n")
         if fail in run_ids:
-            raise ValueError(f"a bug in the task of {fail}")
+            raise EnvironmentFailure("writing the run's files failed: the disk is full") if machine else \
+                ValueError(f"a bug in the task of {fail}")
 
     return hook
 
@@ -272,3 +312,59 @@ def test_a_node_removed_mid_run_has_its_runs_retried_on_the_others(cluster, toml
     for rec in result.records:                                         # nothing lost, the same numbers
         assert rec.status == "ok" and read_record(out / "ray-ring" / "runs" / rec.run_id) == rec
         _same_results(rec, theirs[rec.run_id])
+
+
+def test_packed_seeds_are_one_task_with_the_records_of_the_local_engine(cluster, toml, tmp_path):
+    """--pack on: the seeds of a model are trained together (genzoo.fit_seeds) in one task, and
+    each gets the record the local engine gives it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(NODE_CPUS)
+    try:
+        theirs = run_benchmark(toml, profile="tiny", out=tmp_path / "local", device="cpu", wandb=False, quiet=True,
+                               models=["gan"], pack="on")
+    finally:
+        torch.set_num_threads(threads)
+    starts = tmp_path / "starts"
+    starts.mkdir()
+    options = RayOptions(address=cluster.address, cpus_per_run=NODE_CPUS, task_hook=_starts_hook(starts))
+    mine = run_benchmark(toml, profile="tiny", out=tmp_path / "ray", device="cpu", engine="ray", ray=options,
+                         wandb=False, quiet=True, models=["gan"], pack="on")
+    assert _starts(starts) == {"gan-s0": 1, "gan-s1": 1}
+    for a, b in zip(mine.records, theirs.records):
+        assert a.train["packed_with"] == [0, 1] and a.engine == "ray"
+        _same_results(a, b)
+
+
+def test_runs_that_no_node_has_room_for_are_refused_in_one_line(cluster, toml, tmp_path):
+    from genzoo.errors import UserError
+
+    for options, why in ((RayOptions(address=cluster.address, gpus_per_run=0.5), "--device cpu"),
+                         (RayOptions(address=cluster.address, cpus_per_run=NODE_CPUS + 1), "--cpus-per-run")):
+        with pytest.raises(UserError, match="no node of the Ray cluster has") as err:
+            run_benchmark(toml, profile="tiny", out=tmp_path, device="cpu", engine="ray", ray=options, quiet=True,
+                          wandb=False, models=["gan"])
+        assert why in str(err.value) and "\n" not in str(err.value)
+        assert not list(tmp_path.glob("*/runs/*/record.json"))
+
+
+def test_a_failure_of_the_machine_records_nothing_and_the_others_finish(cluster, toml, tmp_path):
+    """As with the local engine, a failure of the environment is not the run's result: no record,
+    a one-line error once the other runs are recorded, and the same command then does that run."""
+    from genzoo.errors import UserError
+
+    out, starts = tmp_path / "out", tmp_path / "starts"
+    starts.mkdir()
+    options = RayOptions(address=cluster.address, task_hook=_starts_hook(starts, "gan-s1", machine=True))
+    with pytest.raises(UserError) as err:
+        run_benchmark(toml, profile="tiny", out=out, device="cpu", engine="ray", ray=options, wandb=False, quiet=True,
+                      models=["gan", "wgan"])
+    msg = str(err.value)
+    assert "gan-s1: writing the run's files failed: the disk is full" in msg and "Nothing was recorded" in msg
+    assert "\n" not in msg
+    runs = out / "ray-ring" / "runs"
+    assert read_record(runs / "gan-s1") is None and "Traceback" in (runs / "gan-s1" / "error.txt").read_text()
+    assert all(read_record(runs / r).status == "ok" for r in ("gan-s0", "wgan-s0", "wgan-s1"))
+    assert _starts(starts) == {"gan-s0": 1, "gan-s1": 1, "wgan-s0": 1, "wgan-s1": 1}     # not retried
+    again = run_benchmark(toml, profile="tiny", out=out, device="cpu", engine="ray", wandb=False, quiet=True,
+                          models=["gan", "wgan"], ray=RayOptions(address=cluster.address))
+    assert again.executed == ["gan-s1"] and read_record(runs / "gan-s1").status == "ok"

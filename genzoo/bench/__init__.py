@@ -1,6 +1,8 @@
 """Benchmarks: declarative TOML files in ``benchmarks/``, run by :func:`run_benchmark` (or
-``genzoo bench BENCHMARK``), one run record per (model, seed) under ``results/<benchmark>/runs/``.
-Only this package talks to Weights & Biases."""
+``genzoo bench BENCHMARK``), one run record (:class:`RunRecord`) per (model, seed) under
+``results/<benchmark>/runs/``. Each run is :func:`execute_run`, in this process (``engine="local"``)
+or in a Ray task (``engine="ray"``, :mod:`genzoo.bench.ray_engine`); only the calling process writes
+the results (:func:`commit_run`). Only this package talks to Weights & Biases."""
 
 from .record import SCHEMA_VERSION, RunRecord, load_record, read_record
 from .runner import BenchResult, RunOutput, commit_run, execute_run, resolve_device, run_benchmark

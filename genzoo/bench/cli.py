@@ -80,7 +80,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                         "this process writes the records as the runs finish and logs them to W&B. "
                         "Needs pip install 'genzoo[ray]'")
     p.add_argument("--address", default=None, metavar="HOST:PORT",
-                   help="--engine ray: the Ray cluster to run on (default: RAY_ADDRESS, else a local instance)")
+                   help="--engine ray: the Ray cluster to run on (default: RAY_ADDRESS, else the cluster `ray start` "
+                        "started on this machine, else a new local instance; local: always a new local instance)")
     p.add_argument("--gpus-per-run", type=_share("GPUs"), default=None, metavar="G",
                    help="--engine ray: the share of a GPU each run gets, e.g. 0.125 for 8 runs per GPU (default: "
                         "1/16 on a CUDA device, else 0); above 0, the runs use CUDA")

@@ -45,7 +45,7 @@ from .spec import RunSpec
 
 INSTALL = "pip install 'genzoo[ray]'"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU, as --jobs auto was
+AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU
 
 
 def import_ray():
@@ -93,6 +93,15 @@ def connect(options: RayOptions) -> bool:
     if ray.is_initialized():
         return False
     address = options.address or os.environ.get("RAY_ADDRESS") or None
+    if address is None:
+        # the cluster `ray start` last started here, if its file says so: Ray would wait for ever
+        # on one that has gone since, so a local instance is started instead
+        recorded = _recorded_cluster()
+        if recorded is not None and not _answers(recorded):
+            address = "local"
+    elif not _answers(address):
+        raise UserError(f"no Ray cluster answers at {address} (is `ray start --head` running there, and is "
+                        f"its port open to this machine?)")
     try:
         ray.init(address=address, logging_level="ERROR", log_to_driver=False, include_dashboard=False)
     except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -101,6 +110,30 @@ def connect(options: RayOptions) -> bool:
                 "set RAY_AUTH_MODE=token and give this machine its token (`ray get-auth-token` on the head)")
         raise UserError(f"cannot connect to Ray at {address or 'a local instance'}: "
                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}{hint}") from None
+    return True
+
+
+def _recorded_cluster() -> str | None:
+    """The address of the cluster ``ray start`` last started on this machine (None: none)."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+        return canonicalize_bootstrap_address(None)
+    except Exception:                   # not in this Ray version, or nothing recorded
+        return None
+
+
+def _answers(address: str, timeout: float = 5.0) -> bool:
+    """Whether something listens at a ``host:port`` address (anything else, e.g. ``local``,
+    ``auto`` or ``ray://...``, is left to Ray)."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host:
+        return True
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout).close()
+    except OSError:
+        return False
     return True
 
 
@@ -213,6 +246,7 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
 
     try:
         res = ray.cluster_resources()
+        _check_room(ray, options.cpus_per_run, gpus)
         _say(f"Ray at {ray.get_runtime_context().gcs_address}: {int(res.get('CPU', 0))} CPUs and {res.get('GPU', 0):g} GPUs in "
              f"{sum(1 for n in ray.nodes() if n.get('Alive'))} node(s); {options.cpus_per_run:g} CPU and "
              f"{gpus:g} GPU per run", quiet)
@@ -238,6 +272,18 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
         raise UserError(f"{'; '.join(lost)}. Nothing was recorded for {'it' if len(lost) == 1 else 'them'} "
                         f"(traceback in error.txt); the {len(records)} finished records are kept. Fix the problem "
                         f"and run the same command again to resume")
+
+
+def _check_room(ray, cpus: float, gpus: float) -> None:
+    """A one-line error, rather than tasks that wait for ever, when no node of the cluster has
+    the CPUs and GPUs a run asks for."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if any(r.get("CPU", 0) >= cpus and r.get("GPU", 0) >= gpus for r in nodes):
+        return
+    most = max(((r.get("CPU", 0), r.get("GPU", 0)) for r in nodes), default=(0, 0))
+    raise UserError(f"no node of the Ray cluster has the {cpus:g} CPUs and {gpus:g} GPUs a run asks for (the "
+                    f"largest has {most[0]:g} CPUs and {most[1]:g} GPUs); lower --cpus-per-run or --gpus-per-run"
+                    + (", or run on the CPU (--device cpu)" if gpus and not most[1] else ""))
 
 
 def _fmt(s: float) -> str:

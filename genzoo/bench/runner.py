@@ -622,9 +622,7 @@ def commit_run(runs_dir: Path, output: RunOutput) -> RunRecord:
     stage = artifacts.tmp_dir_beside(run_dir)
     try:
         for name, data in output.files.items():
-            path = stage / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            artifacts.write_bytes(stage / name, data)        # each file on disk (fsync) before the record
         artifacts.write_json(stage / "record.json", rec.to_dict())
         (run_dir / "record.json").unlink(missing_ok=True)    # a kill from here on leaves no record
         if run_dir.exists():

@@ -406,7 +406,7 @@ def fig_cgan_per_class(bench: Benchmark, path: Path, problems: Problems) -> Path
         return None
     per_class: dict[str, list[float]] = {}
     for r in bench.runs_of("cgan"):
-        for name, d in (r.record.get("per_class") or {}).items():
+        for name, d in (r.record.per_class or {}).items():
             a = d.get("accuracy") if isinstance(d, dict) else d
             if isinstance(a, (int, float)) and math.isfinite(a):
                 per_class.setdefault(str(name), []).append(float(a))

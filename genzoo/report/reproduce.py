@@ -27,7 +27,7 @@ class Row:
 
 
 def _profiles(bench: Benchmark) -> set[str]:
-    return {str(r.record.get("profile")) for r in bench.ok_runs}
+    return {str(r.record.profile) for r in bench.ok_runs}
 
 
 def compare_values(ours: np.ndarray, ref: np.ndarray) -> tuple[str, str]:
@@ -81,7 +81,7 @@ def same_profiles(ours: Benchmark, reference: Benchmark) -> Benchmark | None:
     same = _profiles(ours) & _profiles(reference)
     if not same:
         return None
-    return Benchmark(reference.name, reference.dir, [r for r in reference.runs if r.record.get("profile") in same],
+    return Benchmark(reference.name, reference.dir, [r for r in reference.runs if r.record.profile in same],
                      reference.incomplete)
 
 
