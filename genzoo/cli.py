@@ -1,4 +1,5 @@
-"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``."""
+"""The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``,
+``genzoo demo``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .metrics import cli as metrics_cli
     from .report import cli as report_cli
     from . import speed
+    from .demo import cli as demo_cli
 
     parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
@@ -21,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (bench_cli, metrics_cli, report_cli, speed):
         module.add_parser(sub)
     bench_cli.add_wandb_parser(sub)
+    demo_cli.add_parser(sub)
     return parser
 
 

@@ -43,6 +43,7 @@ class AutoEncoderBase(GenerativeModel):
     data_kinds = ("image",)
     family = "autoencoder"
     architecture = "conv"
+    sampler_nets = ("decoder",)
 
     def configure_optimizers(self):
         return {"ae": torch.optim.Adam(self.nets_.parameters(), lr=self.config.lr)}
@@ -81,6 +82,9 @@ class AutoEncoderBase(GenerativeModel):
         if not self.is_fitted:
             from ..errors import NotFittedError
             raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before {what}()")
+        if self.is_sampler_only:
+            raise ValueError(f"this {self.name} was loaded from a sampler-only checkpoint (its decoder alone): "
+                             f"it samples but cannot {what}; load the full checkpoint/ folder for that")
 
     def _check_images(self, x) -> None:
         if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != self.shape_:
@@ -117,6 +121,7 @@ class AEConfig(BaseConfig):
 class AE(AutoEncoderBase):
     paper = "Hinton & Salakhutdinov 2006"
     Config = AEConfig
+    sampler_nets = ("decoder", "prior")
     PRESETS = {"default": {}, "tiny": {"latent_dim": 4, "width": 4, "max_steps": 40, "batch_size": 32}}
 
     def build(self, shape, num_classes):
@@ -142,5 +147,8 @@ class AE(AutoEncoderBase):
         prior = self.config.sample_prior if prior is None else prior
         if prior not in ("fitted", "normal"):
             raise ValueError(f"prior must be 'fitted' or 'normal', got {prior!r}")
-        fitted = (lambda z: self.nets_["prior"].transform(z)) if prior == "fitted" else None
-        return self._sample(n, labels, seed, codes=fitted)
+        return self._sample(n, labels, seed, codes=self._code_map(prior))
+
+    def _code_map(self, prior: str | None = None):
+        prior = self.config.sample_prior if prior is None else prior
+        return (lambda z: self.nets_["prior"].transform(z)) if prior == "fitted" else None
