@@ -151,7 +151,9 @@ def build(found: core.Found):
         draw.click(on_draw, [model, seed, klass], [status, picture])
         klass.input(on_draw, [model, seed, klass], [status, picture])
         interpolate.click(on_interpolate, [model, seed_a, seed_b, steps, klass], [status, strip])
-        compare.click(on_compare, [left, right, seed_c], [status, left_picture, left_info, right_picture, right_info])
+        compare_outputs = [status, left_picture, left_info, right_picture, right_info]
+        for trigger in (compare.click, left.change, right.change):
+            trigger(on_compare, [left, right, seed_c], compare_outputs)
     return page
 
 

@@ -22,8 +22,7 @@ IMAGE_SAMPLES = 64
 POINT_SAMPLES = 2500
 ZOOM = 3
 ALL_CLASSES = "all classes (a row each)"
-HOW_TO_GET_MODELS = ("redo the runs with `genzoo bench` (results/paper: on a GPU), or write sampler/ folders from "
-                     "existing checkpoint/ folders with `genzoo demo --export FOLDER`")
+HOW_TO_GET_MODELS = "redo them with `genzoo bench`, which saves them (the paper profile needs a GPU)"
 
 
 @dataclass(frozen=True)
@@ -112,12 +111,14 @@ def discover(paths) -> Found:
             models.append(SavedModel(_label(d.parent if run_like else d, root, prefix), d, None))
         if not models:
             if bare:
-                raise UserError(f"{root} has {len(bare)} run records but no saved models (no run holds a sampler/ "
+                raise UserError(f"{root} has {len(bare)} run records but no saved models (no run kept a sampler/ "
                                 f"or checkpoint/ folder): {HOW_TO_GET_MODELS}")
             raise UserError(f"{root} holds no genzoo models (config.json + model.safetensors) and no run records")
         found.models += models
-        for bench, n in _count_by_benchmark(bare).items():
-            found.notes.append(f"{bench}: {n} runs without saved models, not listed ({HOW_TO_GET_MODELS})")
+        with_models = {_benchmark_of(m.record_path.parent) for m in models if m.record_path is not None}
+        for bench, n in _count_by_benchmark(bare).items():      # other seeds than 0 have none by design
+            if bench not in with_models:
+                found.notes.append(f"{bench}: {n} run records but no saved models, not listed; {HOW_TO_GET_MODELS}")
     labels: dict[str, int] = {}
     unique = []
     for m in sorted(found.models, key=lambda m: _natural(m.label)):
@@ -127,11 +128,14 @@ def discover(paths) -> Found:
     return found
 
 
-def _count_by_benchmark(runs: list[Path]) -> dict[str, int]:
-    out: dict[str, int] = {}
+def _benchmark_of(run: Path) -> Path:
+    return run.parent.parent if run.parent.name == "runs" else run.parent
+
+
+def _count_by_benchmark(runs: list[Path]) -> dict[Path, int]:
+    out: dict[Path, int] = {}
     for run in runs:
-        bench = run.parent.parent if run.parent.name == "runs" else run.parent
-        out[str(bench)] = out.get(str(bench), 0) + 1
+        out[_benchmark_of(run)] = out.get(_benchmark_of(run), 0) + 1
     return out
 
 
