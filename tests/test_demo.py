@@ -177,8 +177,9 @@ def test_discover_takes_run_model_and_checkpoint_folders(results, tmp_path):
     shutil.copytree(results / "bars", tmp_path / "two" / "bars")
     shutil.rmtree(tmp_path / "two" / "bars" / "runs" / "ae-s0" / SAMPLER_DIR)
     both = core.discover([tmp_path / "two", tmp_path / "my-vae"]).models
-    assert [m.label for m in both][:2] == ["my-vae", "two/bars/ae-s0"]
-    assert both[1].dir.name == "checkpoint"
+    assert [m.label for m in both] == ["two/bars/ae-s0", "two/bars/cgan-s0", "two/bars/dcgan-s0", "two/bars/vae-s0",
+                                       "my-vae"]                   # in the order of the folders given
+    assert both[0].dir.name == "checkpoint"
 
 
 def test_runs_without_models_are_one_line_notes_or_errors(results, tmp_path):
@@ -215,14 +216,20 @@ def test_a_corrupt_checkpoint_is_one_line_when_loaded(results, tmp_path):
 def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, capsys):
     from genzoo.cli import main
 
+    import socket
+
     write_json(tmp_path / "paper" / "runs" / "gan-s0" / "record.json", {"model": "gan", "status": "ok"})
-    for args, message in ([str(tmp_path / "nowhere")], "no such folder"), \
-                         ([str(tmp_path / "paper")], "no saved models"), \
-                         (["--export", str(tmp_path / "paper")], "holds no full checkpoint"), \
-                         ([str(tmp_path), "--port", "70000"], "--port must be"):
-        assert main(["demo", *args]) == 2
-        err = capsys.readouterr().err
-        assert message in err and err.count("\n") == 1 and err.startswith("genzoo demo: error:")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        for args, message in ([str(tmp_path / "nowhere")], "no such folder"), \
+                             ([str(tmp_path / "paper")], "no saved models"), \
+                             (["--export", str(tmp_path / "paper")], "holds no full checkpoint"), \
+                             ([str(tmp_path), "--port", "70000"], "--port must be"), \
+                             ([str(tmp_path), "--port", str(taken.getsockname()[1])], "is taken"):
+            assert main(["demo", *args]) == 2
+            err = capsys.readouterr().err
+            assert message in err and err.count("\n") == 1 and err.startswith("genzoo demo: error:")
 
 
 # --- what the page draws ----------------------------------------------------------------------------
@@ -261,6 +268,7 @@ def test_the_class_picker_draws_a_row_per_class_or_one_class(results):
     _, ring_cgan = _loaded(results, "tiny-ring/cgan-s0")
     assert core.class_names(ring_cgan) == [f"mode {i}" for i in range(8)]
     assert core.class_names(cgan) == ["0", "1"]
+    assert "Its classes, a row each from the top: 0, 1." in core.describe(core.discover([results]).models[1], cgan)
 
 
 def test_ring_samples_are_drawn_over_the_true_modes(results):
@@ -365,14 +373,19 @@ def browser():
 
 @pytest.fixture
 def server(results, tmp_path):
-    """`genzoo demo RESULTS --port P` in its own process, on a free loopback port."""
+    """`genzoo demo RESULTS BROKEN --port P` in its own process, on a free loopback port; BROKEN
+    holds a model whose weights are truncated."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = core.free_port()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(genzoo.__file__).parents[1]),
                                                          os.environ.get("PYTHONPATH", "")]))
     log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "genzoo", "demo", str(results), "--port", str(port)],
+    shutil.copytree(results / "bars" / "runs" / "dcgan-s0" / SAMPLER_DIR, tmp_path / "broken" / "dcgan")
+    weights = tmp_path / "broken" / "dcgan" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:64])
+    proc = subprocess.Popen([sys.executable, "-m", "genzoo", "demo", str(results), str(tmp_path / "broken"),
+                             "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
 
@@ -414,10 +427,25 @@ def _new_picture(driver, element_id: str, old_src: str | None):
     return _picture(driver, element_id)
 
 
+def _pick(driver, element_id: str, label: str) -> None:
+    """Choose ``label`` in a dropdown: type it, wait for the filtered option, press Enter."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    box = driver.find_element(CSS, f"#{element_id} input")
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(label)
+    WebDriverWait(driver, 30).until(lambda d: [li for li in d.find_elements(CSS, "ul.option-list li")
+                                               if li.text.strip() == label], f"no option {label!r}")
+    box.send_keys(Keys.ENTER)
+
+
 def test_the_page_draws_new_samples_and_the_seed_reproduces_them(browser, server, tmp_path):
     """The user's path: open the page, press "new samples" twice, type the first seed back in,
-    press "draw this seed": the first grid comes back, pixel for pixel."""
+    press "draw this seed": the first grid comes back, pixel for pixel. Then a broken model."""
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(server)
     src0, first = _new_picture(browser, "samples", None)            # the first model, seed 0
@@ -435,6 +463,11 @@ def test_the_page_draws_new_samples_and_the_seed_reproduces_them(browser, server
     browser.find_element("id", "draw").click()
     _, again = _new_picture(browser, "samples", src_b)
     assert np.array_equal(again, a)
+    # a model that cannot be loaded: one line on the page says which file and why
+    _pick(browser, "model", "broken/dcgan")
+    WebDriverWait(browser, 90).until(lambda d: "Error:" in d.find_element("id", "status").text)
+    status = browser.find_element("id", "status").text
+    assert "model.safetensors is truncated or not a safetensors file" in status and "\n" not in status.strip()
     # the page works offline: everything it loaded came from the demo server
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert [u for u in loaded if not u.startswith(server) and not u.startswith("data:")] == []

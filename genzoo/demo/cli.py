@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import UserError
-
 DEFAULT_PORT = 7860
 
 
@@ -42,14 +40,13 @@ def run(args) -> int:
         total = sum(size for _, size in written)
         print(f"{len(written)} sampler folders written, {total / 1e6:.1f} MB in all")
         return 0
-    if not 0 <= args.port < 65536:
-        raise UserError(f"--port must be in 0..65535, got {args.port}")
+    port = args.port or core.free_port()
+    core.check_port(port)
     found = core.discover(folders)
     for note in found.notes:
         print(f"genzoo demo: note: {note}", file=sys.stderr)
     from . import app
 
-    port = args.port or core.free_port()
     print(f"genzoo demo: {core.summary_line(found)} on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     app.serve(found, port)
     return 0

@@ -76,9 +76,10 @@ def _label(path: Path, root: Path, prefix: str) -> str:
 
 def discover(paths) -> Found:
     """The saved models under ``paths`` (results folders, benchmark folders, run folders or model
-    folders written by ``save_pretrained``), sorted by label. A run holding a ``sampler/`` folder is
-    listed with it, else with its ``checkpoint/``. Raises UserError (one line) for a path that does
-    not exist or holds no model: saying so when it holds run records without saved models."""
+    folders written by ``save_pretrained``), in the order of ``paths``, each one's sorted by label.
+    A run holding a ``sampler/`` folder is listed with it, else with its ``checkpoint/``. Raises
+    UserError (one line) for a path that does not exist or holds no model, saying so when it holds
+    run records without saved models."""
     paths = [Path(p) for p in (paths or ["results"])]
     found = Found()
     for root in paths:
@@ -114,14 +115,14 @@ def discover(paths) -> Found:
                 raise UserError(f"{root} has {len(bare)} run records but no saved models (no run kept a sampler/ "
                                 f"or checkpoint/ folder): {HOW_TO_GET_MODELS}")
             raise UserError(f"{root} holds no genzoo models (config.json + model.safetensors) and no run records")
-        found.models += models
+        found.models += sorted(models, key=lambda m: _natural(m.label))
         with_models = {_benchmark_of(m.record_path.parent) for m in models if m.record_path is not None}
         for bench, n in _count_by_benchmark(bare).items():      # other seeds than 0 have none by design
             if bench not in with_models:
                 found.notes.append(f"{bench}: {n} run records but no saved models, not listed; {HOW_TO_GET_MODELS}")
     labels: dict[str, int] = {}
     unique = []
-    for m in sorted(found.models, key=lambda m: _natural(m.label)):
+    for m in found.models:
         labels[m.label] = labels.get(m.label, 0) + 1
         unique.append(m if labels[m.label] == 1 else SavedModel(f"{m.label} ({labels[m.label]})", m.dir, m.record_path))
     found.models = unique
@@ -299,6 +300,8 @@ def describe(saved: SavedModel, model) -> str:
             f"trained on {model.data_name_ or 'unknown data'} (seed {model.seed_}), latent dimension "
             f"{model.config.latent_dim}; loaded from `{saved.dir}`"
             f"{' (sampler only)' if model.is_sampler_only else ''}.")
+    if model.conditional:
+        what += f" Its classes, a row each from the top: {', '.join(class_names(model))}."
     rec = saved.record()
     if rec is None:
         return what + "\n\nNo run record beside this model: no metrics."
@@ -354,6 +357,20 @@ def export_samplers(paths) -> list[tuple[Path, int]]:
 
 def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
+
+
+def check_port(port: int) -> None:
+    """UserError unless ``port`` can be listened on at 127.0.0.1 now."""
+    import socket
+
+    if not 0 < port < 65536:
+        raise UserError(f"--port must be in 1..65535 (0: any free port), got {port}")
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise UserError(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): give another with --port "
+                            f"(0: any free port)") from None
 
 
 def free_port() -> int:
