@@ -121,11 +121,15 @@ def test_the_runner_writes_the_sampler_beside_the_checkpoint(results):
     assert torch.equal(sampler.sample(8, labels, seed=3), full.sample(8, labels, seed=3))
 
 
-def test_export_writes_samplers_from_full_checkpoints(results, tmp_path):
+def test_export_writes_samplers_from_full_checkpoints(results, tmp_path, capsys):
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
     for d in copy.rglob(SAMPLER_DIR):
         shutil.rmtree(d)
+    from genzoo.cli import main
+
+    assert main(["demo", "--export", str(copy / "bars")]) == 0
+    assert "4 sampler folders written" in capsys.readouterr().out
     written = core.export_samplers([copy])
     assert sorted(p.parent.name for p, _ in written) == ["ae-s0", "cgan-s0", "cgan-s0", "dcgan-s0", "gan-s0", "vae-s0"]
     for path, size in written:
@@ -324,6 +328,14 @@ def test_side_by_side_models_share_the_seed_and_show_their_metrics(results):
     assert f"{record['metrics']['modes_covered']:.4g}" in core.describe(gan_saved, gan)
     bare = core.SavedModel("x", saved.dir, None)
     assert "no metrics" in core.describe(bare, vae)
+
+
+def test_without_gradio_the_command_says_how_to_get_it(results, capsys, monkeypatch):
+    from genzoo.cli import main
+
+    monkeypatch.setitem(sys.modules, "gradio", None)              # what an install without the extra has
+    assert main(["demo", str(results), "--port", "0"]) == 2
+    assert capsys.readouterr().err == "genzoo demo: error: genzoo demo needs Gradio: pip install 'genzoo[demo]'\n"
 
 
 def test_the_page_is_built_and_reports_bad_models_in_one_line(results, tmp_path):

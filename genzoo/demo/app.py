@@ -12,7 +12,7 @@ from . import core
 GRADIO_MISSING = "genzoo demo needs Gradio: pip install 'genzoo[demo]'"
 
 
-def _gradio():
+def gradio():
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # no calls home: the page works offline
     try:
         import gradio as gr
@@ -57,7 +57,7 @@ def _error(exc: Exception) -> str:
 
 def build(found: core.Found):
     """The Gradio Blocks of the page (not launched)."""
-    gr = _gradio()
+    gr = gradio()
     models = Models(found)
     labels = models.labels
     notes = "".join(f"\n\n*Note:* {n}" for n in found.notes)
@@ -159,7 +159,7 @@ def build(found: core.Found):
 
 def theme():
     """Gradio's default theme with the system's fonts (the default loads Google Fonts from the web)."""
-    gr = _gradio()
+    gr = gradio()
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                              font_mono=["ui-monospace", "monospace"])
 

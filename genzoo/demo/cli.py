@@ -38,7 +38,9 @@ def run(args) -> int:
         for path, size in written:
             print(f"{path}  {size / 1e6:.2f} MB")
         total = sum(size for _, size in written)
-        print(f"{len(written)} sampler folders written, {total / 1e6:.1f} MB in all")
+        kept = sum(size for path, size in written if path.parent.name.endswith("-s0"))
+        print(f"{len(written)} sampler folders written, {total / 1e6:.1f} MB in all; seed 0's, which git keeps "
+              f"(see the README's budget): {kept / 1e6:.1f} MB")
         return 0
     port = args.port or core.free_port()
     core.check_port(port)
@@ -47,6 +49,7 @@ def run(args) -> int:
         print(f"genzoo demo: note: {note}", file=sys.stderr)
     from . import app
 
+    app.gradio()                     # UserError now, not after the announcement, without the extra
     print(f"genzoo demo: {core.summary_line(found)} on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
     app.serve(found, port)
     return 0
