@@ -5,11 +5,15 @@ and ``speed``.
     nox -s tests -- -x -k bench           # pytest options after --
     nox -s bench-fashion                  # quick profile, then `genzoo report fashion`
     nox -s bench-modes -- --profile paper --device cuda --seeds 0-4 --wandb-project my-proj
-    nox -s bench-fashion -- --profile paper --device cuda --jobs 16   # 16 runs at once on one GPU
+    nox -s bench-fashion -- --profile paper --device cuda --gpus-per-run 0.0625   # 16 runs at once per GPU
+    nox -s bench-fashion -- --engine local   # one run after another in one process, without Ray
     nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
     nox -s speed -- --models dcgan,wgan --steps 100  # genzoo against a plain PyTorch loop -> results/speed/
 
-Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests).
+Everything after ``--`` goes to ``genzoo bench`` (bench sessions) or ``pytest`` (tests). The bench
+sessions pass ``--engine ray`` unless given ``--engine``: the runs as Ray tasks on a local Ray
+instance sized to the machine (one run per CPU core, each with one thread; 16 per GPU), or on the
+cluster RAY_ADDRESS names.
 
 One virtualenv for all three sessions. torch alone is gigabytes, so instead of nox's usual
 venv per session, every session here runs in one shared venv, ``.nox/genzoo`` (GENZOO_NOX_VENV
@@ -92,8 +96,8 @@ def _out_dir(posargs: list[str]) -> str:
 def _bench(session: nox.Session, benchmarks: tuple[str, ...]) -> None:
     env = shared_env(session)
     args = list(session.posargs)
-    if not any(a in ("-j", "--jobs") or a.startswith("--jobs=") for a in args):
-        args += ["--jobs", "auto"]          # a process per core (16 on a GPU): see `genzoo bench --help`
+    if not any(a == "--engine" or a.startswith("--engine=") for a in args):
+        args += ["--engine", "ray"]         # a run per core at once (16 per GPU): see `genzoo bench --help`
     _run_in(session, env, "genzoo", "bench", *benchmarks, *args)
     if {"--dry-run", "--list", "-h", "--help"} & set(args):
         return

@@ -12,7 +12,7 @@ import gzip
 import json
 import shutil
 import math
-import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -302,22 +302,6 @@ def test_force_redoes_and_a_half_done_run_is_redone(ring):
     assert len(_wandb_run_dirs(out, "tiny-ring")) == n_wandb + 4
 
 
-def test_jobs_run_each_run_in_its_own_process_with_the_same_results(ring, tmp_path):
-    toml, out, _ = ring
-    par = tmp_path / "par"
-    args = [str(toml), "--profile", "tiny", "--out", str(par), "--models", "gan", "--seeds", "0-1", "--jobs", "2", "-q"]
-    assert bench_main(args) == 0
-    got, ref = _runs(par, "tiny-ring"), _runs(out, "tiny-ring")
-    assert sorted(got) == ["gan-s0", "gan-s1"]
-    for k in got:   # a child process does exactly what the in-process runner does
-        assert got[k]["status"] == "ok" and got[k]["plan"] == ref[k]["plan"]
-        assert got[k]["metrics"] == pytest.approx(ref[k]["metrics"], rel=1e-6)
-        assert (par / "tiny-ring" / "logs" / f"{k}.log").is_file()
-    assert len(_wandb_run_dirs(par, "tiny-ring")) == 2 + 1      # one W&B run per child + the comparison
-    assert bench_main(args) == 0                                  # all done: no child, no new W&B run
-    assert len(_wandb_run_dirs(par, "tiny-ring")) == 3 and _runs(par, "tiny-ring") == got
-
-
 def test_a_record_of_another_plan_is_not_silently_reused(ring, tmp_path):
     toml, out, _ = ring
     changed = _write(tmp_path, "tiny-ring", RING_TOML.replace("max_steps = 15", "max_steps = 16"))
@@ -406,14 +390,26 @@ def test_genzoo_command_line(tmp_path, capsys):
     assert main(["bench", str(toml), "--models", "nope", "--out", str(tmp_path / "r")]) == 2
     assert main(["bench", str(toml), "--device", "cuda:7" if not torch.cuda.is_available() else "nope",
                  "--out", str(tmp_path / "r")]) == 2
-    for bad in ("0", "two"):                                        # --jobs: a count >= 1 or auto
+    for flag, bad in (("--gpus-per-run", "-1"), ("--gpus-per-run", "half"), ("--cpus-per-run", "x"),
+                      ("--engine", "dask")):
         with pytest.raises(SystemExit):
-            main(["bench", str(toml), "--jobs", bad, "--out", str(tmp_path / "r")])
-        assert "--jobs" in capsys.readouterr().err
+            main(["bench", str(toml), flag, bad, "--out", str(tmp_path / "r")])
+        assert flag in capsys.readouterr().err
+    # Ray's options belong to --engine ray
+    assert main(["bench", str(toml), "--address", "10.0.0.1:6379", "--out", str(tmp_path / "r")]) == 2
+    assert "--address only apply with --engine ray" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
-    from genzoo.bench.cli import auto_jobs
 
-    assert auto_jobs("cpu") == (os.cpu_count() or 1)                # nox's default: a process per core
+
+def test_engine_ray_without_ray_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    from genzoo.cli import main
+
+    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+    monkeypatch.setitem(sys.modules, "ray", None)          # what `import ray` meets where it is not installed
+    assert main(["bench", str(toml), "--profile", "tiny", "--engine", "ray", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'genzoo[ray]'" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_pilot_scores_each_model_at_the_chosen_steps_without_counting_the_scoring(tmp_path):

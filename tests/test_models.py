@@ -223,6 +223,22 @@ def test_batch_statistic_layers_see_the_whole_batch():
     assert pts.shape == (8, 6)
 
 
+def test_pacgan_2d_networks_maxout_d_and_batch_norm_g(ring_data, tmp_path):
+    """PacGAN's 2-D networks: D of maxout units (the largest of k pieces), G with batch norm."""
+    from genzoo.models.layers import Maxout
+
+    h = torch.tensor([[1.0, 5.0, -2.0, 0.5, 0.0, 3.0]])
+    assert torch.equal(Maxout(3)(h), torch.tensor([[5.0, 3.0]]))
+    m = tiny("pacgan2", d_maxout=5, g_batch_norm=True, d_hidden=(16, 16), max_steps=6).fit(ring_data.subset(200), seed=0)
+    lin = [mod for mod in m.nets_["D"].modules() if isinstance(mod, torch.nn.Linear)]
+    assert [x.out_features for x in lin] == [80, 80, 1] and lin[0].in_features == 4        # 16 units x 5 pieces; 2 points
+    assert sum(isinstance(mod, Maxout) for mod in m.nets_["D"].modules()) == 2
+    g_bn = [mod for mod in m.nets_["G"].modules() if isinstance(mod, torch.nn.BatchNorm1d)]
+    assert len(g_bn) == len(m.config.g_hidden) and int(g_bn[0].num_batches_tracked) > 0
+    m.save_pretrained(tmp_path / "m")
+    assert torch.equal(genzoo.load(tmp_path / "m").sample(5, seed=1), m.sample(5, seed=1))
+
+
 @pytest.mark.parametrize("option", [{"minibatch_std": True}, {"minibatch_discrimination": True},
                                     {"replay": 0.5, "replay_size": 100}])
 @pytest.mark.parametrize("name", ["gan", "dcgan", "wgan-gp"])

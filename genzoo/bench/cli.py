@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from ..errors import UserError
@@ -67,41 +66,41 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
     p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
-    p.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
-                   help="run N (model, seed) runs at once, each in its own process (logs in OUT/BENCHMARK/logs/); "
-                        "the default models leave a GPU mostly idle, so e.g. -j 16 on one GPU is much faster; "
-                        f"auto: one per CPU core on a CPU, {AUTO_JOBS_CUDA} on a GPU (what `nox -s bench-*` passes) "
-                        "(default: 1, in this process)")
+    p.add_argument("--engine", choices=ENGINES, default="local",
+                   help="local (default): the runs one after another in this process; ray: each run a Ray task, "
+                        "as many at once as the Ray cluster has room for (--address, else RAY_ADDRESS, else the "
+                        "cluster `ray start` started on this machine, else a new local one sized to the machine); "
+                        "this process writes the records as the runs finish and logs them to W&B. "
+                        "Needs pip install 'genzoo[ray]'")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="--engine ray: the Ray cluster to run on (default: RAY_ADDRESS, else a local instance)")
+    p.add_argument("--gpus-per-run", type=_share("GPUs"), default=None, metavar="G",
+                   help="--engine ray: the share of a GPU each run gets, e.g. 0.125 for 8 runs per GPU (default: "
+                        "1/16 on a CUDA device, else 0); above 0, the runs use CUDA")
+    p.add_argument("--cpus-per-run", type=_share("CPUs"), default=1.0, metavar="C",
+                   help="--engine ray: the CPUs each run gets, and its torch threads (default: 1)")
     p.add_argument("--pack", choices=("auto", "on", "off"), default="auto",
-                   help="train the seeds of one model together in this process (genzoo.fit_seeds), each still with "
+                   help="train the seeds of one model together in one process (genzoo.fit_seeds), each still with "
                         "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
-                        "CPU, results/speed/cpu.md); not with --jobs, whose processes each train one run")
+                        "CPU, results/speed/cpu.md); with --engine ray the seeds of a model are then one task")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    p.add_argument("--no-comparison", action="store_true", help=argparse.SUPPRESS)  # --jobs children
     p.set_defaults(func=run)
     return p
 
 
-AUTO_JOBS_CUDA = 16        # the H100 runs of the paper profile: ~14 min with 16 processes, ~50 with one
+ENGINES = ("local", "ray")
 
 
-def _jobs(text: str) -> int | str:
-    if text == "auto":
-        return text
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of processes or auto, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
-
-
-def auto_jobs(device: str) -> int:
-    """``--jobs auto``: a process per CPU core (each with one thread), or 16 on a GPU."""
-    from .runner import resolve_device
-
-    return AUTO_JOBS_CUDA if resolve_device(device).startswith("cuda") else max(1, os.cpu_count() or 1)
+def _share(what: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number of {what}, got {text!r}") from None
+        if not value >= 0 or value > 1024:
+            raise argparse.ArgumentTypeError(f"must be a number of {what} from 0, got {text!r}")
+        return value
+    return parse
 
 
 def run(args) -> int:
@@ -134,21 +133,21 @@ def run(args) -> int:
                 print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
                       f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
         return 0
-    if args.jobs == "auto":
-        args.jobs = auto_jobs(args.device)
-    for b in benches:
-        common = dict(profile=args.profile, models=args.models, seeds=args.seeds, device=args.device, out=args.out,
-                      wandb=not args.no_wandb, wandb_project=args.wandb_project, quiet=args.quiet)
-        if args.jobs != 1:
-            from .parallel import run_parallel
+    ray = None
+    if args.engine == "ray":
+        from .ray_engine import RayOptions
 
-            codes = run_parallel(b, jobs=args.jobs, force=args.force, **common)
-            # the children recorded every run: this collects the records, logs the W&B comparison
-            # of the models (the children do not) and prints the summary
-            run_benchmark(b, comparison=bool(codes), **common)
-        else:
-            run_benchmark(b, force=args.force, comparison=False if args.no_comparison else None, pack=args.pack,
-                          **common)
+        ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
+    else:
+        given = [flag for flag, value in (("--address", args.address), ("--gpus-per-run", args.gpus_per_run),
+                                          ("--cpus-per-run", None if args.cpus_per_run == 1.0 else 1))
+                 if value is not None]
+        if given:
+            raise UserError(f"{', '.join(given)} only apply with --engine ray")
+    for b in benches:
+        run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, device=args.device,
+                      out=args.out, force=args.force, wandb=not args.no_wandb, wandb_project=args.wandb_project,
+                      quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray)
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
 
 
@@ -167,7 +166,7 @@ def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--pack", choices=("auto", "on", "off"), default="auto",
                    help="train the seeds of one model together in this process (genzoo.fit_seeds), each still with "
                         "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
-                        "CPU, results/speed/cpu.md); not with --jobs, whose processes each train one run")
+                        "CPU, results/speed/cpu.md)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run_wandb)
     return p

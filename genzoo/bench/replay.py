@@ -19,20 +19,21 @@ from pathlib import Path
 from ..errors import UserError
 from ..training.loop import planned_steps
 from . import artifacts
-from .runner import Data, log_comparison, read_record, wandb_config, wandb_summary
+from .record import RunRecord, read_record
+from .runner import Data, log_comparison, wandb_config, wandb_summary
 from .spec import Benchmark, load_benchmark
 
 TAG = "from-record"
 
 
-def needs_logging(rec: dict, bench_dir: Path) -> bool:
+def needs_logging(rec: RunRecord, bench_dir: Path) -> bool:
     """Whether a finished record should have a W&B run and has none (or only a lost offline one:
     its folder is neither where the record says nor in ``bench_dir/wandb``, e.g. a relative path
     read from another working directory). The runner starts no W&B run for a skipped run or one
     whose data did not load (empty ``train``)."""
-    if rec["status"] == "skipped" or not rec.get("train"):
+    if rec.status == "skipped" or not rec.train:
         return False
-    entry = rec.get("wandb")
+    entry = rec.wandb
     if not entry:
         return True
     if entry.get("mode") != "offline" or not entry.get("dir"):
@@ -42,7 +43,7 @@ def needs_logging(rec: dict, bench_dir: Path) -> bool:
 
 
 def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out", project: str | None = None,
-                quiet: bool = False) -> list[dict]:
+                quiet: bool = False) -> list[RunRecord]:
     """Log the benchmark's recorded runs that have no W&B run; returns their updated records.
     ``project``: default, the project the other records name, else genzoo's."""
     from tqdm.auto import tqdm
@@ -63,7 +64,7 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out
             print(f"genzoo wandb {bench.name}: all {len(records)} recorded runs that W&B would track have a "
                   f"W&B run; nothing to log", flush=True)
         return []
-    named = Counter(p for r in records.values() if (p := (r.get("wandb") or {}).get("project")))
+    named = Counter(p for r in records.values() if (p := (r.wandb or {}).get("project")))
     project = project or (named.most_common(1)[0][0] if named else None)
     session = WandbSession(project=project, group=bench.name, root=bench_dir)
     if not session.enabled:
@@ -77,11 +78,13 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out
     try:
         for run_dir, rec in tqdm(todo.items(), desc=f"wandb {bench.name}", unit="run",
                                  disable=True if quiet else None):
-            done.append(_log_one(session, run_dir, rec, data))
+            done.append(log_record(session, run_dir, rec, data))
     finally:   # the comparison of every recorded run of the profiles logged now, also after a failure
         try:
-            for profile in sorted({r["profile"] for r in done}):
-                log_comparison(session, bench, profile, [r for r in records.values() if r["profile"] == profile])
+            logged = {r.run_id: r for r in done}
+            for profile in sorted({r.profile for r in done}):
+                log_comparison(session, bench, profile, [logged.get(r.run_id, r) for r in records.values()
+                                                         if r.profile == profile])
         finally:
             session.close()          # every run's data on disk before this returns
     if not quiet and session.mode == "offline" and session.offline_dirs():
@@ -90,8 +93,10 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out
     return done
 
 
-def _log_one(session, run_dir: Path, rec: dict, data: Data) -> dict:
-    tracker = session.start(name=rec["run_id"], job_type=rec["model"], tags=[rec["profile"], rec["dataset"], TAG],
+def log_record(session, run_dir: Path, rec: RunRecord, data: Data) -> RunRecord:
+    """Log one recorded run to a W&B run of ``session`` from its record and files, and write the
+    record again naming that W&B run; returns the new record."""
+    tracker = session.start(name=rec.run_id, job_type=rec.model, tags=[rec.profile, rec.dataset, TAG],
                             config={**wandb_config(rec), "logged_from_record": True})
     if not tracker.active:
         why = "; ".join(session.warnings) or "no reason given"
@@ -104,15 +109,15 @@ def _log_one(session, run_dir: Path, rec: dict, data: Data) -> dict:
     except BaseException:   # a broken file, Ctrl-C: close the W&B run as crashed, leave the record as it was
         tracker.finish(exit_code=255)
         raise
-    tracker.finish(exit_code=0 if rec["status"] == "ok" else 1)
-    rec["wandb"] = {**entry, "logged_from_record": True}
+    tracker.finish(exit_code=0 if rec.status == "ok" else 1)
+    rec = rec.replace(wandb={**entry, "logged_from_record": True})
     if tracker.failed:   # as the runner does: what was logged stays on disk for `wandb sync`; the record says so
-        rec["notes"] = [*(rec.get("notes") or []), f"W&B (logged from the record): {tracker.failed}"]
-    artifacts.write_json(run_dir / "record.json", rec)
+        rec = rec.replace(notes=[*rec.notes, f"W&B (logged from the record): {tracker.failed}"])
+    artifacts.write_json(run_dir / "record.json", rec.to_dict())
     return rec
 
 
-def _log_history(tracker, run_dir: Path, rec: dict) -> None:
+def _log_history(tracker, run_dir: Path, rec: RunRecord) -> None:
     """The losses at the steps the runner logs them (:func:`tracking.logged_steps` of the planned
     steps), read from the run's history file."""
     from .tracking import logged_steps
@@ -124,7 +129,7 @@ def _log_history(tracker, run_dir: Path, rec: dict) -> None:
         rows = artifacts.read_history_csv(path)
     except (OSError, EOFError, ValueError) as exc:
         raise UserError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
-    train, settings = rec["train"], (rec.get("plan") or {}).get("settings") or {}
+    train, settings = rec.train, rec.plan.get("settings") or {}
     try:
         total = planned_steps(train["max_steps"], train["epochs"], train["batch_size"],
                               train.get("batches_per_step") or 1, train["train_items"])
@@ -141,17 +146,17 @@ def _log_history(tracker, run_dir: Path, rec: dict) -> None:
                          if k != "step" and isinstance(v, (int, float)) and math.isfinite(v)}, step=step)
 
 
-def _log_samples(tracker, run_dir: Path, rec: dict, data: Data) -> None:
+def _log_samples(tracker, run_dir: Path, rec: RunRecord, data: Data) -> None:
     from .tracking import sample_image
 
     grids = {"samples": ("samples.pt", "final samples"),
              "samples_normal_prior": ("samples_normal_prior.pt", "N(0, I) codes")}
-    reference, settings = None, (rec.get("plan") or {}).get("settings") or {}
+    reference, settings = None, rec.plan.get("settings") or {}
     for key, (name, caption) in grids.items():
         if not (run_dir / name).is_file():
             continue
         x = artifacts.read_samples(run_dir / name)
         if x.dim() == 2 and reference is None and "reference_split" in settings:   # points: over the reference
             reference = data.reference(settings)
-        tracker.log_images({key: (sample_image(x, reference, title=rec["run_id"] if key == "samples" else ""),
+        tracker.log_images({key: (sample_image(x, reference, title=rec.run_id if key == "samples" else ""),
                                   caption)})

@@ -43,9 +43,9 @@ from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
 from .artifacts import finite_or_none
 from .locks import RunLock
+from .record import FINAL_STATUSES, SCHEMA_VERSION, RunRecord, load_record, read_record  # noqa: F401  (read_record: the runner's API)
 from .spec import Benchmark, RunSpec, load_benchmark
 
-FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
 GRID_SEED = 1234               # samples.png / samples.pt (and W&B grids during training)
 EVAL_SEED_OFFSET = 10_000      # scored samples come from seed 10_000 + run seed
 POINTS_IN_PLOT = 2500
@@ -105,24 +105,12 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def read_record(run_dir: Path) -> dict | None:
-    """The run's record if it is complete (parses, with a final status), else None."""
-    import json
-
-    path = Path(run_dir) / "record.json"
-    try:
-        rec = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return rec if isinstance(rec, dict) and rec.get("status") in FINAL_STATUSES else None
-
-
 @dataclass
 class BenchResult:
     benchmark: str
     profile: str
     out_dir: Path
-    records: list[dict]                      # one per planned run, in plan order
+    records: list[RunRecord]                 # one per planned run, in plan order
     executed: list[str] = field(default_factory=list)        # done by this call
     resumed: list[str] = field(default_factory=list)         # recorded before this call
     by_others: list[str] = field(default_factory=list)       # recorded meanwhile by another process
@@ -137,9 +125,8 @@ class BenchResult:
 
         rows = []
         for r in self.records:
-            row = {"run": f"{r['model']}-s{r['seed']}", "status": r["status"],
-                   "time_s": r.get("wall_time_s")}
-            row.update({k: v for k, v in (r.get("metrics") or {}).items() if metrics is None or k in metrics})
+            row = {"run": f"{r.model}-s{r.seed}", "status": r.status, "time_s": r.wall_time_s}
+            row.update({k: v for k, v in r.metrics.items() if metrics is None or k in metrics})
             rows.append(row)
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
@@ -171,6 +158,19 @@ class Data:
             self._cache[key] = ds
         return self._cache[key]
 
+    def only(self, specs: list[RunSpec]) -> "Data":
+        """The splits (and subsets) these runs train on and are scored against, loaded now, and
+        nothing else: what a Ray task gets from the object store."""
+        import json
+
+        out = Data(self.bench)
+        for spec in specs:
+            for ds, (split, subset) in ((self.train(spec.settings), ("train", spec.settings["train_subset"])),
+                                        (self.reference(spec.settings), (spec.settings["reference_split"],
+                                                                         spec.settings["reference_subset"]))):
+                out._cache[(split, json.dumps(self.options(spec.settings), sort_keys=True), subset)] = ds
+        return out
+
     def options(self, settings: dict) -> dict:
         return {**self.bench.dataset_options, **settings.get("dataset_options", {})}
 
@@ -199,21 +199,20 @@ def _fmt_s(s: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else (f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s")
 
 
-def run_state(runs_dir: Path, spec: RunSpec, force: bool = False) -> tuple[str, dict | None]:
+def run_state(runs_dir: Path, spec: RunSpec, force: bool = False) -> tuple[str, RunRecord | None]:
     """``("todo", None)``, ``("done", record)`` or ``("conflict", record)``: a finished run of
     another plan (profile, overrides, settings) sits where this one would be written."""
     rec = None if force else read_record(runs_dir / spec.run_id)
     if rec is None:
         return "todo", None
-    same = (rec.get("plan") or {}).get("fingerprint") == spec.fingerprint()
-    return ("done" if same else "conflict"), rec
+    return ("done" if rec.fingerprint == spec.fingerprint() else "conflict"), rec
 
 
-def conflict_error(runs_dir: Path, spec: RunSpec, rec: dict) -> UserError:
+def conflict_error(runs_dir: Path, spec: RunSpec, rec: RunRecord) -> UserError:
     """The error for a ``"conflict"`` of :func:`run_state`."""
     return UserError(
         f"{runs_dir / spec.run_id} holds a finished run of a different plan "
-        f"(profile {rec.get('profile')!r}, fingerprint {(rec.get('plan') or {}).get('fingerprint')}) "
+        f"(profile {rec.profile!r}, fingerprint {rec.fingerprint}) "
         f"than profile {spec.profile!r} asks for ({spec.fingerprint()}); pass --force to redo it, "
         f"or --out to write elsewhere")
 
@@ -267,19 +266,18 @@ def estimate_seconds(bench: Benchmark, specs: list[RunSpec], device: str,
     """Seconds the runs of ``specs`` should take, from the recorded wall times of the same model,
     profile and kind of device in the reference folder (the committed results); ``(None, 0)``
     when it has none. Also returns how many reference records it used."""
-    import json
     import statistics
 
     times: dict[tuple[str, str], list[float]] = {}
     used = 0
     for path in sorted((Path(reference) / bench.name / "runs").glob("*/record.json")):
         try:
-            rec = json.loads(path.read_text())
-        except (OSError, ValueError):
+            rec = load_record(path)
+        except (OSError, ValueError, TypeError):
             continue
-        if rec.get("status") != "ok" or not rec.get("wall_time_s") or str(rec.get("device", ""))[:3] != device[:3]:
+        if rec.status != "ok" or not rec.wall_time_s or str(rec.device or "")[:3] != device[:3]:
             continue
-        times.setdefault((rec.get("model"), rec.get("profile")), []).append(float(rec["wall_time_s"]))
+        times.setdefault((rec.model, rec.profile), []).append(float(rec.wall_time_s))
     total = 0.0
     for spec in specs:
         t = times.get((spec.model, spec.profile))
@@ -294,7 +292,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                   models: list[str] | None = None, seeds: list[int] | None = None, device: str = "auto",
                   out: str | Path = DEFAULT_OUT, force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
-                  comparison: bool | None = None, pack: str = "auto") -> BenchResult:
+                  comparison: bool | None = None, pack: str = "auto", engine: str = "local",
+                  ray: "RayOptions | None" = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
     to log a W&B summary run comparing the models (None: when any run was done here).
 
@@ -306,13 +305,27 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     Runs that another process is doing (it holds their lock) are waited for once this process
     has done the others, and their records are returned with the rest. A failure of the
     environment (:class:`genzoo.errors.EnvironmentFailure`) records nothing for its run and is
-    raised as a :class:`UserError` once the finished runs are safe."""
+    raised as a :class:`UserError` once the finished runs are safe.
+
+    ``engine``: ``"local"`` does the runs one after another in this process; ``"ray"`` does them
+    as Ray tasks (:mod:`genzoo.bench.ray_engine`, placed as ``ray`` says), this process writing
+    their records as they finish. Either way each run is :func:`execute_run`, recorded by
+    :func:`commit_run`."""
     import genzoo
 
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     if pack not in PACK_MODES:
         raise UserError(f"pack must be one of {', '.join(PACK_MODES)}, got {pack!r}")
+    if engine not in ENGINES:
+        raise UserError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     dev = resolve_device(device)
+    if engine == "ray":
+        from .ray_engine import RayOptions, import_ray
+
+        import_ray()                               # not installed: say how, before any work
+        ray = ray or RayOptions()
+        ray.check()
+        dev = ray.device(dev)
     profile, profile_why = resolve_profile(bench, profile, dev)
     known = genzoo.list_models()
     check_unique("models", models)
@@ -343,7 +356,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
         else:
             todo.append(spec)
             old = read_record(runs_dir / spec.run_id) if force else None    # what --force replaces
-            planned[spec.run_id] = old.get("created") if old else None
+            planned[spec.run_id] = old.created if old else None
 
     result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
     eta, used = estimate_seconds(bench, todo, dev)
@@ -364,9 +377,19 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                  f"folder {session.wandb_dir}", quiet)
         result.wandb_mode = session.mode
     try:
-        if todo:
+        packed = pack == "on" or (pack == "auto" and dev.startswith("cuda"))
+        if todo and engine == "ray":
+            from .ray_engine import run_todo_ray
+
+            try:
+                data = Data(bench).only(todo)
+            except DataError as exc:             # the data on disk is missing or damaged
+                raise UserError(f"the data could not be loaded: {exc}; nothing was run") from None
+            run_todo_ray(todo, records, planned, result, bench, dev, runs_dir, session, git, force, quiet,
+                         data, ray, packed)
+        elif todo:
             _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
-                      pack=pack == "on" or (pack == "auto" and dev.startswith("cuda")))
+                      pack=packed)
         result.records = [records[s.run_id] for s in specs if s.run_id in records]
         if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
             log_comparison(session, bench, profile, result.records)
@@ -382,6 +405,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
 
 
 PACK_MODES = ("auto", "on", "off")
+ENGINES = ("local", "ray")
 
 
 def pack_groups(specs: list[RunSpec]) -> dict[str, list[RunSpec]]:
@@ -400,9 +424,6 @@ def _fit_packed(group: list[RunSpec], ctx: "_Context", locks: list[RunLock]) -> 
     """Train the runs of ``group`` whose locks this process gets together (``fit_seeds``); returns
     run_id -> fitted model (nothing when fewer than two could be locked, when the model cannot be
     packed, or when a seed diverged: those runs are then trained one by one, as without packing)."""
-    import genzoo
-    from genzoo.training.packed import check_packable
-
     mine = []
     for spec in group:
         lock = RunLock(ctx.runs_dir, spec.run_id)
@@ -410,6 +431,16 @@ def _fit_packed(group: list[RunSpec], ctx: "_Context", locks: list[RunLock]) -> 
             locks.append(lock)
             if read_record(ctx.runs_dir / spec.run_id) is None or spec.run_id in ctx.redo:
                 mine.append(spec)
+    return fit_together(mine, ctx)
+
+
+def fit_together(mine: list[RunSpec], ctx: "_Context") -> dict:
+    """Train the runs of ``mine`` (the same model and plan, other seeds) together with
+    ``genzoo.fit_seeds``; run_id -> fitted model, or nothing when they are better trained one by
+    one (fewer than two, a model that cannot be packed, a seed that diverged)."""
+    import genzoo
+    from genzoo.training.packed import check_packable
+
     if len(mine) < 2:
         return {}
     first = mine[0]
@@ -439,6 +470,14 @@ def _fit_packed(group: list[RunSpec], ctx: "_Context", locks: list[RunLock]) -> 
     return {spec.run_id: m for spec, m in zip(mine, models)}
 
 
+def done_line(rec: RunRecord) -> str:
+    """The progress line of a finished run: its status, why, and how long it took."""
+    line = f"{rec.run_id}: {rec.status}"
+    if rec.reason:
+        line += f" ({rec.reason.splitlines()[0][:160]})"
+    return line + f" in {_fmt_s(rec.wall_time_s or 0.0)}"
+
+
 def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
               pack: bool = False) -> None:
     """Do the runs of ``todo`` this process can lock, then wait for those another process holds."""
@@ -462,13 +501,13 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
             return False
         with lock:
             rec = read_record(runs_dir / spec.run_id)
-            if rec is not None and (not force or rec.get("created") != planned.get(spec.run_id)):
+            if rec is not None and (not force or rec.created != planned.get(spec.run_id)):
                 # another process finished it since the plan was made
-                if (rec.get("plan") or {}).get("fingerprint") != spec.fingerprint():
+                if rec.fingerprint != spec.fingerprint():
                     raise conflict_error(runs_dir, spec, rec)
                 records[spec.run_id] = rec
                 result.by_others.append(spec.run_id)
-                line = f"{spec.run_id}: {rec['status']} (done by another process)"
+                line = f"{spec.run_id}: {rec.status} (done by another process)"
             else:
                 _say(f"[{done + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
                      f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
@@ -478,8 +517,9 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
                     for other in group:
                         groups.pop(other.run_id, None)
                     prefit.update(_fit_packed(group, context, pack_locks))
+                (runs_dir / spec.run_id / "record.json").unlink(missing_ok=True)   # a forced run: gone now
                 try:
-                    rec = execute_run(spec, context, fitted=prefit.pop(spec.run_id, None))
+                    rec = commit_run(runs_dir, execute_run(spec, context, fitted=prefit.pop(spec.run_id, None)))
                 except EnvironmentFailure as exc:
                     try:                            # the whole story, for whoever fixes the machine
                         artifacts.write_bytes(runs_dir / spec.run_id / "error.txt",
@@ -494,10 +534,7 @@ def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, ses
                         f"command again to resume") from None
                 records[spec.run_id] = rec
                 result.executed.append(spec.run_id)
-                line = f"{spec.run_id}: {rec['status']}"
-                if rec.get("reason"):
-                    line += f" ({rec['reason'].splitlines()[0][:160]})"
-                line += f" in {_fmt_s(rec['wall_time_s'])}"
+                line = done_line(rec)
         done += 1
         bar.update(1)
         if done < len(todo):
@@ -543,17 +580,62 @@ def _model_config(model) -> dict:
         return dict(vars(model.config))
 
 
-def execute_run(spec: RunSpec, ctx: _Context, fitted=None) -> dict:
-    """Fit, score and record one run; never raises for a failure of the run itself. ``fitted``:
-    the run's model, already trained with other seeds by ``genzoo.fit_seeds`` (it is scored and
-    recorded; its W&B run gets the losses from its history, without mid-training sample grids)."""
+@dataclass(frozen=True)
+class RunOutput:
+    """What a run returns: its record and its files (path in the run folder -> bytes), written
+    into the results folder by the driver only (:func:`commit_run`)."""
+
+    record: RunRecord
+    files: dict
+
+
+def execute_run(spec: RunSpec, ctx: _Context, fitted=None, engine: str = "local") -> RunOutput:
+    """Fit, score and record one run, as a pure function of the run: its files are made in a
+    private scratch folder and returned as bytes with the record; nothing is written into the
+    results folder. Never raises for a failure of the run itself (the record says it failed);
+    raises :class:`EnvironmentFailure` for a failure of the machine. ``fitted``: the run's model,
+    already trained with other seeds by ``genzoo.fit_seeds`` (it is scored and recorded; its W&B
+    run gets the losses from its history, without mid-training sample grids)."""
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix=f"genzoo-{spec.run_id}-"))
+    try:
+        record = _execute(spec, ctx, scratch, fitted)
+        record["engine"] = engine
+        files = {p.relative_to(scratch).as_posix(): p.read_bytes()
+                 for p in sorted(scratch.rglob("*")) if p.is_file()}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return RunOutput(RunRecord.from_dict(artifacts.clean_json(record)), files)
+
+
+def commit_run(runs_dir: Path, output: RunOutput) -> RunRecord:
+    """Write a run's files and record into ``runs_dir/<run_id>/`` (the driver's job): all of them
+    into a temporary folder beside it, which then replaces the run's folder; the record is
+    therefore there only with every file of the run."""
+    import os
+
+    rec = output.record
+    run_dir = Path(runs_dir) / rec.run_id
+    stage = artifacts.tmp_dir_beside(run_dir)
+    try:
+        for name, data in output.files.items():
+            path = stage / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        artifacts.write_json(stage / "record.json", rec.to_dict())
+        (run_dir / "record.json").unlink(missing_ok=True)    # a kill from here on leaves no record
+        if run_dir.exists():
+            shutil.rmtree(run_dir)                            # what a killed or forced run left
+        os.replace(stage, run_dir)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return rec
+
+
+def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
     import genzoo
 
-    run_dir = ctx.runs_dir / spec.run_id
-    (run_dir / "record.json").unlink(missing_ok=True)   # first: a kill from here on leaves no record
-    if run_dir.exists():
-        shutil.rmtree(run_dir)                           # a killed or forced run starts clean
-    run_dir.mkdir(parents=True)
     t0 = time.perf_counter()
     settings = spec.settings
     commit, dirty, _ = ctx.git
@@ -563,12 +645,11 @@ def execute_run(spec: RunSpec, ctx: _Context, fitted=None) -> dict:
         "versions": ctx.versions, "git_commit": commit, "git_dirty": dirty, "device": ctx.device,
         "wall_time_s": None, "throughput": {"train_items_per_s": None, "sample_items_per_s": None},
         "metrics": {}, "higher_is_better": {}, "notes": [], "per_class": None, "created": None,
-        "run_id": spec.run_id, "plan": {"fingerprint": spec.fingerprint(), "preset": spec.preset,
-                                        "overrides": spec.overrides, "settings": settings},
+        "run_id": spec.run_id, "plan": plan_entry(spec),
         "wandb": None, "wandb_start_s": 0.0,
-        # CPU results depend on the thread count at ~1e-4 relative (reduction order); --jobs N
-        # gives each process cores/N threads, so the count is recorded with the numbers
-        "torch_threads": torch.get_num_threads(),
+        # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
+        # uses --cpus-per-run threads, so the count is recorded with the numbers
+        "torch_threads": torch.get_num_threads(), "engine": None, "schema": SCHEMA_VERSION,
     }
     model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     record["config"] = _model_config(model)
@@ -631,7 +712,7 @@ def execute_run(spec: RunSpec, ctx: _Context, fitted=None) -> dict:
                 _raise_if_environment(exc, "scoring")
                 status, reason, tb = "failed", f"scoring failed: {type(exc).__name__}: {exc}", traceback.format_exc()
         rec = _finish(record, run_dir, t0, status, reason, tb=tb, wandb_failed=tracker.failed)
-        tracker.summary(wandb_summary(rec))
+        tracker.summary(wandb_summary(artifacts.clean_json(rec)))
         if status == "ok" and tracker.active:
             x = artifacts.read_samples(run_dir / "samples.pt")
             tracker.log_images({"samples": (sample_image(x, reference, title=spec.run_id), "final samples")})
@@ -642,6 +723,12 @@ def execute_run(spec: RunSpec, ctx: _Context, fitted=None) -> dict:
         if isinstance(exc, Exception) and not isinstance(exc, EnvironmentFailure):
             _raise_if_environment(exc, "writing the run's files")
         raise
+
+
+def plan_entry(spec: RunSpec) -> dict:
+    """A record's ``plan``: what the run was asked to do, and its fingerprint."""
+    return {"fingerprint": spec.fingerprint(), "preset": spec.preset, "overrides": spec.overrides,
+            "settings": spec.settings}
 
 
 def is_environment_failure(exc: BaseException) -> bool:
@@ -727,8 +814,7 @@ def _finish(record: dict, run_dir: Path, t0: float, status: str, reason: str | N
         record["throughput"]["train_items_per_s"] = items / t
     record["wall_time_s"] = time.perf_counter() - t0 - (record.get("wandb_start_s") or 0.0)
     record["created"] = now_iso()
-    artifacts.write_json(run_dir / "record.json", record)
-    return artifacts.clean_json(record)
+    return record
 
 
 def _sample_grid(model, data) -> tuple[torch.Tensor, int]:
@@ -842,22 +928,21 @@ def _quiet_kw(score_fn) -> dict:
         return {}
 
 
-def log_comparison(session, bench: Benchmark, profile: str, records: list[dict]) -> None:
-    metric_keys = sorted({k for r in records for k in (r.get("metrics") or {})})
+def log_comparison(session, bench: Benchmark, profile: str, records: list[RunRecord]) -> None:
+    metric_keys = sorted({k for r in records for k in r.metrics})
     columns = ["run", "model", "seed", "status", "reason", "wall_time_s", "train_items_per_s", *metric_keys]
     rows = []
     for r in records:
-        rows.append([f"{r['model']}-s{r['seed']}", r["model"], r["seed"], r["status"], r.get("reason") or "",
-                     r.get("wall_time_s"), (r.get("throughput") or {}).get("train_items_per_s"),
-                     *[(r.get("metrics") or {}).get(k) for k in metric_keys]])
+        rows.append([f"{r.model}-s{r.seed}", r.model, r.seed, r.status, r.reason or "", r.wall_time_s,
+                     r.throughput.get("train_items_per_s"), *[r.metrics.get(k) for k in metric_keys]])
     tracker = session.start(name=f"{bench.name}-summary", job_type="summary", tags=[profile, bench.dataset],
                             config={"benchmark": bench.name, "profile": profile, "dataset": bench.dataset,
-                                    "models": sorted({r["model"] for r in records}),
-                                    "seeds": sorted({r["seed"] for r in records})})
+                                    "models": sorted({r.model for r in records}),
+                                    "seeds": sorted({r.seed for r in records})})
     tracker.log_table("comparison", columns, rows)
     counts = {}
     for r in records:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+        counts[r.status] = counts.get(r.status, 0) + 1
     tracker.summary({f"runs/{k}": v for k, v in counts.items()})
     tracker.finish()
 
@@ -865,7 +950,7 @@ def log_comparison(session, bench: Benchmark, profile: str, records: list[dict])
 def _print_summary(result: BenchResult, session) -> None:
     import pandas as pd
 
-    present = {k for r in result.records for k in (r.get("metrics") or {})}
+    present = {k for r in result.records for k in r.metrics}
     headline = [k for k in HEADLINE_METRICS if k in present] or sorted(present)[:8]
     df = result.table(headline)
     print()
@@ -876,8 +961,8 @@ def _print_summary(result: BenchResult, session) -> None:
                                lambda v: f"{v:.4g}"):
             print(df.to_string())
     for r in result.records:
-        if r["status"] != "ok" and r.get("reason"):
-            print(f"  {r['model']}-s{r['seed']}: {r['status']}: {r['reason'].splitlines()[0][:200]}")
+        if r.status != "ok" and r.reason:
+            print(f"  {r.model}-s{r.seed}: {r.status}: {r.reason.splitlines()[0][:200]}")
     if session is not None and session.mode == "offline" and session.offline_dirs():
         print(f"\nW&B runs were saved offline in {session.wandb_dir}; to upload them:\n"
               f"  wandb sync {session.wandb_dir}/offline-run-*")

@@ -15,13 +15,15 @@ from .layers import MLPDiscriminator, MLPGenerator
 
 @dataclass(frozen=True)
 class GANConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_hidden": ">= 1", "d_hidden": ">= 1", "d_dropout": "[0, 1)",
+    LIMITS: ClassVar[dict[str, str]] = {"g_hidden": ">= 1", "d_hidden": ">= 1", "d_dropout": "[0, 1)", "d_maxout": ">= 0",
                                         "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
 
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (1024, 512, 256)
     d_dropout: float = 0.3
+    d_maxout: int = 0           # > 0: D's hidden units are maxout units of this many pieces (PacGAN's 2-D D: 5)
+    g_batch_norm: bool = False  # batch norm in G's hidden layers (PacGAN's 2-D G)
     loss: str = "non-saturating"   # or "minimax" (the original objective)
     lr_g: float = 2e-4
     lr_d: float = 2e-4
@@ -45,7 +47,7 @@ class GAN(AdversarialModel):
     def build(self, shape, num_classes):
         c, image = self.config, len(shape) == 3
         return nn.ModuleDict({
-            "G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=image),
+            "G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=image, batch_norm=c.g_batch_norm),
             "D": MLPDiscriminator(packed_shape(shape, c.pack), c.d_hidden, dropout=c.d_dropout if image else 0.0,
-                                 batch_stat=c.d_batch_stat),
+                                 batch_stat=c.d_batch_stat, maxout=c.d_maxout),
         })

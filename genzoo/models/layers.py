@@ -8,13 +8,31 @@ import torch
 from torch import nn
 
 
-def mlp(sizes: list[int], act: nn.Module, out_act: nn.Module | None = None, dropout: float = 0.0) -> nn.Sequential:
-    """Linear layers of ``sizes`` with ``act`` between them (and ``out_act`` after the last)."""
+class Maxout(nn.Module):
+    """Maxout units (Goodfellow et al. 2013): the largest of each unit's ``pieces`` inputs,
+    (B, units * pieces) -> (B, units)."""
+
+    def __init__(self, pieces: int):
+        super().__init__()
+        self.pieces = pieces
+
+    def forward(self, h):
+        return h.view(h.shape[0], -1, self.pieces).amax(-1)
+
+
+def mlp(sizes: list[int], act: nn.Module, out_act: nn.Module | None = None, dropout: float = 0.0,
+        maxout: int = 0, batch_norm: bool = False) -> nn.Sequential:
+    """Linear layers of ``sizes`` with ``act`` between them (and ``out_act`` after the last).
+    ``maxout=k``: hidden units are maxout units of k pieces instead of ``act``; ``batch_norm``:
+    batch norm before each hidden activation (and no bias in the layers it follows)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(act)
+        hidden = i < len(sizes) - 2
+        layers.append(nn.Linear(a, b * maxout if hidden and maxout else b, bias=not (hidden and batch_norm)))
+        if hidden:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(b))
+            layers.append(Maxout(maxout) if maxout else act)
             if dropout:
                 layers.append(nn.Dropout(dropout))
     if out_act is not None:
@@ -25,10 +43,12 @@ def mlp(sizes: list[int], act: nn.Module, out_act: nn.Module | None = None, drop
 class MLPGenerator(nn.Module):
     """z (B, in_dim) -> (B, *shape); Tanh output for images, linear for points."""
 
-    def __init__(self, in_dim: int, shape: tuple[int, ...], hidden: tuple[int, ...], tanh: bool):
+    def __init__(self, in_dim: int, shape: tuple[int, ...], hidden: tuple[int, ...], tanh: bool,
+                 batch_norm: bool = False):
         super().__init__()
         self.shape = tuple(shape)
-        self.net = mlp([in_dim, *hidden, math.prod(shape)], nn.ReLU(), nn.Tanh() if tanh else None)
+        self.net = mlp([in_dim, *hidden, math.prod(shape)], nn.ReLU(), nn.Tanh() if tanh else None,
+                       batch_norm=batch_norm)
 
     def forward(self, z):
         return self.net(z).view(-1, *self.shape)
@@ -79,9 +99,9 @@ class MLPDiscriminator(nn.Module):
     :func:`batch_statistic` before the last linear layer."""
 
     def __init__(self, shape: tuple[int, ...], hidden: tuple[int, ...], extra_dim: int = 0, dropout: float = 0.0,
-                 batch_stat: str = ""):
+                 batch_stat: str = "", maxout: int = 0):
         super().__init__()
-        self.net = mlp([math.prod(shape) + extra_dim, *hidden, 1], nn.LeakyReLU(0.2), dropout=dropout)
+        self.net = mlp([math.prod(shape) + extra_dim, *hidden, 1], nn.LeakyReLU(0.2), dropout=dropout, maxout=maxout)
         stat = batch_statistic(batch_stat, hidden[-1])
         if stat is not None:               # the same layers, then the statistic, then a wider last layer
             self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Linear(hidden[-1] + stat.extra, 1))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..bench.artifacts import finite_or_none
+from ..bench.record import RunRecord
 
 OK = "ok"
 
@@ -65,16 +66,16 @@ class Run:
 
     run_id: str
     dir: Path
-    record: dict
+    record: RunRecord
     problems: list[str] = field(default_factory=list)   # set when the record could not be read
 
     @property
     def model(self) -> str:
-        return str(self.record.get("model") or self.run_id.rsplit("-s", 1)[0])
+        return str(self.record.model or self.run_id.rsplit("-s", 1)[0])
 
     @property
     def seed(self) -> int | None:
-        s = self.record.get("seed")
+        s = self.record.seed
         if s is None:
             m = re.search(r"-s(\d+)$", self.run_id)
             return int(m.group(1)) if m else None
@@ -85,7 +86,7 @@ class Run:
 
     @property
     def status(self) -> str:
-        return str(self.record.get("status") or "unknown")
+        return str(self.record.status or "unknown")
 
     @property
     def ok(self) -> bool:
@@ -93,7 +94,7 @@ class Run:
 
     @property
     def reason(self) -> str:
-        r = self.record.get("reason")
+        r = self.record.reason
         return "" if r is None else str(r)
 
     @property
@@ -104,7 +105,7 @@ class Run:
         the mean of its ``per_class`` accuracies (the evaluator's accuracy on samples asked for class k).
         """
         out = {}
-        for k, v in (self.record.get("metrics") or {}).items():
+        for k, v in (self.record.metrics or {}).items():
             f = finite_or_none(v)
             if f is not None:
                 out[str(k)] = f
@@ -118,7 +119,7 @@ class Run:
     def class_accuracies(self) -> dict[str, float]:
         """``{class name: accuracy}`` from the record's ``per_class`` (finite values only)."""
         out = {}
-        pc = self.record.get("per_class")
+        pc = self.record.per_class
         if not isinstance(pc, dict):
             return out
         for name, d in pc.items():
@@ -155,7 +156,7 @@ class Benchmark:
 
     @property
     def dataset(self) -> str:
-        names = [r.record.get("dataset") for r in self.runs if r.record.get("dataset")]
+        names = [r.record.dataset for r in self.runs if r.record.dataset]
         if names:
             return str(max(set(names), key=names.count))
         # fall back on the benchmark's name
@@ -204,7 +205,7 @@ class Benchmark:
         """Direction of ``metric``: the records' ``higher_is_better`` (majority), else genzoo's table."""
         votes = []
         for r in self.runs:
-            hib = r.record.get("higher_is_better") or {}
+            hib = r.record.higher_is_better or {}
             if metric in hib and hib[metric] is not None:
                 votes.append(bool(hib[metric]))
         if votes:
@@ -235,10 +236,10 @@ class Benchmark:
     def git(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for r in self.runs:
-            c = r.record.get("git_commit")
+            c = r.record.git_commit
             if not c:
                 continue
-            c = str(c) + (" (uncommitted changes)" if r.record.get("git_dirty") else "")
+            c = str(c) + (" (uncommitted changes)" if r.record.git_dirty else "")
             out[c] = out.get(c, 0) + 1
         return out
 
@@ -299,12 +300,10 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
     for rec in sorted(runs_dir.glob("*/record.json")) if runs_dir.is_dir() else []:
         run_id = rec.parent.name
         try:
-            record = json.loads(rec.read_text(encoding="utf-8"))
-            if not isinstance(record, dict):
-                raise ValueError("record.json does not hold a JSON object")
+            record = RunRecord.from_dict(json.loads(rec.read_text(encoding="utf-8")))
             problems = []
-        except (OSError, ValueError) as e:
-            record = {"status": "unreadable", "reason": f"record.json could not be read: {e}"}
+        except (OSError, ValueError, TypeError) as e:
+            record = RunRecord(status="unreadable", reason=f"record.json could not be read: {e}")
             problems = [str(e)]
         runs.append(Run(run_id, rec.parent, record, problems))
     if not runs:
@@ -314,9 +313,9 @@ def load_benchmark(benchmark: str, results_dir: str | os.PathLike = "results") -
 
 
 def incomplete_runs(runs_dir: Path) -> dict[str, str]:
-    """Run folders without a record: ``{run_id: "running" | "stopped"}`` (running: another process
-    holds the run's lock now; stopped: killed, crashed or stopped by a failure of the environment
-    before recording the run, which the next
+    """Runs without a record: ``{run_id: "running" | "stopped"}`` (running: a process holds the
+    run's lock now, whether or not its folder exists yet; stopped: a folder without a record, left
+    by a run killed, crashed or stopped by a failure of the environment, which the next
     ``genzoo bench`` does again)."""
     from ..bench.locks import RunLock  # noqa: PLC0415
 
@@ -326,7 +325,11 @@ def incomplete_runs(runs_dir: Path) -> dict[str, str]:
     for d in sorted(runs_dir.iterdir()):
         if d.is_dir() and not d.name.startswith(".") and not (d / "record.json").is_file():
             out[d.name] = "running" if RunLock(runs_dir, d.name).busy() else "stopped"
-    return out
+    for lock in sorted(runs_dir.glob(".*.lock")):      # a run being done has a lock and, until it ends, no folder
+        run_id = lock.name[1:-len(".lock")]
+        if run_id not in out and not (runs_dir / run_id / "record.json").is_file() and RunLock(runs_dir, run_id).busy():
+            out[run_id] = "running"
+    return dict(sorted(out.items()))
 
 
 def available_benchmarks(results_dir: str | os.PathLike = "results") -> list[str]:

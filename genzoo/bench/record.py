@@ -1,0 +1,128 @@
+"""The run record: one frozen dataclass, written by the runner (``runs/<run_id>/record.json``) and
+read by the runner (resume), ``genzoo wandb`` (replay) and ``genzoo report``.
+
+A record is written as the JSON object of :meth:`RunRecord.to_dict`, with its ``schema`` version.
+Records written before the version existed (schema 1, the committed ``results/``) load as they are:
+a key they lack takes its default here, and a key this class does not know is kept in ``extra`` and
+written back unchanged, so reading and writing a record loses nothing.
+
+Fields are read as attributes (``rec.status``); ``rec["status"]`` and ``rec.get("status")`` read
+the same fields by their JSON names, for code that handles a record as the JSON it is stored as.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA_VERSION = 2        # 1: the records written before this class (no "schema" key); 2: + schema, engine
+FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What one (model, seed) run of a benchmark did and measured."""
+
+    benchmark: str | None = None
+    model: str | None = None
+    dataset: str | None = None
+    seed: int | None = None
+    profile: str | None = None
+    status: str = "unknown"              # one of FINAL_STATUSES for a finished run
+    reason: str | None = None            # why a run is not ok
+    config: dict = field(default_factory=dict)            # the model's config
+    train: dict = field(default_factory=dict)             # what it was trained on, and the fit's statistics
+    versions: dict = field(default_factory=dict)          # genzoo, torch, ... of the process that did it
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    device: str | None = None
+    wall_time_s: float | None = None
+    throughput: dict = field(default_factory=dict)        # train_items_per_s, sample_items_per_s
+    metrics: dict = field(default_factory=dict)           # name -> value (None: not finite)
+    higher_is_better: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+    per_class: dict | None = None                         # conditional models: class -> scores
+    created: str | None = None                            # ISO time the record was written
+    run_id: str | None = None
+    plan: dict = field(default_factory=dict)              # fingerprint, preset, overrides, settings
+    wandb: dict | None = None                             # the run's W&B run, when it has one
+    wandb_start_s: float | None = None                    # W&B start-up time, not in wall_time_s
+    torch_threads: int | None = None                      # CPU numbers depend on it (reduction order)
+    engine: str | None = None                             # local or ray (None: before engines)
+    schema: int = SCHEMA_VERSION
+    extra: dict = field(default_factory=dict)             # keys of the JSON this class does not know
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunRecord":
+        """A record from its JSON object, of any schema version (a missing key: its default)."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a run record is a JSON object, not {type(data).__name__}")
+        names = _field_names()
+        known = {k: v for k, v in data.items() if k in names and k != "extra"}
+        known["schema"] = int(data.get("schema", 1))
+        for key in ("config", "train", "versions", "throughput", "metrics", "higher_is_better", "plan"):
+            if known.get(key) is None:
+                known.pop(key, None)
+        if known.get("notes") is None:
+            known.pop("notes", None)
+        extra = {k: v for k, v in data.items() if k not in names}
+        return cls(**known, extra=extra)
+
+    def to_dict(self) -> dict:
+        """The JSON object written as ``record.json`` (unknown keys of an old record kept)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        return {**self.extra, **out}
+
+    def replace(self, **changes) -> "RunRecord":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def fingerprint(self) -> str | None:
+        return (self.plan or {}).get("fingerprint")
+
+    # the record read as the JSON object it is stored as
+    def __getitem__(self, key: str):
+        if key in _field_names() and key != "extra":
+            return getattr(self, key)
+        if key in self.extra:
+            return self.extra[key]
+        raise KeyError(key)
+
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.to_dict()
+
+    def keys(self):
+        return self.to_dict().keys()
+
+
+def _field_names() -> frozenset:
+    return _FIELDS
+
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(RunRecord))
+
+
+def load_record(path: str | Path) -> RunRecord:
+    """A ``record.json`` (raises OSError or ValueError when it cannot be read or is not a record)."""
+    return RunRecord.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def read_record(run_dir: str | Path) -> RunRecord | None:
+    """The run's record if it is complete (parses, with a final status), else None."""
+    try:
+        rec = load_record(Path(run_dir) / "record.json")
+    except (OSError, ValueError, TypeError):
+        return None
+    return rec if rec.finished else None
