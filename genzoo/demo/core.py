@@ -4,7 +4,6 @@ metrics of their records. Everything runs on the CPU and never trains."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -33,14 +32,16 @@ class SavedModel:
     dir: Path                    # the model folder
     record_path: Path | None     # the run's record.json, when the folder is a run's sampler/ or checkpoint/
 
-    def record(self) -> dict | None:
+    def record(self):
+        """The run's :class:`~genzoo.bench.RunRecord`, or None (no record, or one that cannot be read)."""
+        from ..bench.record import load_record
+
         if self.record_path is None:
             return None
         try:
-            rec = json.loads(self.record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return load_record(self.record_path)
+        except (OSError, ValueError, TypeError):
             return None
-        return rec if isinstance(rec, dict) else None
 
 
 @dataclass
@@ -320,7 +321,7 @@ def describe(saved: SavedModel, model) -> str:
 
     head = "| metric | value | decoding N(0, I) codes |\n|---|---|---|" if prior else "| metric | value |\n|---|---|"
     rows = "\n".join(f"| {m} | {cell(m)} |" + (f" {cell(m + PRIOR_SUFFIX)} |" if prior else "") for m in names)
-    profile = rec.get("profile")
+    profile = rec.profile
     return (what + f"\n\nMetrics of its run ({profile + ' profile, ' if profile else ''}status {run.status}):\n\n"
             f"{head}\n{rows}")
 
