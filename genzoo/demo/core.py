@@ -70,7 +70,7 @@ def _run_model_dir(run: Path) -> Path | None:
 
 
 def _label(path: Path, root: Path, prefix: str) -> str:
-    rel = path.relative_to(root).as_posix() if path != root else path.name
+    rel = path.relative_to(root).as_posix() if path != root else path.resolve().name
     rel = re.sub(r"(^|/)runs/", r"\1", rel)
     return f"{prefix}{rel}" if prefix else rel
 
