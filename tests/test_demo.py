@@ -104,12 +104,14 @@ def test_a_sampler_only_autoencoder_says_it_cannot_encode(tmp_path, bars_data):
     assert vae.encode(bars_data.x[:2]).shape == (2, vae.config.latent_dim)
 
 
-def test_a_full_checkpoint_is_not_taken_for_a_sampler_one(tmp_path, bars_data):
+@pytest.mark.parametrize("value, message", [(False, "do not match the networks"),   # G alone, declared complete
+                                            ("yes", "'sampler_only' must be true or false, got 'yes'")])
+def test_a_wrong_sampler_only_flag_is_a_checkpoint_error(value, message, tmp_path, bars_data):
     _fit("dcgan", bars_data).save_pretrained(tmp_path / "s", sampler_only=True)
     cfg = json.loads((tmp_path / "s" / "config.json").read_text())
-    cfg["sampler_only"] = False                                # weights of G alone, declared complete
+    cfg["sampler_only"] = value
     (tmp_path / "s" / "config.json").write_text(json.dumps(cfg))
-    with pytest.raises(CheckpointError, match="do not match"):
+    with pytest.raises(CheckpointError, match=message):
         genzoo.models.load(tmp_path / "s")
 
 

@@ -105,7 +105,8 @@ def build(found: core.Found):
                 out += [None, ""]
         return (" ".join(errors), *out)
 
-    with gr.Blocks(title="genzoo demo", analytics_enabled=False) as page:
+    # delete_cache: the pictures Gradio keeps in its temporary folder go after an hour
+    with gr.Blocks(title="genzoo demo", analytics_enabled=False, delete_cache=(600, 3600)) as page:
         gr.Markdown(f"# genzoo demo\n{core.summary_line(found)}, sampled on the CPU; nothing is trained here.{notes}")
         status = gr.Markdown(elem_id="status")
         with gr.Tab("Samples"):

@@ -472,9 +472,10 @@ class GenerativeModel:
             raise CheckpointError(f"{cfg_path}: cannot build {cls.name} networks for items of shape "
                                   f"{list(shape)} ({_first_lines(exc)})") from None
         sampler_only = meta.get("sampler_only", False)
-        if not isinstance(sampler_only, bool) or (sampler_only and not cls.sampler_nets):
-            raise CheckpointError(f"{cfg_path}: 'sampler_only' must be true or false (and {cls.name} "
-                                  f"declares no sampler networks), got {sampler_only!r}")
+        if not isinstance(sampler_only, bool):
+            raise CheckpointError(f"{cfg_path}: 'sampler_only' must be true or false, got {sampler_only!r}")
+        if sampler_only and not cls.sampler_nets:
+            raise CheckpointError(f"{cfg_path}: 'sampler_only' is true, but {cls.name} declares no sampler networks")
         if sampler_only:       # only the networks sample() uses
             model.nets_ = nn.ModuleDict({k: model.nets_[k] for k in cls.sampler_nets})   # the others dropped
         if not weights.is_file():
