@@ -1,5 +1,5 @@
 """The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``,
-``genzoo sweep``."""
+``genzoo sweep``, ``genzoo demo``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .report import cli as report_cli
     from . import speed
     from .sweep import cli as sweep_cli
+    from .demo import cli as demo_cli
 
     parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
     parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module in (bench_cli, metrics_cli, report_cli, speed, sweep_cli):
         module.add_parser(sub)
     bench_cli.add_wandb_parser(sub)
+    demo_cli.add_parser(sub)
     return parser
 
 

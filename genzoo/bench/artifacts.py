@@ -186,12 +186,17 @@ def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, titl
             fig.savefig(str(tmp), format="png")
 
 
-def save_checkpoint(model, directory: Path) -> None:
-    """``model.save_pretrained`` into a temporary folder, then renamed into place."""
+SAMPLER_DIR = "sampler"      # a run's sampler-only checkpoint, committed with the results (see README)
+CHECKPOINT_DIR = "checkpoint"  # a run's full checkpoint (every network), too large to commit
+
+
+def save_checkpoint(model, directory: Path, *, sampler_only: bool = False) -> None:
+    """``model.save_pretrained`` into a temporary folder, then renamed into place.
+    ``sampler_only``: only the networks ``sample`` needs (what ``genzoo demo`` loads)."""
     directory = Path(directory)
     tmp = tmp_dir_beside(directory)
     try:
-        model.save_pretrained(tmp)
+        model.save_pretrained(tmp, sampler_only=sampler_only)
         if directory.exists():
             shutil.rmtree(directory)
         os.replace(tmp, directory)

@@ -8,6 +8,7 @@ Layout of one benchmark's results (``<out>/<benchmark>/``)::
                                           points: a scatter plot of 2500 samples over the data)
                          samples.pt       those samples (images as uint8 0..255)
                          checkpoint/      model.save_pretrained
+                         sampler/         model.save_pretrained(sampler_only=True): what genzoo demo loads
                          samples_normal_prior.{pt,png}   the AE's N(0, I) samples
                          error.txt        the traceback of a failed run
     wandb/                                W&B run folders (offline-run-*/ until synced)
@@ -873,6 +874,7 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
                                    f"(more than {MAX_PER_CLASS_CLASSES})")
 
     artifacts.save_checkpoint(model, run_dir / "checkpoint")
+    artifacts.save_checkpoint(model, run_dir / artifacts.SAMPLER_DIR, sampler_only=True)   # for genzoo demo
 
 
 def _merge_scores(record: dict, scores, suffix: str = "") -> None:

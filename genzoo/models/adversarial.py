@@ -158,6 +158,7 @@ class AdversarialModel(GenerativeModel):
 
     family = "gan"
     data_kinds = ("image", "points")
+    sampler_nets = ("G",)
     d_loss = staticmethod(losses.bce_d_loss)
     g_loss = staticmethod(losses.non_saturating_g_loss)
     diagnostics = staticmethod(losses.probability_diagnostics)

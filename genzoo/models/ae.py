@@ -44,6 +44,7 @@ class AutoEncoderBase(GenerativeModel):
     data_kinds = ("image",)
     family = "autoencoder"
     architecture = "conv"
+    sampler_nets = ("decoder",)
     # the autoencoders' own learning-rate space (Adam, default 1e-3 in the middle of "narrow")
     sweep_space = {"wide": {"learning_rate": log_uniform("lr", low=-5, high=-2)},
                    "narrow": {"learning_rate": log_uniform("lr", low=-4, high=-2)}}
@@ -85,6 +86,9 @@ class AutoEncoderBase(GenerativeModel):
         if not self.is_fitted:
             from ..errors import NotFittedError
             raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before {what}()")
+        if self.is_sampler_only:
+            raise ValueError(f"this {self.name} was loaded from a sampler-only checkpoint (its decoder alone): "
+                             f"it samples but cannot {what}; load the full checkpoint/ folder for that")
 
     def _check_images(self, x) -> None:
         if not isinstance(x, torch.Tensor) or tuple(x.shape[1:]) != self.shape_:
@@ -121,6 +125,7 @@ class AEConfig(BaseConfig):
 class AE(AutoEncoderBase):
     paper = "Hinton & Salakhutdinov 2006"
     Config = AEConfig
+    sampler_nets = ("decoder", "prior")
     PRESETS = {"default": {}, "tiny": {"latent_dim": 4, "width": 4, "max_steps": 40, "batch_size": 32}}
 
     def build(self, shape, num_classes):
@@ -146,5 +151,8 @@ class AE(AutoEncoderBase):
         prior = self.config.sample_prior if prior is None else prior
         if prior not in ("fitted", "normal"):
             raise ValueError(f"prior must be 'fitted' or 'normal', got {prior!r}")
-        fitted = (lambda z: self.nets_["prior"].transform(z)) if prior == "fitted" else None
-        return self._sample(n, labels, seed, codes=fitted)
+        return self._sample(n, labels, seed, codes=self._code_map(prior))
+
+    def _code_map(self, prior: str | None = None):
+        prior = self.config.sample_prior if prior is None else prior
+        return (lambda z: self.nets_["prior"].transform(z)) if prior == "fitted" else None

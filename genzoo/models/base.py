@@ -228,6 +228,7 @@ class GenerativeModel:
     batches_per_step: ClassVar[int] = 1          # real batches one training step draws (WGAN: n_critic)
     variant_of: ClassVar[str] = ""               # a named variant: the model it modifies ("gan" for pacgan4)
     remedy: ClassVar[str] = ""                   # ... and the remedy for mode collapse it applies ("pack")
+    sampler_nets: ClassVar[tuple[str, ...]] = ()  # the networks sample() uses (save_pretrained(sampler_only=True))
 
     def __init__(self, config: BaseConfig | None = None, **overrides):
         config = self.Config() if config is None else config
@@ -296,6 +297,11 @@ class GenerativeModel:
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "nets_")
+
+    @property
+    def is_sampler_only(self) -> bool:
+        """Loaded from a sampler-only checkpoint: it samples, but holds no networks to train or encode with."""
+        return self.is_fitted and bool(self.sampler_nets) and set(self.nets_) == set(self.sampler_nets)
 
     def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
             log_interval: int = 50):
@@ -382,6 +388,23 @@ class GenerativeModel:
         z = torch.randn(n, self.config.latent_dim, generator=gen)  # drawn on CPU: same on every device
         return self._decode_eval(z, labels, codes=codes)
 
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples of latent codes ``z`` (n, latent_dim), drawn from N(0, I) as :meth:`sample` draws
+        them: ``sample(n, seed=s)`` is ``decode(torch.randn(n, latent_dim, generator=<seeded s>))``.
+        For walks through the latent space (interpolations); a float32 CPU tensor like ``sample``'s."""
+        if not self.is_fitted:
+            raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before decode()")
+        d = self.config.latent_dim
+        if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != d:
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"z must be a tensor of shape (n, {d}), got {got}")
+        return self._decode_eval(z.float(), self._check_labels(len(z), labels), codes=self._code_map())
+
+    def _code_map(self):
+        """The map from N(0, I) noise to the codes that are decoded (None: the identity)."""
+        return None
+
     @torch.no_grad()          # every sampling path goes through here: never a graph, whatever calls it
     def _decode_eval(self, z: torch.Tensor, labels: torch.Tensor | None, chunk: int = 1024,
                      codes=None) -> torch.Tensor:
@@ -400,12 +423,18 @@ class GenerativeModel:
             self.nets_.train(was_training)
 
     # --- persistence (diffusers-style) ------------------------------------------------------------
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (weights only, never pickles)."""
+    def save_pretrained(self, directory: str | os.PathLike, *, sampler_only: bool = False) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (weights only, never pickles).
+
+        ``sampler_only``: only the networks :meth:`sample` needs (``sampler_nets``: a GAN's
+        generator, an autoencoder's decoder), a fraction of the size; the model loaded back samples
+        exactly as this one (fp32 weights as they are) but cannot be trained on or encode."""
         from .. import __version__
 
         if not self.is_fitted:
             raise NotFittedError(f"this {self.name} model is not fitted yet: nothing to save")
+        if sampler_only and not self.sampler_nets:
+            raise ValueError(f"{self.name} declares no sampler_nets: it cannot be saved sampler-only")
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         meta = {
@@ -414,7 +443,11 @@ class GenerativeModel:
             "fitted": {"shape": list(self.shape_), "num_classes": self.num_classes_, "seed": self.seed_,
                        "data": self.data_name_},
         }
-        state = {k: v.detach().cpu().contiguous() for k, v in self.nets_.state_dict().items()}
+        nets = self.nets_
+        if sampler_only or self.is_sampler_only:
+            meta["sampler_only"] = True
+            nets = nn.ModuleDict({k: self.nets_[k] for k in self.sampler_nets})
+        state = {k: v.detach().cpu().contiguous() for k, v in nets.state_dict().items()}
         sweep_stale_tmp(directory)
         write_bytes(directory / "model.safetensors", safetensors_bytes(state))   # not save_file: it makes 0600 files
         write_text(directory / "config.json", json.dumps(meta, indent=2))
@@ -438,6 +471,13 @@ class GenerativeModel:
         except (TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{cfg_path}: cannot build {cls.name} networks for items of shape "
                                   f"{list(shape)} ({_first_lines(exc)})") from None
+        sampler_only = meta.get("sampler_only", False)
+        if not isinstance(sampler_only, bool):
+            raise CheckpointError(f"{cfg_path}: 'sampler_only' must be true or false, got {sampler_only!r}")
+        if sampler_only and not cls.sampler_nets:
+            raise CheckpointError(f"{cfg_path}: 'sampler_only' is true, but {cls.name} declares no sampler networks")
+        if sampler_only:       # only the networks sample() uses
+            model.nets_ = nn.ModuleDict({k: model.nets_[k] for k in cls.sampler_nets})   # the others dropped
         if not weights.is_file():
             raise CheckpointError(f"{weights} is missing: {directory} is not a complete genzoo model folder")
         try:

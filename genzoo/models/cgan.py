@@ -46,6 +46,7 @@ class CGAN(AdversarialModel):
     }
     conditional = True
     architecture = "conv"
+    sampler_nets = ("G", "g_embed")
     paper = "Mirza & Osindero 2014"
 
     def build(self, shape, num_classes):

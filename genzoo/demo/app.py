@@ -1,0 +1,172 @@
+"""The demo page (Gradio): the saved models :func:`genzoo.demo.core.discover` finds, sampled on the
+CPU. Every handler turns bad input (a corrupt checkpoint, a bad seed) into one line on the page."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from ..errors import UserError
+from . import core
+
+GRADIO_MISSING = "genzoo demo needs Gradio: pip install 'genzoo[demo]'"
+
+
+def gradio():
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # no calls home: the page works offline
+    try:
+        import gradio as gr
+    except ImportError:
+        raise UserError(GRADIO_MISSING) from None
+    return gr
+
+
+class Models:
+    """The found models by label, each loaded on first use (thread-safe: Gradio runs handlers in
+    threads); a folder that fails to load keeps its one-line error."""
+
+    def __init__(self, found: core.Found):
+        self.found = found
+        self.by_label = {m.label: m for m in found.models}
+        self._loaded: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.by_label)
+
+    def get(self, label: str):
+        """(saved, model); UserError (one line) for an unknown label or a folder that cannot be loaded."""
+        if label not in self.by_label:
+            raise UserError(f"unknown model {label!r}")
+        with self._lock:
+            if label not in self._loaded:
+                try:
+                    self._loaded[label] = core.load_model(self.by_label[label])
+                except UserError as exc:
+                    self._loaded[label] = exc
+            got = self._loaded[label]
+        if isinstance(got, UserError):
+            raise got
+        return self.by_label[label], got
+
+
+def _error(exc: Exception) -> str:
+    return f"**Error:** {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+
+
+def build(found: core.Found):
+    """The Gradio Blocks of the page (not launched)."""
+    gr = gradio()
+    models = Models(found)
+    labels = models.labels
+    notes = "".join(f"\n\n*Note:* {n}" for n in found.notes)
+
+    def on_model(label, seed, seed_a, seed_b, steps):
+        """A model was picked: its description, class picker, samples and interpolation."""
+        try:
+            saved, model = models.get(label)
+            choices = core.class_choices(model)
+            choice = choices[0] if choices else None
+            return ("", core.describe(saved, model), gr.update(choices=choices, value=choice, visible=bool(choices)),
+                    core.sample_picture(model, seed, choice),
+                    core.interpolation_picture(model, seed_a, seed_b, steps, choice))
+        except UserError as exc:
+            return _error(exc), "", gr.update(visible=False), None, None
+
+    def on_draw(label, seed, choice):
+        try:
+            _, model = models.get(label)
+            return "", core.sample_picture(model, seed, choice)
+        except UserError as exc:
+            return _error(exc), None
+
+    def on_new(label, choice):
+        seed = core.new_seed()
+        status, picture = on_draw(label, seed, choice)
+        return status, seed, picture
+
+    def on_interpolate(label, seed_a, seed_b, steps, choice):
+        try:
+            _, model = models.get(label)
+            return "", core.interpolation_picture(model, seed_a, seed_b, steps, choice)
+        except UserError as exc:
+            return _error(exc), None
+
+    def on_compare(label_a, label_b, seed):
+        out = []
+        errors = []
+        for label in (label_a, label_b):
+            try:
+                saved, model = models.get(label)
+                out += [core.sample_picture(model, seed), core.describe(saved, model)]
+            except UserError as exc:
+                errors.append(_error(exc))
+                out += [None, ""]
+        return (" ".join(errors), *out)
+
+    # delete_cache: the pictures Gradio keeps in its temporary folder go after an hour
+    with gr.Blocks(title="genzoo demo", analytics_enabled=False, delete_cache=(600, 3600)) as page:
+        gr.Markdown(f"# genzoo demo\n{core.summary_line(found)}, sampled on the CPU; nothing is trained here.{notes}")
+        status = gr.Markdown(elem_id="status")
+        with gr.Tab("Samples"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    model = gr.Dropdown(labels, value=labels[0], label="model", elem_id="model")
+                    with gr.Row():
+                        seed = gr.Number(value=0, precision=0, minimum=0, label="seed", elem_id="seed")
+                        klass = gr.Dropdown([], label="class", visible=False, elem_id="class")
+                        new = gr.Button("new samples", variant="primary", elem_id="new-samples")
+                        draw = gr.Button("draw this seed", elem_id="draw")
+                    picture = gr.Image(label="samples", type="numpy", format="png", interactive=False,
+                                       elem_id="samples")
+                with gr.Column(scale=2):
+                    info = gr.Markdown(elem_id="info")
+            gr.Markdown("### Latent interpolation between two seeds")
+            with gr.Row():
+                seed_a = gr.Number(value=1, precision=0, minimum=0, label="from seed", elem_id="seed-a")
+                seed_b = gr.Number(value=2, precision=0, minimum=0, label="to seed", elem_id="seed-b")
+                steps = gr.Slider(2, 16, value=core.GRID_COLUMNS, step=1, label="steps", elem_id="steps")
+                interpolate = gr.Button("interpolate", elem_id="interpolate")
+            strip = gr.Image(label="interpolation", type="numpy", format="png", interactive=False, elem_id="strip")
+        with gr.Tab("Side by side"):
+            gr.Markdown("Two models on the same latent seed (e.g. a VAE against a DCGAN: the blur shows).")
+            with gr.Row():
+                left = gr.Dropdown(labels, value=labels[0], label="left model", elem_id="left")
+                right = gr.Dropdown(labels, value=labels[min(1, len(labels) - 1)], label="right model", elem_id="right")
+                seed_c = gr.Number(value=0, precision=0, minimum=0, label="seed", elem_id="seed-compare")
+                compare = gr.Button("compare", variant="primary", elem_id="compare")
+            with gr.Row():
+                with gr.Column():
+                    left_picture = gr.Image(label="left", type="numpy", format="png", interactive=False, elem_id="left-samples")
+                    left_info = gr.Markdown()
+                with gr.Column():
+                    right_picture = gr.Image(label="right", type="numpy", format="png", interactive=False, elem_id="right-samples")
+                    right_info = gr.Markdown()
+
+        model_inputs = [model, seed, seed_a, seed_b, steps]
+        model_outputs = [status, info, klass, picture, strip]
+        model.change(on_model, model_inputs, model_outputs)
+        page.load(on_model, model_inputs, model_outputs)
+        new.click(on_new, [model, klass], [status, seed, picture])
+        draw.click(on_draw, [model, seed, klass], [status, picture])
+        klass.input(on_draw, [model, seed, klass], [status, picture])
+        interpolate.click(on_interpolate, [model, seed_a, seed_b, steps, klass], [status, strip])
+        compare_outputs = [status, left_picture, left_info, right_picture, right_info]
+        for trigger in (compare.click, left.change, right.change):
+            trigger(on_compare, [left, right, seed_c], compare_outputs)
+    return page
+
+
+def theme():
+    """Gradio's default theme with the system's fonts (the default loads Google Fonts from the web)."""
+    gr = gradio()
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=["ui-monospace", "monospace"])
+
+
+def serve(found: core.Found, port: int) -> None:
+    """Serve the page on 127.0.0.1:``port`` until interrupted."""
+    page = build(found)
+    page.launch(server_name="127.0.0.1", server_port=port, share=False, ssr_mode=False, theme=theme(),
+                footer_links=[], inbrowser=False)
