@@ -365,7 +365,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     eta, used = estimate_seconds(bench, todo, dev)
     _say(f"genzoo bench {bench.name}: profile {profile} ({profile_why}), {len(specs)} runs "
          f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}"
-         + (f"; about {_fmt_s(eta)} judging by the reference records in {REFERENCE}/{bench.name}"
+         + (f"; about {_fmt_s(eta)} of run time judging by the reference records in {REFERENCE}/{bench.name}"
+            + (" (divided among the runs Ray does at once)" if engine == "ray" else "")
             if todo and eta is not None else ""), quiet)
 
     session = None
