@@ -46,6 +46,7 @@ from .spec import RunSpec
 INSTALL = "pip install 'genzoo[ray]'"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 AUTO_GPU_SHARE = 1 / 16     # --gpus-per-run auto on a CUDA device: 16 runs per GPU
+POLL_S = 0.5                # the driver's wait for finished tasks, between two looks at Ctrl-C
 
 
 def import_ray():
@@ -230,7 +231,9 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
         _say(f"{len(mine)} runs submitted as {len(refs)} Ray tasks", quiet)
         try:
             while refs:
-                ready, _ = ray.wait(list(refs), num_returns=1)
+                # a blocking ray.wait does not return to Python for a signal: poll, so that a
+                # Ctrl-C raises KeyboardInterrupt here within a second whatever the tasks do
+                ready, _ = ray.wait(list(refs), num_returns=1, timeout=POLL_S)
                 for ref in ready:
                     group = refs.pop(ref)
                     for rec in _collect(ray, ref, group, runs_dir, dev, git, lost):
