@@ -59,6 +59,10 @@ def test_show_space_and_bad_input():
         model_space("gan", "medium")
     with pytest.raises(UserError, match="at least one trial"):
         draw_trials("gan", 0)
+    from genzoo.cli import main
+
+    assert main(["sweep", "modes-ring", "--models", "gan", "--trials", "0", "--out", "/nonexistent"]) == 2
+    assert main(["sweep", "modes-ring", "--models", "gan", "--rerun-seeds", "0", "--out", "/nonexistent"]) == 2
 
 
 def test_expected_best_of_k_matches_enumeration():

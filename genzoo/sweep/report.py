@@ -48,6 +48,7 @@ def collect(records, metric: str = "fid", lower_is_better: bool = True) -> dict[
     re-runs of its best trial. A run that failed or diverged is a trial without a value."""
     out: dict[str, ModelSweep] = {}
     first_seed: dict[tuple[str, int], int] = {}
+    by_seed: dict[tuple[str, int], dict[int, float | None]] = {}      # (model, trial) -> seed -> value
     for rec in records:
         sw = rec.get("sweep") or {}
         if "trial" not in sw:
@@ -60,15 +61,13 @@ def collect(records, metric: str = "fid", lower_is_better: bool = True) -> dict[
             first_seed[key] = seed
             ms.trials[t] = {"settings": dict(sw.get("settings") or {}), "value": value, "status": rec.get("status"),
                             "seed": seed}
-        ms.reruns.setdefault(t, {})
-        ms.reruns[t][seed] = value
+        by_seed.setdefault(key, {})[seed] = value
     for ms in out.values():
         ok = [(t, v["value"]) for t, v in ms.trials.items() if _finite(v["value"])]
         if ok:
             sign = 1 if lower_is_better else -1                 # a tie goes to the earlier trial
             ms.best_trial = min(ok, key=lambda tv: (sign * tv[1], tv[0]))[0]
-        per_trial = ms.reruns
-        ms.reruns = dict(per_trial.get(ms.best_trial, {})) if ms.best_trial is not None else {}
+            ms.reruns = dict(by_seed[(ms.model, ms.best_trial)])
     return out
 
 

@@ -54,10 +54,12 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     models = list(models or table.get("models") or [])
     if not models:
         raise UserError("name the models to sweep (--models), or a sweep of the benchmark that lists them")
-    trials = int(trials or table.get("trials", 10))
+    trials = int(table.get("trials", 10) if trials is None else trials)
     level = level or table.get("space", "wide")
     seed = int(table.get("seed", 0) if seed is None else seed)
-    rerun_seeds = int(rerun_seeds or table.get("rerun_seeds", 5))
+    rerun_seeds = int(table.get("rerun_seeds", 5) if rerun_seeds is None else rerun_seeds)
+    if trials < 1:
+        raise UserError(f"--trials must be at least 1, got {trials}")
     known = genzoo.list_models()
     for m in models:
         if m not in known:
