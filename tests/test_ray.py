@@ -62,10 +62,13 @@ def test_ctrl_c_cancels_the_tasks_left_and_keeps_the_records(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RAY_ADDRESS", None)
     errors = open(tmp_path / "stderr", "w+")           # a file: Ray's warnings never fill a pipe nobody reads
+    # the command as a terminal starts it: a test run started in the background (`cmd &` in a
+    # script) has SIGINT ignored, which its children inherit, and an ignored Ctrl-C stops nothing
     proc = subprocess.Popen([sys.executable, "-m", "genzoo", "bench", str(toml), "--profile", "tiny", "--out", str(out),
                              "--models", "gan,wgan", "--seeds", "0", "--engine", "ray", "--address", "local", "--no-wandb",
                              "--device", "cpu"],
-                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in proc.stdout:                        # gan-s0 is recorded; wgan-s0 runs for ever
         seen.append(line)

@@ -231,8 +231,8 @@ def run_todo_ray(todo: list[RunSpec], records: dict, planned: dict, result, benc
         _say(f"{len(mine)} runs submitted as {len(refs)} Ray tasks", quiet)
         try:
             while refs:
-                # a blocking ray.wait does not return to Python for a signal: poll, so that a
-                # Ctrl-C raises KeyboardInterrupt here within a second whatever the tasks do
+                # waited for in short slices: a Ctrl-C's KeyboardInterrupt is raised between two of
+                # them, without relying on Ray's wait to look at signals
                 ready, _ = ray.wait(list(refs), num_returns=1, timeout=POLL_S)
                 for ref in ready:
                     group = refs.pop(ref)
