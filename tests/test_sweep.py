@@ -188,3 +188,25 @@ def test_sweep_tables_are_checked():
     doc["sweeps"]["tiny"] = {"profile": "nope"}
     with pytest.raises(UserError, match="is not one of the profiles"):
         parse_benchmark(doc, Path("x.toml"))
+
+
+def test_the_searched_fields_change_what_is_trained(fashion_small, ring_data):
+    """The fields the spaces set do what they say: D batch norm off removes it, n_critic D steps
+    per G step, WGAN with Adam trains differently from its paper's RMSprop."""
+    import torch
+
+    def bn(m):
+        return sum(isinstance(x, torch.nn.BatchNorm2d) for x in m.nets_["D"].modules())
+
+    data = fashion_small.subset(256)
+    on = genzoo.get_model("dcgan", preset="tiny", max_steps=3).fit(data, seed=0)
+    off = genzoo.get_model("dcgan", preset="tiny", max_steps=3, d_batch_norm=False).fit(data, seed=0)
+    assert bn(on) > 0 and bn(off) == 0
+    assert genzoo.get_model("dcgan", preset="tiny", n_critic=5).batches_per_step == 5
+    points = ring_data.subset(300)
+    rms = genzoo.get_model("wgan", preset="tiny", max_steps=5).fit(points, seed=0).history_
+    adam = genzoo.get_model("wgan", preset="tiny", max_steps=5, optimizer="adam", beta1=0.3).fit(points, seed=0).history_
+    assert len(rms) == len(adam) == 5 and all(math.isfinite(r["loss_d"]) for r in adam)
+    assert [r["loss_d"] for r in rms] != [r["loss_d"] for r in adam]      # the same data and noise, other updates
+    with pytest.raises(ValueError, match="optimizer"):
+        genzoo.get_model("wgan", optimizer="sgd")
