@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
 
 def _main(args) -> int:
     from ..bench.cli import run_options
-    from ..bench.runner import resolve_device
+    from ..bench.runner import resolve_device, resolve_profile
     from ..bench.spec import load_benchmark
     from ..errors import UserError
     from .run import run_sweep
@@ -48,11 +48,9 @@ def _main(args) -> int:
     if not args.benchmark:
         raise UserError("name a benchmark (or --show-space MODEL)")
     bench = load_benchmark(args.benchmark)
-    name = args.profile
-    if name == "auto":
-        name = "paper" if resolve_device(args.device).startswith("cuda") else "quick"
-    sweep, profile = (name, None) if name in bench.sweeps else (None, args.profile)
-    path = run_sweep(bench.path, sweep=sweep, profile=profile, models=args.models, trials=args.trials,
+    name, _ = resolve_profile(bench, args.profile, resolve_device(args.device))
+    sweep, profile = (name, None) if name in bench.sweeps else (None, name)
+    path = run_sweep(bench, sweep=sweep, profile=profile, models=args.models, trials=args.trials,
                      level=args.space, seed=args.seed, rerun_seeds=args.rerun_seeds, metric=args.metric,
                      **run_options(args))
     print(f"genzoo sweep: report {path}")

@@ -40,11 +40,11 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     benchmark profile the trials train with, models, trials, space, seed, re-run seeds)."""
     import genzoo
     from ..bench.runner import resolve_device, resolve_profile, run_benchmark
-    from ..bench.spec import load_benchmark
+    from ..bench.spec import Benchmark, load_benchmark
     from ..metrics import HIGHER_IS_BETTER
     from .report import collect, write_report
 
-    bench = load_benchmark(benchmark)
+    bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     table = {}
     if sweep is not None:
         if sweep not in bench.sweeps:
