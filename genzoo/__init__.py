@@ -1,11 +1,37 @@
-"""genzoo: the classic generative models, trained and scored the same way."""
+"""genzoo: the classic generative models, trained and scored the same way.
+
+The public API loads on first use (PEP 562), so that ``import genzoo.cli`` (and ``genzoo --help``)
+does not import torch: ``genzoo.get_model`` imports :mod:`genzoo.models`, which registers every model.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .errors import DivergenceError, NotFittedError, UserError
 
 __version__ = "0.1.0"
 
-from . import data  # noqa: E402
-from .errors import DivergenceError, NotFittedError, UserError  # noqa: E402
-from .models import get_model, list_models, load, register_model  # noqa: E402
-from .training.packed import fit_seeds  # noqa: E402
+# Public name -> the module that defines it (imported on first access)
+_FROM = {"get_model": "genzoo.models", "list_models": "genzoo.models", "load": "genzoo.models",
+         "register_model": "genzoo.models", "fit_seeds": "genzoo.training.packed"}
+# Sub-packages and modules reachable as attributes of ``genzoo`` without importing them first
+_SUBMODULES = ("bench", "cli", "data", "demo", "errors", "limits", "metrics", "models", "report", "speed", "sweep",
+               "training")
 
-__all__ = ["__version__", "data", "fit_seeds", "get_model", "list_models", "load", "register_model",
+__all__ = ["__version__", "data", "metrics", "fit_seeds", "get_model", "list_models", "load", "register_model",
            "DivergenceError", "NotFittedError", "UserError"]
+
+
+def __getattr__(name: str):
+    if name in _FROM:
+        value = getattr(importlib.import_module(_FROM[name]), name)
+        globals()[name] = value              # once: later lookups do not come here
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))

@@ -8,7 +8,9 @@ reader sees the old file, the new one, or none, never half of one. The temporary
 
 A clean exit, an exception or Ctrl-C removes the temporary file; a ``kill -9`` cannot, so
 :func:`sweep_stale_tmp` removes the temporary files of processes that no longer run (the pid in
-the name tells), and the writers call it on the folders they write.
+the name tells), and the writers call it on the folders they write. The same holds for the private
+scratch folders of :func:`scratch_dir` (``$TMPDIR/genzoo-<tag>-pid<pid>-XXXXXXXX``), which
+:func:`sweep_stale_scratch` removes once their process has gone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import secrets
 from pathlib import Path
 
 _TMP = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
+_SCRATCH = re.compile(r"^genzoo-.+-pid(\d+)-[a-z0-9_]{8}$")    # tempfile.mkdtemp's 8 random characters
 
 
 def _umask() -> int:
@@ -117,4 +120,35 @@ def sweep_stale_tmp(folder: str | os.PathLike, *, recursive: bool = False) -> li
             removed.append(p)
         except FileNotFoundError:
             pass
+    return removed
+
+
+def scratch_dir(tag: str) -> Path:
+    """A new private folder in the temporary folder (``$TMPDIR``), named
+    ``genzoo-<tag>-pid<pid>-XXXXXXXX`` so that :func:`sweep_stale_scratch` can tell its owner."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"genzoo-{tag}-pid{os.getpid()}-"))
+
+
+def sweep_stale_scratch(folder: str | os.PathLike | None = None) -> list[Path]:
+    """Remove the folders of :func:`scratch_dir` in ``folder`` (default: the temporary folder)
+    whose process no longer runs (a ``kill -9`` leaves them), and only those. Returns what was
+    removed."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.gettempdir() if folder is None else folder)
+    try:
+        entries = list(folder.glob("genzoo-*-pid*-*"))
+    except OSError:
+        return []
+    removed = []
+    for p in entries:
+        m = _SCRATCH.match(p.name)
+        if m is None or pid_alive(int(m.group(1))) or p.is_symlink() or not p.is_dir():
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        if not p.exists():
+            removed.append(p)
     return removed

@@ -1,5 +1,9 @@
 """The ``genzoo`` command: ``genzoo score``, ``genzoo bench``, ``genzoo report``, ``genzoo wandb``, ``genzoo speed``,
-``genzoo sweep``, ``genzoo demo``."""
+``genzoo sweep``, ``genzoo demo``.
+
+Building the parser imports only the commands' argument definitions (no torch, pandas, ray, wandb,
+matplotlib, scipy or gradio), so that ``genzoo --help`` answers at once; each command imports what
+it needs when it runs."""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ import argparse
 import sys
 
 from .errors import UserError
+
+DESCRIPTION = """\
+genzoo trains the classic generative models on the same data with the same seeds, scores them the
+same way, and reports the results. `genzoo COMMAND --help` describes a command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .sweep import cli as sweep_cli
     from .demo import cli as demo_cli
 
-    parser = argparse.ArgumentParser(prog="genzoo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="genzoo", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"genzoo {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (bench_cli, metrics_cli, report_cli, speed, sweep_cli):

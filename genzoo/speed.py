@@ -24,10 +24,12 @@ import argparse
 import statistics
 import time
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import UserError
+
+if TYPE_CHECKING:        # torch is imported inside the functions that use it: `genzoo --help` does not load it
+    import torch
 
 DEFAULT_OUT = Path("results") / "speed"
 
@@ -52,17 +54,24 @@ class _LoaderContext:
         return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
     def randn(self, *shape):
+        import torch
+
         return torch.randn(*shape, device=self.device)
 
     def randint(self, high, *shape):
+        import torch
+
         return torch.randint(high, shape, device=self.device)
 
     def rand(self, *shape):
+        import torch
+
         return torch.rand(*shape, device=self.device)
 
 
 def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> int:
     """Train ``model`` for ``steps`` generator steps with the plain loop; returns the real items seen."""
+    import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     from .training.loop import run_updates
@@ -106,6 +115,8 @@ def _packed_fit(seeds: int):
 
 def _timed(fn, name: str, data, *, warmup: int, steps: int, device, preset: str = "default") -> tuple[float, int]:
     """Seconds and items of ``steps`` steps after ``warmup`` (the difference of two fits)."""
+    import torch
+
     import genzoo
 
     def run(n):
@@ -130,8 +141,10 @@ def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int
     genzoo with ``packed`` seeds in one process (``fit_seeds``; 0: not measured), medians over
     ``repeats`` interleaved rounds; genzoo's ratio to the plain loop, and the packed seeds'
     images/s (all seeds together) over one seed's."""
-    import genzoo
+    import torch
     from tqdm.auto import tqdm
+
+    import genzoo
 
     from .models.base import resolve_device
 
@@ -192,6 +205,8 @@ def _not_packable(name: str, data, preset: str) -> str | None:
 
 
 def device_label() -> str:
+    import torch
+
     if torch.cuda.is_available():
         return "cuda-" + torch.cuda.get_device_name(0).lower().replace(" ", "-")
     return "cpu"
@@ -240,10 +255,28 @@ def write(rows: list[dict], out: Path, note: str = "") -> tuple[Path, Path]:
             write_text(out / f"{label}.csv", buf.getvalue()))
 
 
+DESCRIPTION = """\
+How fast genzoo trains, measured side by side with a plain PyTorch loop (a benchmark, not a test).
+
+For each model, the same networks, losses and optimizers are trained for a fixed number of steps
+in two ways, interleaved (plain, genzoo, plain, genzoo, ...) so that a busy machine slows both alike:
+
+  plain   the loop of pytorch/examples' DCGAN: a DataLoader over the training tensors, batches
+          moved to the device one by one, zero_grad/backward/step for each update, and every
+          logged value read with .item() at every step;
+  genzoo  model.fit: the data on the device once, batches gathered there, values read back
+          every log_interval steps;
+  packed  genzoo.fit_seeds training N seeds in one process (its images/s count every seed's).
+
+Each measurement is the wall time of a fit of warmup + steps steps minus that of a fit of warmup
+steps. The table gives medians over the repeats: generator steps/s, training images/s and
+genzoo's ratio to the plain loop. Writes DIR/<device>[-<dataset>].md and .csv."""
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "speed", help="measure training speed against a plain PyTorch loop (a benchmark, not a test)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default="all", metavar="A,B", help="models to measure (default: all)")
     p.add_argument("--steps", type=int, default=40, help="timed generator steps per fit (default 40)")
     p.add_argument("--warmup", type=int, default=5, help="steps of the shorter fit subtracted (default 5)")

@@ -180,8 +180,8 @@ def test_a_profile_can_train_a_subset_of_the_models(tmp_path):
     bench = load_benchmark(_write(tmp_path, "only", text))
     assert [s.model for s in bench.plan("tiny", seeds=[0])] == ["wgan"]           # ae/vae are not in the benchmark
     assert [s.model for s in bench.plan("tiny", models=["gan"], seeds=[0])] == ["gan"]
-    for bad, why in [('only = ["dcgan", "lsgan"]', r"only names \['lsgan'\]"), ('only = "gan"', "belongs in a profile"),
-                     ('only = ["nope"]', "unknown model 'nope'")]:
+    for bad, why in [('only = ["dcgan", "lsgan"]', r"only names \['lsgan'\]"),
+                     ('only = "gan"', "only must be a list of model names"), ('only = ["nope"]', "unknown model 'nope'")]:
         with pytest.raises(UserError, match=why):
             load_benchmark(_write(tmp_path, "bad", RING_TOML.replace("[profiles.tiny]", f"[profiles.tiny]\n{bad}")))
 
@@ -341,6 +341,9 @@ def test_image_benchmark_normal_prior_and_per_class(tmp_path):
     assert plain and {f"{k}_normal_prior" for k in plain} <= set(ae["metrics"])
     assert all(v is None or math.isfinite(v) for v in ae["metrics"].values())
     assert torch.load(run_dir / "ae-s0" / "samples_normal_prior.pt", weights_only=True).shape == (64, 1, 28, 28)
+    # what each of its two scores measured (the main one, and the N(0, I) codes' within it)
+    assert ae["scoring"]["samples"] == 300 and ae["scoring"]["normal_prior"]["samples"] == 300
+    assert ae["scoring"]["reference_items"] <= ae["train"]["reference_items"] == 512
     assert (run_dir / "ae-s0" / "samples_normal_prior.png").is_file()
     # the cGAN: one row of 8 per class in samples.png, and per-class scores
     stored = torch.load(run_dir / "cgan-s0" / "samples.pt", weights_only=True)
@@ -420,7 +423,7 @@ def test_genzoo_command_line(tmp_path, capsys):
         assert flag in capsys.readouterr().err
     # Ray's options belong to --engine ray
     assert main(["bench", str(toml), "--address", "10.0.0.1:6379", "--out", str(tmp_path / "r")]) == 2
-    assert "--address only apply with --engine ray" in capsys.readouterr().err
+    assert "--address only applies with --engine ray" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
 
 

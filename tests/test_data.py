@@ -48,14 +48,92 @@ def test_data_dir_option_and_env_var(tmp_path, monkeypatch, fashion_train):
 def test_missing_data_names_every_place_looked(tmp_path, monkeypatch):
     monkeypatch.setattr(fashion, "DEBIAN_DIR", tmp_path / "debian")
     monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("GENZOO_DATA", str(tmp_path / "env"))
+    monkeypatch.delenv("GENZOO_DATA", raising=False)
     with pytest.raises(genzoo.data.DataNotFoundError) as err:
-        genzoo.data.load("fashion-mnist", data_dir=tmp_path / "opt", download=False)
+        genzoo.data.load("fashion-mnist", download=False)
     msg = str(err.value)
-    for place in ("opt", "env", "cache", "debian"):
+    for place in ("cache", "debian"):
         assert str(tmp_path / place) in msg
     assert "apt-get install dataset-fashion-mnist" in msg and "GENZOO_DATA" in msg
     assert isinstance(err.value, DataError) and isinstance(err.value, FileNotFoundError)
+
+
+def _idx_folder(folder, *splits, gz: bool = True):
+    """``folder`` holding the real idx files of ``splits`` (test: Debian's; train: a header and
+    60,000 items cut from the test files, in the real IDX format), plain or ``.gz``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in splits:
+        for kind, magic, item in (("images", 0x803, 784), ("labels", 0x801, 1)):
+            real = _real(f"t10k-{kind}-idx{3 if kind == 'images' else 1}-ubyte")
+            body = real[16 if kind == "images" else 8:]
+            if split == "train":
+                body = (body * 6)[:60_000 * item]
+            dims = (60_000 if split == "train" else 10_000,) + ((28, 28) if kind == "images" else ())
+            data = _header(magic, *dims) + body
+            name = f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+            if gz:
+                (folder / f"{name}.gz").write_bytes(gzip.compress(data, compresslevel=1))
+            else:
+                (folder / name).write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("how", ["GENZOO_DATA", "data_dir"])
+@pytest.mark.parametrize("case", ["missing", "empty", "test-only"])
+def test_a_named_folder_without_the_split_is_an_error_not_another_copy(how, case, tmp_path, monkeypatch):
+    """GENZOO_DATA (or data_dir=) naming a folder that lacks the split never falls back to the
+    cache or Debian's copy (both hold it here): a one-line error says what is missing and where."""
+    cache = _idx_folder(tmp_path / "cache" / "FashionMNIST" / "raw", "train", "test")
+    monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "mine"
+    if case == "empty":
+        folder.mkdir()
+    elif case == "test-only":
+        _idx_folder(folder, "test")
+    kw = {"data_dir": folder} if how == "data_dir" else {}
+    if how == "GENZOO_DATA":
+        monkeypatch.setenv("GENZOO_DATA", str(folder))
+    else:
+        monkeypatch.setenv("GENZOO_DATA", str(cache))     # data_dir= wins over it, and alone
+    with pytest.raises(genzoo.data.DataNotFoundError) as err:
+        genzoo.data.load("fashion-mnist", split="train", download=False, **kw)
+    msg = str(err.value)
+    assert msg.startswith(f"{how}={folder}: no Fashion-MNIST train files there (") and "\n" not in msg
+    assert (f"looked for train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in {folder} and "
+            f"{folder / 'FashionMNIST' / 'raw'})") in msg
+    assert {"missing": f"{folder} is not a folder", "empty": "(looked for",
+            "test-only": "it holds the test files only"}[case] in msg
+    assert isinstance(err.value, DataError)
+    if case == "test-only":                                 # the split it has loads, from there
+        ds = genzoo.data.load("fashion-mnist", split="test", download=False, **kw)
+        assert ds.meta["source"] == {"how": how, "folder": str(folder),
+                                     "files": [str(folder / f"{f}.gz") for f in (_IMG, _LAB)]}
+
+
+def test_the_source_is_recorded_and_an_unnamed_one_announced_once(tmp_path, monkeypatch, caplog):
+    """Without GENZOO_DATA or data_dir=: genzoo's cache, then Debian's copy, each announced in one
+    line the first time it is used, and named in the dataset's meta["source"]."""
+    debian = _idx_folder(tmp_path / "debian", "test")
+    raw = _idx_folder(tmp_path / "cache" / "FashionMNIST" / "raw", "train", gz=False)
+    monkeypatch.setattr(fashion, "DEBIAN_DIR", debian)
+    monkeypatch.setattr(fashion, "_ANNOUNCED", set())
+    monkeypatch.setenv("GENZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GENZOO_DATA", raising=False)
+    with caplog.at_level("WARNING", logger="genzoo.data"):
+        for _ in range(2):
+            test = genzoo.data.load("fashion-mnist", split="test", download=False)
+            train = genzoo.data.load("fashion-mnist", split="train", download=False)
+    assert test.meta["source"] == {"how": "Debian package", "folder": str(debian),
+                                   "files": [str(debian / f"{f}.gz") for f in (_IMG, _LAB)]}
+    assert train.meta["source"] == {"how": "genzoo cache", "folder": str(tmp_path / "cache"),
+                                    "files": [str(raw / "train-images-idx3-ubyte"), str(raw / "train-labels-idx1-ubyte")]}
+    lines = [r.getMessage() for r in caplog.records if r.name == "genzoo.data"]
+    assert len(lines) == 2 and all("\n" not in m and "no GENZOO_DATA or data_dir= given" in m for m in lines)
+    assert f"Debian's dataset-fashion-mnist package, {debian}" in lines[0]
+    assert f"genzoo's cache, {tmp_path / 'cache'}" in lines[1]
+    st = genzoo.data.load("stacked-fashion-mnist", split="test", n=10, download=False)
+    assert st.meta["source"]["files"] == test.meta["source"]["files"] and st.meta["source"]["stacked"] == {
+        "n": 10, "seed": 0}
 
 
 def test_truncated_gz_in_genzoo_data_names_the_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
@@ -186,6 +264,20 @@ def test_mixtures_follow_the_pacgan_layouts(name, k, std):
         assert torch.allclose(means.norm(dim=1), torch.ones(k), atol=1e-6)
     else:
         assert set(means.flatten().tolist()) == {-4.0, -2.0, 0.0, 2.0, 4.0}
+
+
+@pytest.mark.parametrize("name", ["ring", "grid", "pattern-1010"])
+@pytest.mark.parametrize("option, value, why", [("n", 0, "at least 2 items"), ("n", 1, "at least 2 items"),
+                                                ("n", -5, "at least 2 items"), ("n", 2.5, "integer"),
+                                                ("n", True, "integer"), ("n", "100", "integer"),
+                                                ("seed", -1, "seed must be an integer from 0"),
+                                                ("seed", 1.5, "seed must be an integer from 0")])
+def test_generated_sets_refuse_sizes_below_two_and_bad_seeds(name, option, value, why):
+    with pytest.raises(ValueError, match=why):
+        genzoo.data.load(name, **{option: value})
+    ds = genzoo.data.load(name, n=2, seed=0)
+    assert len(ds) == 2 and ds.meta["source"] == {"how": "generated", "n": 2, "seed": 0,
+                                                  "by": ds.meta["source"]["by"]}
 
 
 def test_subset_is_seeded_and_distinct(fashion_small, fashion_train):

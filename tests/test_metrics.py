@@ -252,14 +252,17 @@ def test_sharpness_metric_of_flat_and_checkered_images():
 # --------------------------------------------------------------------------------- IS, Inception
 
 def test_inception_score_of_real_images_matches_hand_computation(real_1000, fashion_test):
-    s = _score(real_1000, fashion_test, ["is"])
+    few = real_1000[:80]                                      # under 100 samples: a single split
+    s = _score(few, fashion_test, ["is"])
     with torch.no_grad():
-        p = evaluator().logits(real_1000).double().softmax(1)                  # (N, 10)
+        p = evaluator().logits(few).double().softmax(1)                        # (N, 10)
     kl = (p * (p.log() - p.mean(0, keepdim=True).log())).sum(1).mean()
     by_hand = float(kl.exp())
     assert by_hand > 5
-    assert s["is"] == pytest.approx(by_hand, rel=1e-4)        # 1000 samples: a single split
-    assert "is_std" not in s
+    assert s["is"] == pytest.approx(by_hand, rel=1e-4)
+    assert "is_std" not in s and s.measured["is_splits"] == 1
+    assert "is: one split of 80 (all samples); is_std left out" in s.notes
+    assert fidlib.is_splits(1000) == 10 and fidlib.is_splits(499) == 9 and fidlib.is_splits(99) == 1
 
 
 def _random_inception_weights(path):

@@ -17,7 +17,7 @@ import ray            # the test extra installs it: these tests run in CI, never
 import torch
 from ray.cluster_utils import Cluster
 
-from genzoo.bench import read_record, run_benchmark
+from genzoo.bench import SCHEMA_VERSION, read_record, run_benchmark
 from genzoo.bench.ray_engine import RayOptions
 from genzoo.report.build import build_report
 from genzoo.report.records import load_benchmark as load_results
@@ -171,7 +171,7 @@ def test_ray_gives_the_records_of_the_local_engine(local, on_ray):
         assert mine.engine == "ray" and theirs.engine == "local"
         _same_results(mine, theirs)
         on_disk = json.loads((runs / mine.run_id / "record.json").read_text())
-        assert on_disk == mine.to_dict() and on_disk["schema"] == 2
+        assert on_disk == mine.to_dict() and on_disk["schema"] == SCHEMA_VERSION
         for name in ("history.csv.gz", "samples.pt"):   # the files, byte for byte
             if mine.status == "ok":
                 assert (runs / mine.run_id / name).read_bytes() == \

@@ -460,3 +460,157 @@ def test_equilibrium_claim_reads_the_end_of_each_runs_history(tmp_path):
         write(tmp_path / "b", "gan", seed, 0.8, 0.2 + 0.01 * seed, 1.5)
     c = by_id(evaluate_claims("pattern-1010", tmp_path / "b"))["gan-equilibrium"]
     assert c.verdict == DOES_NOT_HOLD and [k.verdict for k in c.comparisons] == [DOES_NOT_HOLD] * 3
+
+
+# ----------------------------------------------------------------------------- statistics
+def _draw_pairs(results, rng, n_models=10, n_metrics=10, seeds=3, shift=None):
+    """Two folders of a toy benchmark (no claims apply), ``mine`` and ``reference``: each (model,
+    metric) drawn as ``seeds`` values a side from one normal distribution; ``shift``: (model,
+    metric, k) moves that one by k sample standard deviations (both sides' exactly 1)."""
+    values = {}
+    for i in range(n_models):
+        for j in range(n_metrics):
+            mu, sigma = rng.uniform(1, 100), rng.uniform(0.01, 5)
+            values[(f"m{i}", f"x{j}")] = [mu + sigma * rng.standard_normal(seeds) for _ in range(2)]
+    if shift is not None:
+        model, metric, k = shift
+        base = 50.0 + np.linspace(-1, 1, seeds) * np.sqrt((seeds - 1) / np.sum(np.linspace(-1, 1, seeds) ** 2))
+        values[(model, metric)] = [base + k, base]
+    for side, name in enumerate(("mine", "reference")):
+        for i in range(n_models):
+            for seed in range(seeds):
+                m = {f"x{j}": float(values[(f"m{i}", f"x{j}")][side][seed]) for j in range(n_metrics)}
+                write_run(results / name, "toy", f"m{i}", seed, m, dataset="toy", files=False)
+    return values
+
+
+def _old_two_se_rule_differs(values) -> int:
+    """How many comparisons the former rule (|difference| > 2 Welch standard errors, each alone) flags."""
+    flagged = 0
+    for a, b in values.values():
+        se = math.sqrt(np.var(a, ddof=1) / a.size + np.var(b, ddof=1) / b.size)
+        flagged += abs(a.mean() - b.mean()) > 2 * se
+    return flagged
+
+
+def test_reproduction_of_an_unchanged_setup_shows_no_difference_by_chance(tmp_path):
+    """100 comparisons of 3 against 3 seeds drawn from the same distributions: the per-comparison
+    2-standard-error rule flags some by chance alone; Holm over the 100 flags none."""
+    values = _draw_pairs(tmp_path, np.random.default_rng(20250101))
+    assert _old_two_se_rule_differs(values) >= 5                   # what the old rule would say
+    rep = build_report("toy", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    assert rep.reproduction == {"agree": 100, "differ": 0, "cannot tell": 0}
+    text = (tmp_path / "mine" / "toy" / "summary.md").read_text()
+    assert "differ when Holm-adjusted p < 0.05 over the 100 comparisons" in text and "Welch" in text
+    assert "| model | metric | these runs | reference | verdict | p | Holm-adjusted p |" in text
+    assert "0 differ" in text and "**differ**" not in text
+
+
+def test_reproduction_agrees_on_numbers_equal_up_to_cpu_rounding(tmp_path):
+    """The reference's own numbers, each moved by up to 1e-6 relative (another CPU's rounding), agree
+    everywhere: constant values (no spread at all) and nearly constant ones included."""
+    from genzoo.report.records import load_benchmark
+    from genzoo.report.reproduce import AGREE, reproduction
+
+    rng = np.random.default_rng(7)
+    ref = {"m0": {"x0": [8.0, 8.0, 8.0], "x1": [0.5, 0.5, 0.5 + 1e-9], "x2": [21.0, 22.5, 20.0]},
+           "m1": {"x0": [25.0, 25.0, 25.0], "x1": [0.0123, 0.0123, 0.0123], "x2": [1.0, 3.0, 2.0]}}
+    for model, metrics in ref.items():
+        factor = {k: 1 + rng.choice([-1, 1]) * rng.uniform(1e-7, 1e-6) for k in metrics}   # per metric
+        for seed in range(3):
+            m = {k: v[seed] for k, v in metrics.items()}
+            write_run(tmp_path / "reference", "toy", model, seed, m, dataset="toy", files=False)
+            moved = {k: v * factor[k] for k, v in m.items()}
+            write_run(tmp_path / "mine", "toy", model, seed, moved, dataset="toy", files=False)
+    rows = reproduction(load_benchmark("toy", tmp_path / "mine"), load_benchmark("toy", tmp_path / "reference"))
+    assert len(rows) == 6 and [r.verdict for r in rows] == [AGREE] * 6
+    assert all(r.p == 1.0 and "within 1e-5 relative" in r.why for r in rows)
+
+
+def test_reproduction_still_flags_a_real_shift(tmp_path):
+    """One comparison moved by 10 of its seeds' standard deviations among 100: it alone differs, its
+    Holm-adjusted p (100 times its own, the smallest) is what the summary shows."""
+    from genzoo.report.records import load_benchmark
+    from genzoo.report.reproduce import AGREE, DIFFER, reproduction
+
+    _draw_pairs(tmp_path, np.random.default_rng(20250101), shift=("m3", "x4", 10.0))
+    rows = reproduction(load_benchmark("toy", tmp_path / "mine"), load_benchmark("toy", tmp_path / "reference"))
+    assert len(rows) == 100
+    shifted = next(r for r in rows if (r.model, r.metric) == ("m3", "x4"))
+    assert shifted.verdict == DIFFER and [r for r in rows if r.verdict == DIFFER] == [shifted]
+    assert shifted.p_adj == pytest.approx(100 * shifted.p) and shifted.p_adj < 0.05
+    assert all(r.verdict == AGREE and r.p_adj >= 0.05 for r in rows if r is not shifted)
+    build_report("toy", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    text = (tmp_path / "mine" / "toy" / "summary.md").read_text()
+    assert "99 agree, 1 differ, 0 cannot tell" in text
+    line = next(s for s in text.splitlines() if s.startswith("| m3 | x4 |"))
+    assert "**differ** (difference +10 = +12.2 standard errors)" in line and f"| {shifted.p_adj:.4f} |" in line
+
+
+def test_reproduction_edge_cases_and_holm():
+    from scipy import stats
+
+    from genzoo.report.reproduce import AGREE, CANNOT_TELL, DIFFER, compare_values, comparison_p, holm
+
+    assert np.allclose(holm([0.01, 0.04, 0.03, math.nan, 0.005]), [0.03, 0.06, 0.06, math.nan, 0.02], equal_nan=True)
+    assert holm([]).size == 0 and holm([0.5])[0] == 0.5
+    same = np.array([8.0, 8.0, 8.0])
+    assert comparison_p(same, same * (1 + 9e-6))[0] == 1.0                  # within 1e-5 relative: agree
+    assert compare_values(same, same * (1 + 9e-6))[0] == AGREE
+    assert comparison_p(same, same * (1 + 1e-3)) == (0.0, "no spread, different means")
+    assert compare_values(np.array([3.0]), np.array([4.0]))[0] == CANNOT_TELL   # one seed each side, unequal
+    assert compare_values(np.array([3.0]), np.array([3.0]))[0] == AGREE
+    p, _ = comparison_p(np.array([5.0]), np.array([1.05, 0.95, 1.0]))          # borrows the spread: df 2
+    assert p == pytest.approx(2 * stats.t.sf(4.0 / (0.05 * math.sqrt(1 + 1 / 3)), 2))
+    assert compare_values(np.array([5.0]), np.array([1.05, 0.95, 1.0]))[0] == DIFFER
+
+
+def test_claims_report_a_permutation_test_beside_the_t_test(tmp_path):
+    """Each comparison carries an exact permutation test in claims.md and claims.json; with 3 seeds a
+    side it cannot go below p = 0.05, and the note says so; the verdicts stay the t-test's."""
+    make_fashion(tmp_path, failed=False, files=False)
+    rep = build_report("fashion", tmp_path, figures=False)
+    c = by_id(rep.claims)
+    fid = c["vae-fid-worse"]
+    assert fid.verdict == HOLDS                                    # the t-test's verdict, as before
+    for k in fid.comparisons:                                      # every vae seed worse than every GAN seed
+        assert (k.exact_test, k.exact_relabelings, k.exact_enumerated) == ("permutation of the pooled seeds", 20, True)
+        assert k.p_exact == pytest.approx(1 / 20) and k.p_exact_min == pytest.approx(0.05) and k.p < 0.05
+    labels = c["cgan-labels"].comparisons[0]
+    assert labels.exact_test == "sign flip of (value − bar)" and labels.exact_relabelings == 8
+    assert labels.p_exact == pytest.approx(1 / 8)
+    md = (tmp_path / "fashion" / "claims.md").read_text()
+    assert "| p | permutation test (not in the verdict) | permutation p | verdict |" in md
+    assert "| permutation of the pooled seeds, all 20 | 0.0500 | HOLDS |" in md
+    assert "with 3 seeds a side the exact permutation test cannot go below p = 0.05 (1 of C(6, 3) = 20" in md
+    assert "with 3 seeds against the bar the sign-flip test cannot go below p = 0.125" in md
+    assert "exact permutation" in md.split("## Overview")[0]        # the verdict rule describes it
+    saved = json.loads((tmp_path / "fashion" / "claims.json").read_text())
+    k0 = next(x for x in saved if x["id"] == "vae-fid-worse")["comparisons"][0]
+    assert k0["p_exact"] == pytest.approx(0.05) and k0["p_exact_min"] == pytest.approx(0.05)
+    assert k0["exact_test"] == "permutation of the pooled seeds" and k0["exact_relabelings"] == 20
+
+
+def test_permutation_test_by_hand_and_its_monte_carlo_above_the_bound():
+    from genzoo.report.claims import MONTE_CARLO_DRAWS, compare, exact_floor
+
+    # sums of 3 of {1..6} at most the observed 7: {1,2,3} and {1,2,4}: 2 of 20
+    assert compare("a", "l", [1, 2, 4], "<", "r", [3, 5, 6]).p_exact == pytest.approx(2 / 20)
+    # paired differences -1, -2, +0.5: flips with a sum at most -2.5: (-1,-2,-0.5) and the observed: 2 of 8
+    paired = compare("a", "l", [0.0, 0.0, 1.5], "<", "r", [1.0, 2.0, 1.0], kind="paired")
+    assert paired.p_exact == pytest.approx(2 / 8) and paired.exact_relabelings == 8
+    assert "with 3 paired seeds the sign-flip test cannot go below p = 0.125" in exact_floor(paired)
+    five = compare("a", "l", [0.9, 0.8, 0.85, 0.9, 0.95], ">", "bar", [0.5], kind="one-sample")
+    assert five.p_exact == pytest.approx(1 / 32) and exact_floor(five) is None     # 5 seeds can reach it
+    # the permutation test below 0.05, the t-test not (one far seed): the verdict is the t-test's
+    outlier = compare("a", "l", [1.0, 1.1, 1.2, 1.3, 30.0], ">", "r", [0.0, 0.1, 0.2, 0.3, 0.4])
+    assert outlier.p_exact == pytest.approx(1 / 252) and outlier.p > 0.05 and outlier.verdict == INCONCLUSIVE
+    # C(24, 12) > 100,000 relabelings: a seeded Monte-Carlo draw, the same each time
+    rng = np.random.default_rng(3)
+    left, right = rng.normal(0, 1, 12), rng.normal(10, 1, 12)
+    mc = compare("a", "l", left, "<", "r", right)
+    assert (mc.exact_enumerated, mc.exact_relabelings) == (False, MONTE_CARLO_DRAWS)
+    assert mc.p_exact == pytest.approx(1 / (MONTE_CARLO_DRAWS + 1)) == mc.p_exact_min
+    assert compare("a", "l", left, "<", "r", right).p_exact == mc.p_exact
+    flips = compare("a", "l", np.arange(17.0), ">", "r", np.arange(17.0) - 1, kind="paired")   # 2^17 > 100,000
+    assert not flips.exact_enumerated and flips.p_exact == pytest.approx(1 / (MONTE_CARLO_DRAWS + 1))

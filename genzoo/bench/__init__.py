@@ -2,12 +2,32 @@
 ``genzoo bench BENCHMARK``), one run record (:class:`RunRecord`) per (model, seed) under
 ``results/<benchmark>/runs/``. Each run is :func:`execute_run`, in this process (``engine="local"``)
 or in a Ray task (``engine="ray"``, :mod:`genzoo.bench.ray_engine`); only the calling process writes
-the results (:func:`commit_run`). Only this package talks to Weights & Biases."""
+the results (:func:`commit_run`). Only this package talks to Weights & Biases.
+
+The runner (and torch with it) loads on first use of its names (PEP 562), so that the command
+line's parser, which imports :mod:`genzoo.bench.cli`, stays light."""
+
+from __future__ import annotations
+
+import importlib
 
 from .record import SCHEMA_VERSION, RunRecord, load_record, read_record
-from .runner import BenchResult, RunOutput, commit_run, execute_run, resolve_device, run_benchmark
 from .spec import RUNNER_KEYS, Benchmark, RunSpec, find_benchmark, list_benchmarks, load_benchmark
+
+_RUNNER = ("BenchResult", "RunOutput", "commit_run", "execute_run", "resolve_device", "run_benchmark")
 
 __all__ = ["BenchResult", "Benchmark", "RunOutput", "RunRecord", "RunSpec", "RUNNER_KEYS", "SCHEMA_VERSION",
            "commit_run", "execute_run", "find_benchmark", "list_benchmarks", "load_benchmark", "load_record",
            "read_record", "resolve_device", "run_benchmark"]
+
+
+def __getattr__(name: str):
+    if name in _RUNNER:
+        value = getattr(importlib.import_module(f"{__name__}.runner"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

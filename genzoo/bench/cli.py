@@ -4,39 +4,81 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 
 from ..errors import UserError
+from ..limits import MAX_SEED, MAX_SEEDS, check_seed
+
+_SEED_ITEM = re.compile(r"(\d+)(?:-(\d+))?", re.ASCII)      # 3 or 0-4
+_SEED_LIMITS = f"seeds are integers from 0 to {MAX_SEED:,}, at most {MAX_SEEDS:,} of them"
 
 
 def _csv(kind):
+    """An argparse type: a comma-separated list of ``kind`` (``models`` or ``seeds``: ``0,1,2``,
+    ``0-4``), each item once, no empty item; seeds within :mod:`genzoo.limits`."""
     def parse(text: str):
-        items = [t.strip() for t in text.split(",") if t.strip()]
-        if not items:
+        items = [t.strip() for t in text.split(",")]
+        if not any(items):
             raise argparse.ArgumentTypeError(f"expected a comma-separated list of {kind}")
+        if "" in items:
+            raise argparse.ArgumentTypeError(f"empty item in --{kind} {_shown(text)}: remove the extra comma")
         if kind == "seeds":
-            out = []
-            for t in items:
-                try:
-                    if "-" in t[1:]:
-                        a, b = (int(v) for v in t.split("-", 1))
-                        if a > b:
-                            raise argparse.ArgumentTypeError(f"empty seed range {t!r}: write it low-high, e.g. {b}-{a}")
-                        out += list(range(a, b + 1))
-                    else:
-                        out.append(int(t))
-                except ValueError:
-                    raise argparse.ArgumentTypeError(f"bad seed {t!r}: use e.g. 0,1,2 or 0-4") from None
-            if any(s < 0 for s in out):
-                raise argparse.ArgumentTypeError("seeds must be >= 0")
-            items = out
-        from .runner import given_twice
-
-        twice = given_twice(items)
+            items = _seeds(items)
+        twice = _given_twice(items)
         if twice:
             raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(map(str, twice))}")
         return items
     return parse
+
+
+def _seeds(items: list[str]) -> list[int]:
+    """The seeds of ``0,1,2`` / ``0-4`` items, counted before the list is built."""
+    ranges = [_seed_range(t) for t in items]
+    count = sum(b - a + 1 for a, b in ranges)
+    if count > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(f"{count:,} seeds asked for; {_SEED_LIMITS}")
+    return [s for a, b in ranges for s in range(a, b + 1)]
+
+
+def _seed_range(item: str) -> tuple[int, int]:
+    m = _SEED_ITEM.fullmatch(item)
+    if m is None:
+        raise argparse.ArgumentTypeError(f"bad seed {_shown(item)}: use e.g. 0,1,2 or 0-4 ({_SEED_LIMITS})")
+    low, high = m.group(1), m.group(2) or m.group(1)
+    for digits in (low, high):          # a length check first: int() of 5,000 digits is itself refused
+        if len(digits) > len(str(MAX_SEED)) or int(digits) > MAX_SEED:
+            raise argparse.ArgumentTypeError(f"seed {_shown(digits)} is above {MAX_SEED:,}: {_SEED_LIMITS}")
+    a, b = int(low), int(high)
+    if a > b:
+        raise argparse.ArgumentTypeError(f"empty seed range {item!r}: write it low-high, e.g. {b}-{a}")
+    return a, b
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``text`` quoted for a message, cut to ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
+
+
+def _given_twice(values: list) -> list:
+    seen, twice = set(), []
+    for v in values:
+        if v in seen and v not in twice:
+            twice.append(v)
+        seen.add(v)
+    return twice
+
+
+def seed_arg(text: str) -> int:
+    """An argparse type: one seed, an integer from 0 to limits.MAX_SEED (argparse names the option)."""
+    try:
+        value = int(text) if len(text) <= 20 else f"{text[:20]}..."
+    except ValueError:
+        value = text
+    try:
+        return check_seed(value, "a seed")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -56,7 +98,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B",
                    help="only these models (default: the benchmark's list)")
     p.add_argument("--seeds", type=_csv("seeds"), default=None, metavar="0,1",
-                   help="these seeds instead of the profile's (0,1,2 or 0-4)")
+                   help=f"these seeds instead of the profile's (0,1,2 or 0-4; at most {MAX_SEEDS:,}, each "
+                        f"from 0 to {MAX_SEED:,})")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
     p.add_argument("--dry-run", action="store_true", help="print the runs that would be done, then exit")
     add_run_options(p)
@@ -96,19 +139,28 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
 
 def run_options(args) -> dict:
     """``run_benchmark``'s keyword arguments from :func:`add_run_options`' options."""
+    check_engine_options(args)
     ray = None
     if args.engine == "ray":
         from .ray_engine import RayOptions
 
         ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
-    else:
-        given = [flag for flag, value in (("--address", args.address), ("--gpus-per-run", args.gpus_per_run),
-                                          ("--cpus-per-run", None if args.cpus_per_run == 1.0 else 1))
-                 if value is not None]
-        if given:
-            raise UserError(f"{', '.join(given)} only apply with --engine ray")
     return dict(device=args.device, out=args.out, force=args.force, wandb=not args.no_wandb,
                 wandb_project=args.wandb_project, quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray)
+
+
+def check_engine_options(args) -> None:
+    """Ray's options without ``--engine ray`` are refused, whatever the command then does (--dry-run,
+    --list, --show-space included), before anything is read or started."""
+    if args.engine == "ray":
+        return
+    given = [flag for flag, value in (("--address", args.address), ("--gpus-per-run", args.gpus_per_run),
+                                      ("--cpus-per-run", None if args.cpus_per_run == 1.0 else 1))
+             if value is not None]
+    if given:
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UserError(f"{', '.join(given)} only {verb} with --engine ray (the engine is {args.engine}: the runs "
+                        f"are done in this process)")
 
 
 ENGINES = ("local", "ray")
@@ -127,39 +179,56 @@ def _share(what: str):
 
 
 def run(args) -> int:
-    from .runner import run_benchmark, run_state
-    from .spec import list_benchmarks, load_benchmark
+    from .spec import load_benchmark
 
+    check_engine_options(args)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="genzoo bench: %(levelname)s: %(message)s")
     if args.list:
-        for name, path in list_benchmarks().items():
-            b = load_benchmark(path)
-            print(f"{name:16s} {b.dataset:22s} models {','.join(b.models)}; profiles "
-                  f"{', '.join(p + ('*' if p == b.default_profile else '') for p in b.profiles)}  ({path})")
-        return 0
+        return _list_benchmarks()
     if not args.benchmark:
         raise UserError("name a benchmark (see `genzoo bench --list`)")
     benches = [load_benchmark(b) for b in args.benchmark]   # check every file before running any
     if args.dry_run:
-        from pathlib import Path
+        return _dry_run(benches, args)
+    from .runner import run_benchmark
 
-        from .runner import resolve_device, resolve_profile
-
-        for b in benches:
-            profile, why = resolve_profile(b, args.profile, resolve_device(args.device))
-            print(f"{b.name}: profile {profile} ({why})")
-            for spec in b.plan(profile, models=args.models, seeds=args.seeds):
-                state, _ = run_state(Path(args.out) / b.name / "runs", spec, args.force)
-                if state == "conflict":
-                    state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
-                print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
-                      f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
-        return 0
     options = run_options(args)
     for b in benches:
         run_benchmark(b, profile=args.profile, models=args.models, seeds=args.seeds, **options)
     return 0  # diverged / failed runs are results (recorded with their reason), not errors
+
+
+def _list_benchmarks() -> int:
+    from .spec import list_benchmarks, load_benchmark
+
+    for name, path in list_benchmarks().items():
+        b = load_benchmark(path)
+        print(f"{name:16s} {b.dataset:22s} models {','.join(b.models)}; profiles "
+              f"{', '.join(p + ('*' if p == b.default_profile else '') for p in b.profiles)}  ({path})")
+    return 0
+
+
+def _dry_run(benches, args) -> int:
+    """Print the runs each benchmark would do; every plan is made (and checked) before any is printed."""
+    from pathlib import Path
+
+    from .runner import resolve_device, resolve_profile, run_state
+
+    device = resolve_device(args.device)
+    plans = []
+    for b in benches:
+        profile, why = resolve_profile(b, args.profile, device)
+        plans.append((b, profile, why, b.plan(profile, models=args.models, seeds=args.seeds)))
+    for b, profile, why, specs in plans:
+        print(f"{b.name}: profile {profile} ({why})")
+        for spec in specs:
+            state, _ = run_state(Path(args.out) / b.name / "runs", spec, args.force)
+            if state == "conflict":
+                state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
+            print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
+                  f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
+    return 0
 
 
 def add_wandb_parser(subparsers) -> argparse.ArgumentParser:

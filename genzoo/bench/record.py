@@ -17,7 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 2        # 1: the records written before this class (no "schema" key); 2: + schema, engine
+SCHEMA_VERSION = 3        # 1: the records written before this class (no "schema" key); 2: + schema, engine;
+                          # 3: + data (where the data was read), scoring (what the score measured)
 FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
 
 
@@ -52,6 +53,8 @@ class RunRecord:
     torch_threads: int | None = None                      # CPU numbers depend on it (reduction order)
     engine: str | None = None                             # local or ray (None: before engines)
     sweep: dict | None = None                             # genzoo sweep's trial: trial, space, seed, settings
+    data: dict | None = None                              # train / reference: where each was read (meta["source"])
+    scoring: dict | None = None                           # what the main score measured (Scores.measured)
     schema: int = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)             # keys of the JSON this class does not know
 

@@ -19,6 +19,12 @@ done only by the process holding its lock (:mod:`genzoo.bench.locks`), so two be
 folder share its runs. A failure of the environment rather than of the run (the data cannot be
 read, the disk is full, the GPU fails) records nothing and stops the bench with a one-line error:
 the next invocation does that run again.
+
+Before any run starts, the data each run needs is loaded and each plan's model checks it
+(:func:`preflight`): a bad dataset option or a batch larger than the data is a one-line error
+naming the benchmark file, profile and model, and nothing is recorded. Each run works in a scratch
+folder ``$TMPDIR/genzoo-<run_id>-pid<pid>-XXXXXXXX``; the next run removes those of processes
+that are gone (:func:`clean_leftovers`).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from pathlib import Path
 
 import torch
 
-from .._io import sweep_stale_tmp
+from .._io import scratch_dir, sweep_stale_scratch, sweep_stale_tmp
 from ..errors import DataError, DivergenceError, EnvironmentFailure, UserError
 from ..models.base import resolve_device as models_resolve_device
 from . import artifacts
@@ -131,6 +137,15 @@ class BenchResult:
         return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
 
 
+class DatasetOptionsError(UserError):
+    """The benchmark's dataset options make no dataset (the loader refused them); ``why`` says so
+    without the benchmark's name, for a message that names the file, profile and model."""
+
+    def __init__(self, bench: Benchmark, why: str):
+        self.why = why
+        super().__init__(f"benchmark {bench.name!r}: {why}")
+
+
 class Data:
     """Loads each split once per benchmark invocation (and each subset once)."""
 
@@ -150,8 +165,8 @@ class Data:
                 try:
                     self._cache[full_key] = genzoo.data.load(self.bench.dataset, split, **options)
                 except (TypeError, ValueError) as exc:
-                    raise UserError(f"benchmark {self.bench.name!r}: cannot load dataset "
-                                    f"{self.bench.dataset!r} ({split}) with {options}: {exc}") from None
+                    raise DatasetOptionsError(self.bench, f"cannot load dataset {self.bench.dataset!r} ({split}) "
+                                                          f"with {options}: {exc}") from None
             ds = self._cache[full_key]
             if subset and subset < len(ds):
                 ds = ds.subset(subset, seed=0)
@@ -261,31 +276,112 @@ def resolve_profile(bench: Benchmark, profile: str | None, device: str) -> tuple
     return bench.default_profile, "no CUDA device" if not device.startswith("cuda") else "no paper profile"
 
 
+TIMED_STATUSES = ("ok", "skipped")     # records whose wall time says how long such a run takes
+
+
+@dataclass(frozen=True)
+class RunTimes:
+    """How long runs take, from finished records: the median wall time of each (model, profile)
+    over the ``ok`` (and ``skipped``) records of the same kind of device. The time a plan should
+    take (:meth:`wall_s`) is the same number however long the bench has been going: the start
+    line and every progress line of both engines use it."""
+
+    medians: dict = field(default_factory=dict)      # (model, profile) -> seconds
+    records: int = 0                                 # how many records they come from
+    source: str | None = None                        # the folder they were read from
+
+    @classmethod
+    def from_records(cls, records, device: str, source: str | None = None) -> "RunTimes":
+        import statistics
+
+        times: dict[tuple, list[float]] = {}
+        for rec in records:
+            if rec.status not in TIMED_STATUSES or rec.wall_time_s is None or \
+                    str(rec.device or "")[:3] != device[:3]:
+                continue
+            times.setdefault((rec.model, rec.profile), []).append(float(rec.wall_time_s))
+        return cls({k: statistics.median(v) for k, v in times.items()}, sum(map(len, times.values())), source)
+
+    @classmethod
+    def read(cls, bench: Benchmark, device: str, reference: str | Path = REFERENCE) -> "RunTimes":
+        """The reference records of ``bench`` (the committed results) in ``reference``."""
+        records = []
+        for path in sorted((Path(reference) / bench.name / "runs").glob("*/record.json")):
+            try:
+                records.append(load_record(path))
+            except (OSError, ValueError, TypeError):
+                continue
+        return cls.from_records(records, device, source=f"{reference}/{bench.name}")
+
+    def of(self, spec: RunSpec) -> float | None:
+        """The reference time of one run (None: no reference record of its model and profile)."""
+        return self.medians.get((spec.model, spec.profile))
+
+    def pace(self, finished) -> float:
+        """How the finished runs (records) compared with their reference times: the sum of their
+        wall times over the sum of their reference times (1 when none has a reference)."""
+        took = ref = 0.0
+        for rec in finished:
+            t = self.medians.get((rec.model, rec.profile))
+            if t and rec.status == "ok" and rec.wall_time_s is not None:
+                took, ref = took + float(rec.wall_time_s), ref + t
+        return took / ref if ref > 0 else 1.0
+
+    def wall_s(self, specs: list[RunSpec], workers: int = 1, finished=()) -> float | None:
+        """Seconds of wall time the runs of ``specs`` should take on ``workers`` running at once:
+        their reference times (scaled by :meth:`pace` of the ``finished`` records) summed and
+        divided by the workers, and never less than the longest. A run without a reference time
+        counts as the mean of the finished runs; None when there is none to judge by."""
+        finished = list(finished)
+        pace = self.pace(finished)
+        done = [float(r.wall_time_s) for r in finished if r.status == "ok" and r.wall_time_s is not None]
+        each = []
+        for spec in specs:
+            t = self.of(spec)
+            if t is None and not done:
+                return None
+            each.append(t * pace if t is not None else sum(done) / len(done))
+        return max(sum(each) / max(1, int(workers)), max(each, default=0.0))
+
+    def plan_line(self, specs: list[RunSpec], workers: int) -> str:
+        """The start line's estimate ("" when there is none)."""
+        wall = self.wall_s(specs, workers) if specs else None
+        if wall is None:
+            return ""
+        at_once = f"{workers} run{'s' if workers != 1 else ''} at once"
+        return (f"about {_fmt_s(wall)} of wall time with {at_once}, judging by the reference records in "
+                f"{self.source} (each model's median; {_fmt_s(self.wall_s(specs, 1))} of run time in all)")
+
+
 def estimate_seconds(bench: Benchmark, specs: list[RunSpec], device: str,
                      reference: str | Path = REFERENCE) -> tuple[float | None, int]:
-    """Seconds the runs of ``specs`` should take, from the recorded wall times of the same model,
-    profile and kind of device in the reference folder (the committed results); ``(None, 0)``
-    when it has none. Also returns how many reference records it used."""
-    import statistics
+    """Seconds the runs of ``specs`` should take one after another (:class:`RunTimes`), and how
+    many runs that judges; ``(None, 0)`` when a run has no reference record."""
+    total = RunTimes.read(bench, device, reference).wall_s(specs, 1)
+    return (None, 0) if total is None else (total, len(specs))
 
-    times: dict[tuple[str, str], list[float]] = {}
-    used = 0
-    for path in sorted((Path(reference) / bench.name / "runs").glob("*/record.json")):
-        try:
-            rec = load_record(path)
-        except (OSError, ValueError, TypeError):
-            continue
-        if rec.status != "ok" or not rec.wall_time_s or str(rec.device or "")[:3] != device[:3]:
-            continue
-        times.setdefault((rec.model, rec.profile), []).append(float(rec.wall_time_s))
-    total = 0.0
-    for spec in specs:
-        t = times.get((spec.model, spec.profile))
-        if not t:
-            return None, 0
-        total += statistics.median(t)
-        used += 1
-    return total, used
+
+@dataclass
+class Progress:
+    """The progress lines of one bench, the same for both engines: runs settled so far of those
+    to do, and the time left, :meth:`RunTimes.wall_s` of the runs not settled on the workers
+    (never elapsed time over runs done, which swings with the load of the machine)."""
+
+    todo: list[RunSpec]
+    times: RunTimes = field(default_factory=RunTimes)
+    workers: int = 1
+    settled: set = field(default_factory=set)
+    finished: list = field(default_factory=list)     # records of the runs done by this process
+
+    def line(self, run_id: str, text: str, rec: RunRecord | None = None) -> str:
+        """``[k/n] text; about T to go`` for a run now settled (``rec``: done here)."""
+        self.settled.add(run_id)
+        if rec is not None:
+            self.finished.append(rec)
+        out = f"[{len(self.settled)}/{len(self.todo)}] {text}"
+        left = [s for s in self.todo if s.run_id not in self.settled]
+        eta = self.times.wall_s(left, self.workers, self.finished) if left else None
+        return out + (f"; about {_fmt_s(eta)} to go" if eta is not None else "")
 
 
 def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = None,
@@ -313,8 +409,6 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     :func:`commit_run`.
 
     ``specs``: the runs to do instead of the profile's plan (``genzoo sweep``'s trials)."""
-    import genzoo
-
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     if pack not in PACK_MODES:
         raise UserError(f"pack must be one of {', '.join(PACK_MODES)}, got {pack!r}")
@@ -329,6 +423,42 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
         ray.check()
         dev = ray.device(dev)
     profile, profile_why = resolve_profile(bench, profile, dev)
+    specs = checked_plan(bench, profile, models, seeds, specs)
+    bench_dir = Path(out) / bench.name
+    runs_dir = bench_dir / "runs"
+    check_writable(runs_dir)
+    sweep_stale_tmp(runs_dir)
+    clean_leftovers(quiet)
+    todo, records, planned = plan_todo(runs_dir, specs, force)
+    data = Data(bench)
+    preflight(bench, todo, data)                  # every input error before any run starts
+    result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
+    times = RunTimes.read(bench, dev)
+    _say(f"genzoo bench {bench.name}: profile {profile} ({profile_why}), {len(specs)} runs "
+         f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}"
+         + (f"; {times.plan_line(todo, 1)}" if engine == "local" and times.plan_line(todo, 1) else ""), quiet)
+    state = BenchState(bench=bench, profile=profile, device=dev, runs_dir=runs_dir, specs=specs, todo=todo, records=records,
+                       planned=planned, result=result, session=None, git=(None, None, None), force=force,
+                       quiet=quiet, data=data, progress=Progress(todo, times))
+    try:
+        _do_todo(state, engine, ray, pack, wandb, wandb_project, comparison)
+    finally:
+        if state.session is not None:
+            state.session.close()
+            result.wandb_mode = state.session.mode
+            result.wandb_dirs = list(state.session.run_dirs)
+            result.warnings = list(state.session.warnings)
+    if not quiet:
+        _print_summary(result, state.session)
+    return result
+
+
+def checked_plan(bench: Benchmark, profile: str, models: list[str] | None, seeds: list[int] | None,
+                 specs: list[RunSpec] | None) -> list[RunSpec]:
+    """The runs to plan (``specs``, else the profile's for these models and seeds), each model
+    known and its overrides accepted: else a one-line :class:`UserError`, before any work."""
+    import genzoo
+
     known = genzoo.list_models()
     check_unique("models", models)
     check_unique("seeds", seeds)
@@ -344,11 +474,60 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
         except (TypeError, ValueError) as exc:
             raise UserError(f"{bench.path} (profile {profile!r}, model {spec.model!r}): {exc}") from None
-    bench_dir = Path(out) / bench.name
-    runs_dir = bench_dir / "runs"
-    check_writable(runs_dir)
-    sweep_stale_tmp(runs_dir)
+    return specs
 
+
+def _do_todo(state: "BenchState", engine: str, ray, pack: str, wandb: bool, wandb_project: str | None,
+             comparison: bool | None) -> None:
+    """Open W&B (when there is something to log), do the runs to do with the engine, and log the
+    comparison; ``state.result.records`` then holds every planned run's record."""
+    bench, result, quiet = state.bench, state.result, state.quiet
+    if state.todo or comparison:
+        from .tracking import WandbSession
+
+        state.git = git_state()
+        state.session = session = WandbSession(project=wandb_project, group=bench.name, root=result.out_dir,
+                                               enabled=wandb, git_root=state.git[2])
+        if session.enabled:
+            _say(f"W&B: {session.mode} ({session.why}); project {session.project!r}, group {bench.name!r}, "
+                 f"folder {session.wandb_dir}", quiet)
+        result.wandb_mode = session.mode
+    packed = pack == "on" or (pack == "auto" and state.device.startswith("cuda"))
+    if state.todo and engine == "ray":
+        from .ray_engine import run_todo_ray
+
+        try:
+            state.data = state.data.only(state.todo)
+        except DataError as exc:             # the data on disk is missing or damaged
+            raise UserError(f"the data could not be loaded: {exc}; nothing was run") from None
+        run_todo_ray(state, ray, packed)
+    elif state.todo:
+        _run_todo(state, pack=packed)
+    result.records = [state.records[s.run_id] for s in state.specs if s.run_id in state.records]
+    session = state.session
+    if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
+        log_comparison(session, bench, state.profile, result.records)
+
+
+def clean_leftovers(quiet: bool = False) -> None:
+    """Remove, and say in one line each, what killed benches left on this machine: their scratch
+    folders in ``$TMPDIR`` (:func:`genzoo._io.sweep_stale_scratch`) and the processes of the
+    local Ray instances their drivers started (:func:`genzoo.bench.ray_engine.clean_dead_instances`)."""
+    import tempfile
+
+    from .ray_engine import clean_dead_instances
+
+    removed = sweep_stale_scratch()
+    if removed:
+        _say(f"removed {len(removed)} scratch folder{'s' if len(removed) > 1 else ''} of killed genzoo runs "
+             f"from {tempfile.gettempdir()}", quiet)
+    for line in clean_dead_instances():
+        _say(line, quiet)
+
+
+def plan_todo(runs_dir: Path, specs: list[RunSpec], force: bool) -> tuple[list[RunSpec], dict, dict]:
+    """``(todo, records, planned)``: the runs to do, the records of those done (run_id -> record),
+    and for each run to do the creation time of the record ``--force`` replaces (None: none)."""
     todo, records, planned = [], {}, {}
     for spec in specs:
         state, rec = run_state(runs_dir, spec, force)
@@ -360,52 +539,43 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
             todo.append(spec)
             old = read_record(runs_dir / spec.run_id) if force else None    # what --force replaces
             planned[spec.run_id] = old.created if old else None
+    return todo, records, planned
 
-    result = BenchResult(bench.name, profile, bench_dir, [], resumed=[s.run_id for s in specs if s.run_id in records])
-    eta, used = estimate_seconds(bench, todo, dev)
-    _say(f"genzoo bench {bench.name}: profile {profile} ({profile_why}), {len(specs)} runs "
-         f"({len(result.resumed)} already done, {len(todo)} to do) on {dev} -> {bench_dir}"
-         + (f"; about {_fmt_s(eta)} of run time judging by the reference records in {REFERENCE}/{bench.name}"
-            + (" (divided among the runs Ray does at once)" if engine == "ray" else "")
-            if todo and eta is not None else ""), quiet)
 
-    session = None
-    if todo or comparison:
-        from .tracking import WandbSession
+def preflight(bench: Benchmark, specs: list[RunSpec], data: "Data") -> None:
+    """Before any run starts: the data each run of ``specs`` trains on and is scored against
+    loads (into ``data``, which the runs then use), and each distinct plan's model accepts its
+    training data (``model.check_data``); else a one-line :class:`UserError` naming the benchmark
+    file, the profile and the model. A model that does not apply to the data is left to its run
+    (recorded as skipped), and data that cannot be read from disk (:class:`DataError`: missing,
+    damaged) to the runs, which stop the bench as a failure of the machine."""
+    import json
 
-        git = git_state()
-        session = WandbSession(project=wandb_project, group=bench.name, root=bench_dir, enabled=wandb,
-                               git_root=git[2])
-        if session.enabled:
-            _say(f"W&B: {session.mode} ({session.why}); project {session.project!r}, group {bench.name!r}, "
-                 f"folder {session.wandb_dir}", quiet)
-        result.wandb_mode = session.mode
-    try:
-        packed = pack == "on" or (pack == "auto" and dev.startswith("cuda"))
-        if todo and engine == "ray":
-            from .ray_engine import run_todo_ray
+    import genzoo
 
-            try:
-                data = Data(bench).only(todo)
-            except DataError as exc:             # the data on disk is missing or damaged
-                raise UserError(f"the data could not be loaded: {exc}; nothing was run") from None
-            run_todo_ray(todo, records, planned, result, bench, dev, runs_dir, session, git, force, quiet,
-                         data, ray, packed)
-        elif todo:
-            _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
-                      pack=packed)
-        result.records = [records[s.run_id] for s in specs if s.run_id in records]
-        if (bool(result.executed) if comparison is None else comparison) and session is not None and session.enabled:
-            log_comparison(session, bench, profile, result.records)
-    finally:
-        if session is not None:
-            session.close()
-            result.wandb_mode = session.mode
-            result.wandb_dirs = list(session.run_dirs)
-            result.warnings = list(session.warnings)
-    if not quiet:
-        _print_summary(result, session)
-    return result
+    seen = set()
+    for spec in specs:
+        settings = spec.settings
+        key = json.dumps([spec.model, spec.preset, spec.overrides, data.options(settings), settings["train_subset"],
+                          settings["reference_split"], settings["reference_subset"]], sort_keys=True, default=str)
+        if key in seen:
+            continue
+        seen.add(key)
+        where = f"{bench.path} (profile {spec.profile!r}, model {spec.model!r})"
+        try:
+            train = data.train(settings)
+            data.reference(settings)
+        except DatasetOptionsError as exc:
+            raise UserError(f"{where}: {exc.why}") from None
+        except DataError:
+            continue
+        model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
+        if _unsupported(model, train):
+            continue
+        try:
+            model.check_data(train)
+        except ValueError as exc:
+            raise UserError(f"{where}: {' '.join(str(exc).split())}") from None
 
 
 PACK_MODES = ("auto", "on", "off")
@@ -482,86 +652,129 @@ def done_line(rec: RunRecord) -> str:
     return line + f" in {_fmt_s(rec.wall_time_s or 0.0)}"
 
 
-def _run_todo(todo, records, planned, result, bench, profile, dev, runs_dir, session, git, force, quiet,
-              pack: bool = False) -> None:
-    """Do the runs of ``todo`` this process can lock, then wait for those another process holds."""
+@dataclass
+class BenchState:
+    """One bench invocation's runs as both engines do them: what is planned and recorded, where,
+    and how it is reported."""
+
+    bench: Benchmark
+    profile: str
+    device: str
+    runs_dir: Path
+    specs: list[RunSpec]                 # every planned run, in plan order
+    todo: list[RunSpec]                  # those without a record (or forced)
+    records: dict                        # run_id -> record, as they are taken or made
+    planned: dict                        # run_id -> created time of the record --force replaces
+    result: BenchResult
+    session: object                      # the W&B session (None: nothing to log)
+    git: tuple
+    force: bool
+    quiet: bool
+    data: "Data"
+    progress: Progress
+
+    def take_other(self, spec: RunSpec, rec: RunRecord) -> str:
+        """Take the record another process made of ``spec`` since the plan (its line)."""
+        if rec.fingerprint != spec.fingerprint():
+            raise conflict_error(self.runs_dir, spec, rec)
+        self.records[spec.run_id] = rec
+        self.result.by_others.append(spec.run_id)
+        return self.progress.line(spec.run_id, f"{spec.run_id}: {rec.status} (done by another process)")
+
+    def recorded_since(self, rec: RunRecord | None, spec: RunSpec) -> bool:
+        """Whether ``rec`` (read under the run's lock) is another process's, made since the plan."""
+        return rec is not None and (not self.force or rec.created != self.planned.get(spec.run_id))
+
+    def say(self, line: str) -> None:
+        _say(line, self.quiet)
+
+
+def _run_todo(state: BenchState, pack: bool = False) -> None:
+    """Do the runs of ``state.todo`` this process can lock, then wait for those another process holds."""
     from tqdm.auto import tqdm
 
-    data = Data(bench)
-    context = _Context(bench=bench, device=dev, runs_dir=runs_dir, data=data, session=session,
-                       versions=versions(), git=git, quiet=quiet, redo=set(planned) if force else set())
-    groups = pack_groups(todo) if pack else {}
-    prefit: dict = {}
-    pack_locks: list[RunLock] = []
-    bar = tqdm(total=len(todo), desc=f"bench {bench.name}", unit="run", disable=True if quiet else None,
+    todo, runs_dir = state.todo, state.runs_dir
+    context = _Context(bench=state.bench, device=state.device, runs_dir=runs_dir, data=state.data,
+                       session=state.session, versions=versions(), git=state.git, quiet=state.quiet,
+                       redo=set(state.planned) if state.force else set())
+    local = _LocalRuns(state, context, pack_groups(todo) if pack else {})
+    bar = tqdm(total=len(todo), desc=f"bench {state.bench.name}", unit="run", disable=True if state.quiet else None,
                position=0, leave=True)
-    t_start, done = time.perf_counter(), 0
-
-    def attempt(spec: RunSpec, wait: bool) -> bool:
-        """Whether the run is settled (done here or by another process); False: locked elsewhere."""
-        nonlocal done
-        lock = RunLock(runs_dir, spec.run_id)
-        if not lock.acquire(wait=wait):
-            return False
-        with lock:
-            rec = read_record(runs_dir / spec.run_id)
-            if rec is not None and (not force or rec.created != planned.get(spec.run_id)):
-                # another process finished it since the plan was made
-                if rec.fingerprint != spec.fingerprint():
-                    raise conflict_error(runs_dir, spec, rec)
-                records[spec.run_id] = rec
-                result.by_others.append(spec.run_id)
-                line = f"{spec.run_id}: {rec.status} (done by another process)"
-            else:
-                _say(f"[{done + 1}/{len(todo)}] {spec.run_id}: {spec.model} on {bench.dataset}, seed {spec.seed}, "
-                     f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""),
-                     quiet)
-                if spec.run_id in groups:
-                    group = groups.pop(spec.run_id)
-                    for other in group:
-                        groups.pop(other.run_id, None)
-                    prefit.update(_fit_packed(group, context, pack_locks))
-                (runs_dir / spec.run_id / "record.json").unlink(missing_ok=True)   # a forced run: gone now
-                try:
-                    rec = commit_run(runs_dir, execute_run(spec, context, fitted=prefit.pop(spec.run_id, None)))
-                except EnvironmentFailure as exc:
-                    try:                            # the whole story, for whoever fixes the machine
-                        artifacts.write_bytes(runs_dir / spec.run_id / "error.txt",
-                                              "".join(traceback.format_exception(exc)).encode())
-                    except OSError:
-                        pass
-                    left = len(todo) - done - 1
-                    raise UserError(
-                        f"{spec.run_id}: {exc}. Nothing was recorded for it (traceback in its error.txt)"
-                        + (f" and {left} more runs were not started" if left else "")
-                        + f"; the {len(records)} finished records are kept. Fix the problem and run the same "
-                        f"command again to resume") from None
-                records[spec.run_id] = rec
-                result.executed.append(spec.run_id)
-                line = done_line(rec)
-        done += 1
-        bar.update(1)
-        if done < len(todo):
-            eta = (time.perf_counter() - t_start) / done * (len(todo) - done)
-            line += f"; about {_fmt_s(eta)} to go"
-        _say(f"[{done}/{len(todo)}] {line}", quiet)
-        return True
-
     try:
         waiting = []
         for spec in todo:
             bar.set_postfix_str(spec.run_id)
-            if not attempt(spec, wait=False):
+            if not local.attempt(spec, wait=False):
                 waiting.append(spec)
+            else:
+                bar.update(1)
         for spec in waiting:
             bar.set_postfix_str(f"waiting for {spec.run_id}")
-            _say(f"{spec.run_id}: being done by another process (pid {RunLock(runs_dir, spec.run_id).holder()}); "
-                 f"waiting for it", quiet)
-            attempt(spec, wait=True)
+            state.say(f"{spec.run_id}: being done by another process (pid {RunLock(runs_dir, spec.run_id).holder()}); "
+                      f"waiting for it")
+            local.attempt(spec, wait=True)
+            bar.update(1)
     finally:
         bar.close()
-        for lock in pack_locks:
+        for lock in local.pack_locks:
             lock.release()
+
+
+@dataclass
+class _LocalRuns:
+    """The local engine's runs: each done in this process under its lock."""
+
+    state: BenchState
+    context: "_Context"
+    groups: dict                                          # run_id -> the runs it is packed with
+    prefit: dict = field(default_factory=dict)            # run_id -> a model fitted with its pack
+    pack_locks: list = field(default_factory=list)
+
+    def attempt(self, spec: RunSpec, wait: bool) -> bool:
+        """Whether the run is settled (done here or by another process); False: locked elsewhere."""
+        state = self.state
+        lock = RunLock(state.runs_dir, spec.run_id)
+        if not lock.acquire(wait=wait):
+            return False
+        with lock:
+            rec = read_record(state.runs_dir / spec.run_id)
+            if state.recorded_since(rec, spec):
+                line = state.take_other(spec, rec)
+            else:
+                rec = self.do(spec)
+                line = state.progress.line(spec.run_id, done_line(rec), rec)
+        state.say(line)
+        return True
+
+    def do(self, spec: RunSpec) -> RunRecord:
+        """Do the run here and record it (a failure of the machine: a one-line UserError)."""
+        state = self.state
+        n = len(state.progress.settled)
+        state.say(f"[{n + 1}/{len(state.todo)}] {spec.run_id}: {spec.model} on {state.bench.dataset}, seed {spec.seed}, "
+                  f"preset {spec.preset}" + (f", {_fmt_overrides(spec.overrides)}" if spec.overrides else ""))
+        if spec.run_id in self.groups:
+            group = self.groups.pop(spec.run_id)
+            for other in group:
+                self.groups.pop(other.run_id, None)
+            self.prefit.update(_fit_packed(group, self.context, self.pack_locks))
+        (state.runs_dir / spec.run_id / "record.json").unlink(missing_ok=True)   # a forced run: gone now
+        try:
+            rec = commit_run(state.runs_dir, execute_run(spec, self.context, fitted=self.prefit.pop(spec.run_id, None)))
+        except EnvironmentFailure as exc:
+            try:                            # the whole story, for whoever fixes the machine
+                artifacts.write_bytes(state.runs_dir / spec.run_id / "error.txt",
+                                      "".join(traceback.format_exception(exc)).encode())
+            except OSError:
+                pass
+            left = len(state.todo) - n - 1
+            raise UserError(
+                f"{spec.run_id}: {exc}. Nothing was recorded for it (traceback in its error.txt)"
+                + (f" and {left} more runs were not started" if left else "")
+                + f"; the {len(state.records)} finished records are kept. Fix the problem and run the same "
+                f"command again to resume") from None
+        state.records[spec.run_id] = rec
+        state.result.executed.append(spec.run_id)
+        return rec
 
 
 @dataclass
@@ -600,9 +813,8 @@ def execute_run(spec: RunSpec, ctx: _Context, fitted=None, engine: str = "local"
     raises :class:`EnvironmentFailure` for a failure of the machine. ``fitted``: the run's model,
     already trained with other seeds by ``genzoo.fit_seeds`` (it is scored and recorded; its W&B
     run gets the losses from its history, without mid-training sample grids)."""
-    import tempfile
-
-    scratch = Path(tempfile.mkdtemp(prefix=f"genzoo-{spec.run_id}-"))
+    sweep_stale_scratch()                    # what killed runs left in $TMPDIR
+    scratch = scratch_dir(spec.run_id)
     try:
         record = _execute(spec, ctx, scratch, fitted)
         record["engine"] = engine
@@ -635,13 +847,10 @@ def commit_run(runs_dir: Path, output: RunOutput) -> RunRecord:
     return rec
 
 
-def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
-    import genzoo
-
-    t0 = time.perf_counter()
-    settings = spec.settings
+def _new_record(spec: RunSpec, ctx: _Context) -> dict:
+    """A run's record as it starts: failed until it says otherwise."""
     commit, dirty, _ = ctx.git
-    record = {
+    return {
         "benchmark": spec.benchmark, "model": spec.model, "dataset": spec.dataset, "seed": spec.seed,
         "profile": spec.profile, "status": "failed", "reason": None, "config": {}, "train": {},
         "versions": ctx.versions, "git_commit": commit, "git_dirty": dirty, "device": ctx.device,
@@ -651,27 +860,51 @@ def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
         "wandb": None, "wandb_start_s": 0.0,
         # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
         # uses --cpus-per-run threads, so the count is recorded with the numbers
-        "torch_threads": torch.get_num_threads(), "engine": None, "schema": SCHEMA_VERSION,
+        "torch_threads": torch.get_num_threads(), "engine": None, "data": None, "scoring": None,
+        "schema": SCHEMA_VERSION,
     }
-    model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
-    record["config"] = _model_config(model)
+
+
+def _run_data(ctx: _Context, settings: dict):
+    """The run's training and reference splits; a failure to read them is the machine's."""
     try:
-        train = ctx.data.train(settings)
-        reference = ctx.data.reference(settings)
+        return ctx.data.train(settings), ctx.data.reference(settings)
     except DataError as exc:                 # the data on disk is missing or damaged: not the run's fault
         raise EnvironmentFailure(f"the data could not be loaded: {exc}") from None
     except UserError:                        # a bad benchmark file
         raise
     except Exception as exc:
         raise EnvironmentFailure(f"loading the data failed: {type(exc).__name__}: {exc}") from exc
-    record["train"] = {"train_items": len(train), "train_subset": settings["train_subset"] or None,
-                       "reference_split": settings["reference_split"], "reference_items": len(reference),
-                       "epochs": getattr(model.config, "epochs", None),
-                       "max_steps": getattr(model.config, "max_steps", None),
-                       "batch_size": getattr(model.config, "batch_size", None),
-                       "batches_per_step": getattr(model, "batches_per_step", 1),
-                       "preset": spec.preset, "overrides": spec.overrides,
-                       "n_samples": settings["n_samples"], "sample_seed": EVAL_SEED_OFFSET + spec.seed}
+
+
+def _train_entry(spec: RunSpec, model, train, reference) -> dict:
+    """A record's ``train`` before the fit: what it trains on and how. ``reference_items`` is the
+    size of the reference split loaded (after ``reference_subset``); the record's ``scoring``
+    says how many of them the metrics used."""
+    settings = spec.settings
+    return {"train_items": len(train), "train_subset": settings["train_subset"] or None,
+            "reference_split": settings["reference_split"], "reference_items": len(reference),
+            "reference_subset": settings["reference_subset"] or None,
+            "epochs": getattr(model.config, "epochs", None),
+            "max_steps": getattr(model.config, "max_steps", None),
+            "batch_size": getattr(model.config, "batch_size", None),
+            "batches_per_step": getattr(model, "batches_per_step", 1),
+            "preset": spec.preset, "overrides": spec.overrides,
+            "n_samples": settings["n_samples"], "sample_seed": EVAL_SEED_OFFSET + spec.seed}
+
+
+def _execute(spec: RunSpec, ctx: _Context, run_dir: Path, fitted) -> dict:
+    import genzoo
+
+    t0 = time.perf_counter()
+    settings = spec.settings
+    record = _new_record(spec, ctx)
+    model = genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
+    record["config"] = _model_config(model)
+    train, reference = _run_data(ctx, settings)
+    record["train"] = _train_entry(spec, model, train, reference)
+    # where each split was read (files and how they were found; a generated set: its loader)
+    record["data"] = {"train": train.meta.get("source"), "reference": reference.meta.get("source")}
 
     reason = _unsupported(model, train)
     if reason:
@@ -854,6 +1087,10 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
     record["throughput"]["sample_items_per_s"] = n / dt if dt > 0 else None
     scores = gm.score(samples, reference, names, n=n, seed=spec.seed, device=ctx.device, **_quiet_kw(gm.score))
     _merge_scores(record, scores)
+    # what the score measured (the reference items it used, the evaluator, ...): train.reference_items
+    # is the size of the reference split loaded, scoring.reference_items what the metrics compared with
+    measured = getattr(scores, "measured", None)
+    record["scoring"] = dict(measured) if measured else None
 
     if settings["normal_prior"] and _accepts_prior(model) and getattr(model.config, "sample_prior", None) != "normal":
         grid_n = model.sample(len(grid), seed=GRID_SEED, prior="normal")
@@ -862,6 +1099,9 @@ def _evaluate(model, spec: RunSpec, record: dict, run_dir: Path, train, referenc
         scores_n = gm.score(model.sample(n, seed=seed, prior="normal"), reference, names, n=n, seed=spec.seed,
                             device=ctx.device, **_quiet_kw(gm.score))
         _merge_scores(record, scores_n, suffix="_normal_prior")
+        measured_n = getattr(scores_n, "measured", None)
+        if measured_n and record["scoring"] is not None:
+            record["scoring"]["normal_prior"] = dict(measured_n)
         if tracker.active:
             from .tracking import sample_image
 

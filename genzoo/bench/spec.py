@@ -49,6 +49,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from ..errors import UserError
+from ..limits import MAX_SEED, MAX_SEEDS
 
 DEFAULT_PROFILE = "quick"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a benchmark's name is a folder name, never a path
@@ -56,7 +57,7 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a benchmark's name is a 
 # Keys the runner itself reads; their meaning and default.
 RUNNER_KEYS: dict[str, tuple[object, str]] = {
     "description": ("", "what the profile is for"),
-    "seeds": ([0], "training seeds; one run per (model, seed)"),
+    "seeds": ([0], f"training seeds, at most {MAX_SEEDS:,}, each from 0 to {MAX_SEED:,}; one run per (model, seed)"),
     "preset": ("default", "model preset passed to genzoo.get_model"),
     "train_subset": (0, "train on ds.subset(n, seed=0) of the training split (0: all of it)"),
     "n_samples": (2000, "samples generated and scored per run"),
@@ -247,6 +248,8 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
         bad(f"unknown key(s) {unknown} in [benchmark]; allowed: {sorted(allowed)}")
     if not isinstance(head.get("dataset"), str):
         bad("[benchmark] needs dataset = \"<name>\"")
+    if "dataset_options" in head:
+        _check_dataset_options(head["dataset_options"], "[benchmark]", bad)
     models = head.get("models")
     if models == "all":
         models = ["all"]
@@ -262,18 +265,11 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
     for pname, table in [("defaults", defaults), *profiles.items()]:
         if not isinstance(table, dict):
             bad(f"[profiles.{pname}] must be a table")
+        where = "[defaults]" if pname == "defaults" else f"[profiles.{pname}]"
         if "only" in table:           # the models this profile trains: a subset of the benchmark's
-            where = "[defaults]" if pname == "defaults" else f"[profiles.{pname}]"
-            only = table["only"]
-            if pname == "defaults" or not (isinstance(only, list) and only and all(isinstance(m, str) for m in only)):
-                bad(f"{where}: only = [\"<model>\" | \"family:<family>\", ...] belongs in a profile")
-            chosen = _select_models(only, bad)                  # unknown names and families raise here
-            stray = [m for m in only if ":" not in m and m != "all" and m not in models]
-            if stray:
-                bad(f"{where}: only names {stray}, which the benchmark's models do not include")
-            table["only"] = [m for m in chosen if m in models]   # a family: its models in this benchmark
-        _check_table({k: v for k, v in table.items() if k != "only"},
-                     f"[{pname}]" if pname == "defaults" else f"[profiles.{pname}]", bad)
+            table["only"] = _check_only(table["only"], where, models, bad)
+        _check_table({k: v for k, v in table.items() if k != "only"}, where, bad)
+        _check_model_tables(table.get("models", {}), where, models, bad)
     name = head.get("name", path.stem)
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         bad(f"[benchmark] name {name!r} must be letters, digits, '.', '_' and '-', starting with a letter or "
@@ -312,6 +308,8 @@ def _check_sweep(name: str, table, profiles: dict, models: list[str], bad) -> No
     stray = [m for m in table.get("models", []) if m not in models]
     if stray:
         bad(f"{where}: models {stray} are not the benchmark's")
+    if not 0 <= table.get("seed", 0) <= MAX_SEED:
+        bad(f"{where}: seed must be an integer from 0 to {MAX_SEED:,}, got {table['seed']:,}")
     if table.get("trials", 1) < 1 or table.get("rerun_seeds", 1) < 1:
         bad(f"{where}: trials and rerun_seeds must be at least 1")
     if table.get("space", "wide") not in ("wide", "narrow"):
@@ -341,6 +339,37 @@ def _select_models(entries: list[str], bad) -> list[str]:
     return out
 
 
+def _check_only(only, where: str, models: list[str], bad) -> list[str]:
+    """A profile's ``only``: the benchmark's models it trains (a family: its models in the benchmark)."""
+    if where == "[defaults]":
+        bad(f"{where}: only = [\"<model>\" | \"family:<family>\", ...] belongs in a profile")
+    if not (isinstance(only, list) and only and all(isinstance(m, str) for m in only)):
+        bad(f"{where}: only must be a list of model names or \"family:<family>\" entries, e.g. only = [\"gan\"]; "
+            f"got only = {only!r}")
+    chosen = _select_models(only, bad)                  # unknown names and families raise here
+    stray = [m for m in only if ":" not in m and m != "all" and m not in models]
+    if stray:
+        bad(f"{where}: only names {stray}, which the benchmark's models do not include")
+    return [m for m in chosen if m in models]
+
+
+def _check_model_tables(tables: dict, where: str, models: list[str], bad) -> None:
+    """``[<profile>.models.<model>]`` tables name models of the benchmark."""
+    from ..models import list_models
+
+    for model in tables:
+        if model not in models:
+            known = "" if model in list_models() else "; genzoo has no model of that name"
+            bad(f"{where[:-1]}.models.{model}]: {model!r} is not one of the benchmark's models {models}{known}")
+
+
+def _check_dataset_options(value, where: str, bad) -> None:
+    """``dataset_options``: a table of simple values, passed to genzoo.data.load (which checks the names)."""
+    if not (isinstance(value, dict) and all(isinstance(v, (str, int, float, bool)) for v in value.values())):
+        bad(f"{where}: dataset_options must be a table of simple values (strings, numbers, true/false), "
+            f"e.g. dataset_options = {{ n = 2000 }}; got {value!r}")
+
+
 def _check_table(table: dict, where: str, bad) -> None:
     for key, value in table.items():
         if key in _TABLES:
@@ -352,22 +381,27 @@ def _check_table(table: dict, where: str, bad) -> None:
                     _check_family(who, sub, f"{where[:-1]}.families.{who}]", bad)
                 _check_table(sub, f"{where[:-1]}.{key}.{who}]", bad)
             continue
-        if key in RUNNER_KEYS:
-            default = RUNNER_KEYS[key][0]
-            if key == "seeds":
-                ok = isinstance(value, list) and value and all(isinstance(s, int) and s >= 0 for s in value)
-            elif isinstance(default, bool):
-                ok = isinstance(value, bool)
-            elif isinstance(default, int):
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUM.get(key, 0)
-            elif key == "reference_split":
-                ok = value in ("train", "test")
-            elif isinstance(default, list):
-                ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-            else:
-                ok = isinstance(value, type(default))
-            if not ok:
-                bad(f"{where}: {key} = {value!r} is not valid ({RUNNER_KEYS[key][1]})")
+        if key == "dataset_options":
+            _check_dataset_options(value, where, bad)
+        elif key in RUNNER_KEYS and not _valid_runner_value(key, value):
+            shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:80] + "..."
+            bad(f"{where}: {key} = {shown} is not valid ({RUNNER_KEYS[key][1]})")
+
+
+def _valid_runner_value(key: str, value) -> bool:
+    default = RUNNER_KEYS[key][0]
+    if key == "seeds":
+        return (isinstance(value, list) and 0 < len(value) <= MAX_SEEDS
+                and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED for s in value))
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUM.get(key, 0)
+    if key == "reference_split":
+        return value in ("train", "test")
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, type(default))
 
 
 def _check_family(family: str, table: dict, where: str, bad) -> None:

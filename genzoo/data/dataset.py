@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -26,6 +27,12 @@ class Dataset:
     meta: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
+        if not isinstance(self.x, torch.Tensor) or not isinstance(self.y, torch.Tensor):
+            raise ValueError(f"x and y must be tensors, got {type(self.x).__name__} and {type(self.y).__name__}")
+        if self.y.dim() != 1:
+            raise ValueError(f"y must be a LongTensor of shape (N,), got shape {tuple(self.y.shape)}")
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 1:
+            raise ValueError(f"num_classes must be an integer >= 1, got {self.num_classes!r}")
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"x has {self.x.shape[0]} items but y has {self.y.shape[0]}")
         if self.x.dim() not in (2, 4):
@@ -49,6 +56,14 @@ class Dataset:
     def shape(self) -> tuple[int, ...]:
         """Shape of one item: ``(C, H, W)`` or ``(D,)``."""
         return tuple(self.x.shape[1:])
+
+    def value_range(self) -> tuple[float, float]:
+        """The smallest and largest value of ``x`` (NaN, NaN when it has no items or holds a NaN)."""
+        if self.x.numel() == 0:
+            return math.nan, math.nan
+        x = self.x if self.x.dtype != torch.bool else self.x.to(torch.uint8)
+        lo, hi = torch.aminmax(x)
+        return float(lo), float(hi)
 
     def subset(self, n: int, seed: int = 0) -> "Dataset":
         """A random subset of ``n`` distinct items, the same for the same seed."""

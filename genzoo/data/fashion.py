@@ -1,21 +1,32 @@
 """Fashion-MNIST read straight from its idx files where they already lie (torchvision's download
-only as the last resort), and its stacked variant."""
+only as the last resort), and its stacked variant.
+
+Where: the folder the user names (``data_dir=``, else ``$GENZOO_DATA``) and only it (without the
+split's files there it is an error saying what is missing and where, never a silent fall back to
+another copy); when none is named, genzoo's cache, then Debian's ``dataset-fashion-mnist``, then
+torchvision's download, the one used announced in one line (once per process and source). Each
+dataset's ``meta["source"]`` says which files were read and how their folder was found.
+"""
 
 from __future__ import annotations
 
 import gzip
+import logging
 import math
 import os
 import re
 import warnings
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from .._io import pid_alive
 from ..errors import DataError
+from ..limits import check_seed
 from .dataset import Dataset
+from .toy import check_size
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -47,19 +58,43 @@ def cache_root() -> Path:
     return Path(os.environ.get("GENZOO_CACHE", Path.home() / ".cache" / "genzoo"))
 
 
-def _places(data_dir) -> list[tuple[Path, bool]]:
-    """The folders searched, in order, each with whether it is genzoo's own cache."""
-    places = []
+_HOW_DATA_DIR, _HOW_ENV = "data_dir", "GENZOO_DATA"
+_HOW_CACHE, _HOW_DEBIAN, _HOW_DOWNLOAD = "genzoo cache", "Debian package", "torchvision download"
+_log = logging.getLogger("genzoo.data")
+_ANNOUNCED: set = set()          # (how, folder) already announced by this process
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A folder searched for Fashion-MNIST: how it was found, and whether it is genzoo's own cache
+    (a bad file there is removed, and the search goes on)."""
+
+    folder: Path
+    how: str
+
+    @property
+    def own(self) -> bool:
+        return self.how == _HOW_CACHE
+
+    @property
+    def named(self) -> bool:
+        """Named by the user (``data_dir=`` or ``GENZOO_DATA``): the data must be there."""
+        return self.how in (_HOW_DATA_DIR, _HOW_ENV)
+
+
+def _places(data_dir) -> list[_Place]:
+    """The folders searched, in order: the one the user named (``data_dir=``, else
+    ``GENZOO_DATA``), alone; else genzoo's cache, then Debian's package."""
     if data_dir is not None:
-        places.append((Path(data_dir), False))
+        return [_Place(Path(data_dir), _HOW_DATA_DIR)]
     if os.environ.get("GENZOO_DATA"):
-        places.append((Path(os.environ["GENZOO_DATA"]), False))
-    return places + [(cache_root(), True), (DEBIAN_DIR, False)]
+        return [_Place(Path(os.environ["GENZOO_DATA"]), _HOW_ENV)]
+    return [_Place(cache_root(), _HOW_CACHE), _Place(DEBIAN_DIR, _HOW_DEBIAN)]
 
 
 def search_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """Every folder searched for Fashion-MNIST, in order."""
-    return [p for p, _ in _places(data_dir)]
+    return [p.folder for p in _places(data_dir)]
 
 
 def _split_files_in(folder: Path, split: str) -> list[list[Path]] | None:
@@ -122,17 +157,18 @@ def _read_idx(path: Path, magic: int, count: int, item_shape: tuple[int, ...]) -
     return data
 
 
-def _read_split(files: list[list[Path]], split: str, own: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) and labels (N,) as uint8 from the first valid candidate of each file.
-    Outside genzoo's cache (``own`` False) the first candidate is read and a bad file raises; in
-    the cache a bad file is deleted with a warning and the next candidate tried (none left:
-    :class:`_BadFile`, with the file already removed)."""
+def _read_split(files: list[list[Path]], split: str, own: bool) -> tuple[torch.Tensor, torch.Tensor, list[Path]]:
+    """Images (N, 28, 28) and labels (N,) as uint8 from the first valid candidate of each file,
+    and the two files read. Outside genzoo's cache (``own`` False) the first candidate is read and
+    a bad file raises; in the cache a bad file is deleted with a warning and the next candidate
+    tried (none left: :class:`_BadFile`, with the file already removed)."""
     count = _SPLIT[split][2]
-    out = []
+    out, read = [], []
     for cands, magic, shape in zip(files, (_MAGIC_IMAGES, _MAGIC_LABELS), ((28, 28), ())):
         for i, path in enumerate(cands if own else cands[:1]):
             try:
                 out.append(_read_idx(path, magic, count, shape))
+                read.append(path)
                 break
             except _BadFile as err:
                 if not own:
@@ -143,7 +179,7 @@ def _read_split(files: list[list[Path]], split: str, own: bool) -> tuple[torch.T
     images, labels = out
     if len(images) != len(labels):  # cannot happen once both counts are checked; a guard
         raise _BadFile(files[1][0], f"holds {len(labels)} labels for {len(images)} images")
-    return images, labels
+    return images, labels, read
 
 
 def _remove_from_cache(path: Path, why: str) -> None:
@@ -166,26 +202,71 @@ def _sweep_old_tmp(folder: Path) -> None:
                 p.unlink(missing_ok=True)
 
 
-def _find_fashion(split: str, data_dir=None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) and labels (N,) as uint8 of the split, from the first folder of
-    :func:`search_dirs` that holds both idx files of the split (plain or ``.gz``; the other split's
-    files need not be there). Files are read where they lie and checked strictly: a bad file in a
-    folder the user pointed at (``data_dir``, ``GENZOO_DATA``, Debian's folder) raises
-    :class:`~genzoo.errors.DataError` naming it; a bad file in genzoo's own cache is removed (with a
-    warning) and the search goes on. None has the split: torchvision's download into the cache."""
+def _not_there(place: _Place, split: str) -> str:
+    """Why a folder the user named holds no ``split``: what is missing, and where it was looked for."""
+    folder = place.folder
+    images, labels = _SPLIT[split][:2]
+    other = "test" if split == "train" else "train"
+    if not folder.is_dir():
+        state = f"{folder} is not a folder; "
+    elif _split_files_in(folder, other) is not None:
+        state = f"it holds the {other} files only; "
+    else:
+        state = ""
+    return (f"{place.how}={folder}: no Fashion-MNIST {split} files there ({state}looked for {images}[.gz] and "
+            f"{labels}[.gz] in {folder} and {folder / 'FashionMNIST' / 'raw'})")
+
+
+def _source(how: str, folder: Path, files: list[Path]) -> dict:
+    """A dataset's ``meta["source"]``: how its folder was found and the files read."""
+    return {"how": how, "folder": str(folder), "files": [str(f) for f in files]}
+
+
+_SAID = {_HOW_CACHE: "genzoo's cache", _HOW_DEBIAN: "Debian's dataset-fashion-mnist package",
+         _HOW_DOWNLOAD: "torchvision's download into genzoo's cache"}
+
+
+def _announce(source: dict) -> None:
+    """One line, once per process and source, when the data comes from a place nobody named."""
+    key = (source["how"], source["folder"])
+    if source["how"] not in _SAID or key in _ANNOUNCED:
+        return
+    _ANNOUNCED.add(key)
+    _log.warning("genzoo: Fashion-MNIST is read from %s, %s (no GENZOO_DATA or data_dir= given)",
+                 _SAID[source["how"]], source["folder"])
+
+
+def _find_fashion(split: str, data_dir=None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Images (N, 28, 28) and labels (N,) as uint8 of the split, and where they were read
+    (:func:`_source`). A folder the user named (``data_dir=``, else ``GENZOO_DATA``) is the only
+    place looked at: without both idx files of the split (plain or ``.gz``) there, a
+    :class:`DataNotFoundError` says what is missing and where. Otherwise genzoo's cache, then
+    Debian's folder, then torchvision's download into the cache (the source used is announced
+    once, :func:`_announce`). Files are read where they lie and checked strictly: a bad file
+    outside genzoo's cache raises :class:`~genzoo.errors.DataError` naming it; a bad file in the
+    cache is removed (with a warning) and the search goes on."""
     looked = _places(data_dir)
-    for folder, own in looked:
-        if own:
-            _sweep_old_tmp(folder)
-        files = _split_files_in(folder, split)
+    for place in looked:
+        if place.own:
+            _sweep_old_tmp(place.folder)
+        files = _split_files_in(place.folder, split)
         if files is None:
+            if place.named:
+                raise DataNotFoundError(_not_there(place, split))
             continue
         try:
-            return _read_split(files, split, own)
+            images, labels, read = _read_split(files, split, place.own)
         except _BadFile:
-            if not own:
+            if not place.own:
                 raise
-    places = "; ".join(str(p) for p, _ in looked)
+            continue
+        return images, labels, _source(place.how, place.folder, read)
+    return _download(split, [p.folder for p in looked], download)
+
+
+def _download(split: str, looked: list[Path], download: bool) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """The split from torchvision's download into genzoo's cache: the last resort."""
+    places = "; ".join(str(p) for p in looked)
     how = ("Install it with `apt-get install dataset-fashion-mnist`, or put the four idx .gz files "
            "in a folder and set GENZOO_DATA to it (or pass data_dir=).")
     if not download:
@@ -197,25 +278,32 @@ def _find_fashion(split: str, data_dir=None, download: bool = True) -> tuple[tor
     except Exception as exc:  # offline, or the mirror is down
         raise DataNotFoundError(f"Fashion-MNIST not found (looked in: {places}) and the download failed "
                                 f"({type(exc).__name__}: {' '.join(str(exc).split())}). {how}") from None
+    raw = cache_root() / "FashionMNIST" / "raw"
     files = _split_files_in(cache_root(), split)
     if files is None:
         raise DataNotFoundError(f"torchvision's download did not leave the Fashion-MNIST {split} files "
-                                f"in {cache_root() / 'FashionMNIST' / 'raw'}. {how}")
-    return _read_split(files, split, own=True)  # a bad download is removed, and raises
+                                f"in {raw}. {how}")
+    images, labels, read = _read_split(files, split, own=True)  # a bad download is removed, and raises
+    return images, labels, _source(_HOW_DOWNLOAD, raw, read)
 
 
 def load_fashion_mnist(split: str = "train", data_dir=None, download: bool = True) -> Dataset:
     """Fashion-MNIST as (N, 1, 28, 28) floats in [0, 1]; ``download=False`` never touches the network.
-    Where it is looked for, and how bad files are handled: :func:`_find_fashion`."""
-    images, labels = _find_fashion(split, data_dir, download)
+    Where it is looked for, and how bad files are handled: :func:`_find_fashion`; where it was
+    read is ``meta["source"]`` (``how``: data_dir, GENZOO_DATA, genzoo cache, Debian package or
+    torchvision download; ``folder``; ``files``)."""
+    images, labels, source = _find_fashion(split, data_dir, download)
+    _announce(source)
     x = images.unsqueeze(1).float().div_(255.0)  # (N, 1, 28, 28) in [0, 1]
-    return Dataset("fashion-mnist", x, labels.long(), 10, CLASS_NAMES, split)
+    return Dataset("fashion-mnist", x, labels.long(), 10, CLASS_NAMES, split, meta={"source": source})
 
 
 def load_stacked_fashion_mnist(split: str = "train", data_dir=None, n: int | None = None,
                                seed: int = 0, download: bool = True) -> Dataset:
     """Each item stacks three independent random Fashion-MNIST images as its channels:
     1000 modes, label ``100*c0 + 10*c1 + c2`` (Stacked-MNIST of VEEGAN / PacGAN)."""
+    n = None if n is None else check_size(n)
+    seed = check_seed(seed)
     base = load_fashion_mnist(split, data_dir, download)
     n = len(base) if n is None else n
     g = torch.Generator().manual_seed(seed + (0 if split == "train" else 1))
@@ -225,4 +313,5 @@ def load_stacked_fashion_mnist(split: str = "train", data_dir=None, n: int | Non
     y = 100 * yc[:, 0] + 10 * yc[:, 1] + yc[:, 2]
     names = tuple(f"{a}|{b}|{c}" for a in range(10) for b in range(10) for c in range(10))
     return Dataset("stacked-fashion-mnist", x.contiguous(), y, 1000, names, split,
-                   meta={"channel_classes": 10})
+                   meta={"channel_classes": 10,
+                         "source": {**base.meta["source"], "stacked": {"n": n, "seed": seed}}})

@@ -2,17 +2,53 @@
 
 Feature space: genzoo's own evaluator CNN (``evaluator()``), trained on Fashion-MNIST and shipped
 with the package; torchmetrics' InceptionV3 is used in addition when its weights are on disk.
+
+The names load on first use (PEP 562), so that ``genzoo.metrics.cli`` (the ``genzoo score``
+parser) is imported without torch.
 """
 
-from .evaluator import EvaluatorWeightsError, FashionCNN, evaluator
-from .fid import TooFewSamplesError, frechet_distance, kernel_distance
-from .modes import ClassCoverage, PointModeCoverage, StackedModeCoverage, per_class_accuracy
-from .prdc import DensityCoverage, PrecisionRecall
-from .score import DEFAULT_N, HIGHER_IS_BETTER, Scores, applicable_metrics, default_metrics, score
-from .sharpness import Sharpness
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+_FROM = {
+    "EvaluatorWeightsError": "evaluator", "FashionCNN": "evaluator", "evaluator": "evaluator",
+    "TooFewSamplesError": "fid", "frechet_distance": "fid", "kernel_distance": "fid",
+    "ClassCoverage": "modes", "PointModeCoverage": "modes", "StackedModeCoverage": "modes",
+    "per_class_accuracy": "modes", "DensityCoverage": "prdc", "PrecisionRecall": "prdc",
+    "DEFAULT_N": "score", "HIGHER_IS_BETTER": "score", "Scores": "score", "applicable_metrics": "score",
+    "default_metrics": "score", "score": "score", "Sharpness": "sharpness",
+}
 
 __all__ = ["score", "Scores", "default_metrics", "applicable_metrics", "HIGHER_IS_BETTER", "DEFAULT_N",
            "evaluator", "FashionCNN", "EvaluatorWeightsError", "TooFewSamplesError",
            "frechet_distance", "kernel_distance", "per_class_accuracy",
            "PrecisionRecall", "DensityCoverage", "ClassCoverage", "StackedModeCoverage",
            "PointModeCoverage", "Sharpness"]
+
+
+class _Package(types.ModuleType):
+    """Keeps ``score`` and ``evaluator`` the functions: the import of the submodules of the same
+    names would otherwise bind the modules over them (as eager imports here used to prevent)."""
+
+    def __setattr__(self, name, value):
+        if name in _FROM and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str):
+    if name in _FROM:
+        value = getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

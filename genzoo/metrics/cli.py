@@ -9,6 +9,8 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from genzoo.bench.cli import seed_arg      # light: the parsers import no torch
+
     p = subparsers.add_parser(
         "score", help="score a saved model against a reference dataset",
         description="Score a model folder (written by save_pretrained) or a .pt tensor of samples.")
@@ -17,7 +19,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=("train", "test"), help="reference split (default: test)")
     p.add_argument("--n", type=int, default=None, help="number of samples (default: per dataset, e.g. 10000)")
     p.add_argument("--metrics", default=None, help="comma-separated metric names (default: the dataset's defaults)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (default cpu)")
     p.add_argument("--inception-weights", default=None, help="InceptionV3 weights file for the *_inception metrics")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the scores as JSON")

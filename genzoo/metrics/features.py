@@ -19,13 +19,14 @@ from tqdm.auto import tqdm
 class FeatureNet(nn.Module):
     """Wraps ``net`` whose ``features_and_logits(x)`` returns ``(N, D)`` and ``(N, ...)`` tensors.
 
-    ``name`` identifies the network in cache keys; ``dim`` is D.
+    ``name`` identifies the network in cache keys; ``dim`` is D; ``sha256`` is that of its weights
+    file, when it has one.
     """
 
-    def __init__(self, net: nn.Module, name: str, dim: int, batch_size: int = 500):
+    def __init__(self, net: nn.Module, name: str, dim: int, batch_size: int = 500, sha256: str | None = None):
         super().__init__()
         self.net = net.eval().requires_grad_(False)
-        self.name, self.dim, self.batch_size = name, dim, batch_size
+        self.name, self.dim, self.batch_size, self.sha256 = name, dim, batch_size, sha256
         self._last: tuple | None = None      # (input tensor, its _version, (features, logits))
 
     def train(self, mode: bool = True) -> "FeatureNet":
@@ -85,9 +86,9 @@ class _View(nn.Module):
 def evaluator_net_for(channels: int, device: str | torch.device = "cpu") -> FeatureNet:
     """genzoo's evaluator CNN for images with ``channels`` channels: features ``(N, channels*128)``,
     logits ``(N, 10)`` (one channel) or ``(N, channels, 10)``."""
-    from .evaluator import evaluator, evaluator_id
+    from .evaluator import WEIGHTS_SHA256, evaluator, evaluator_id
 
-    net = evaluator()
+    net = evaluator()                         # its weights file was checked against WEIGHTS_SHA256
     if torch.device(device) != torch.device("cpu"):
         net = copy.deepcopy(net).to(device)   # the cached CPU instance stays untouched
-    return FeatureNet(net, evaluator_id(), channels * net.num_features)
+    return FeatureNet(net, evaluator_id(), channels * net.num_features, sha256=WEIGHTS_SHA256)

@@ -1,4 +1,12 @@
-"""FID, KID and IS through torchmetrics, with real-data features loaded from the cache."""
+"""FID, KID and IS through torchmetrics, with real-data features loaded from the cache.
+
+IS (Salimans et al. 2016) is the field's convention: the samples are shuffled (seeded) and cut into
+10 splits (torchmetrics' ``chunk``: equal splits but the last); ``is`` is the mean of the splits'
+scores and ``is_std`` their standard deviation with ddof=1 (torchmetrics' ``torch.std``; the
+original TF code and torch-fidelity use ``np.std``, ddof=0, which is sqrt(9/10) = 0.949 times ours
+for 10 splits). Fewer splits only when a split would hold fewer than ``IS_MIN_SPLIT`` (50) samples:
+``n // 50`` splits below 500 samples, one (and no ``is_std``) below 100.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +25,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 FID_MIN_RATIO = 2
 KID_SUBSETS, KID_SUBSET_SIZE = 100, 1000      # Binkowski et al. 2018, torchmetrics' defaults
 IS_SPLITS = 10                                 # Salimans et al. 2016 (10 splits of 5000)
-IS_MIN_SPLIT = 1000    # smaller splits bias IS low (each split's marginal p(y) is too noisy)
+IS_MIN_SPLIT = 50      # a split's marginal p(y) from fewer samples is too noisy (IS biased low)
 
 
 class TooFewSamplesError(ValueError):
@@ -81,6 +89,11 @@ def is_splits(n: int) -> int:
     return max(1, min(IS_SPLITS, n // IS_MIN_SPLIT))
 
 
+def split_sizes(n: int, splits: int) -> list[int]:
+    """The sizes of the splits torchmetrics cuts n samples into (``chunk``: the last may be smaller)."""
+    return [len(c) for c in torch.arange(n).chunk(splits)]
+
+
 def make_is(logits: nn.Module, n: int) -> InceptionScore:
     # normalize=False: with True, torchmetrics casts to uint8 (x * 255) even for a custom module,
     # and the evaluator would see values 0..255; we pass float images in [0, 1] as they are.
@@ -109,7 +122,7 @@ def compute_kid(metric: KernelInceptionDistance, seed: int = 0) -> tuple[float, 
 
 
 def compute_is(metric: InceptionScore, seed: int = 0) -> tuple[float, float]:
-    """(IS mean over splits, std over splits; NaN for a single split)."""
+    """(IS mean over splits, std (ddof=1) over splits; NaN for a single split)."""
     with _seeded(seed):
         mean, std = metric.compute()
     return float(mean), (float(std) if metric.splits > 1 else float("nan"))

@@ -17,7 +17,10 @@ Stacked Fashion-MNIST, 1000 modes (VEEGAN, Srivastava et al. 2017; PacGAN, Lin e
 - ``modes_covered``: modes with at least one sample; ``mode_kl``: KL(mode histogram || uniform).
 
 2-D mixtures (ring of 8, grid of 25; VEEGAN / PacGAN):
-- ``high_quality``: share of samples within ``n_std`` (3) standard deviations of their nearest mean.
+- ``high_quality``: share of samples strictly within ``n_std`` (3) standard deviations of their
+  nearest mean (distance < 3 std, as PacGAN's code counts; a sample at exactly 3 std is not high
+  quality). Distances are exact float64 differences, not float32 (in float32 a sample at 3.00016
+  std was counted).
 - ``modes_covered``: means that have at least one high-quality sample as nearest.
 """
 
@@ -111,15 +114,16 @@ class PointModeCoverage(Metric):
 
     def __init__(self, means: torch.Tensor, std: float, n_std: float = 3.0, **kwargs):
         super().__init__(**kwargs)
-        self.register_buffer("means", torch.as_tensor(means, dtype=torch.float32))
-        self.radius = n_std * float(std)
+        self.register_buffer("means", torch.as_tensor(means, dtype=torch.float64))
+        self.n_std, self.radius = n_std, n_std * float(std)
         self.add_state("hits", torch.zeros(len(self.means), dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
 
     def update(self, x: torch.Tensor) -> None:
-        d = torch.cdist(x.float(), self.means)                     # (N, K)
+        # float64, exact differences (no |a|^2 + |b|^2 - 2 a.b expansion): (N, K)
+        d = torch.cdist(x.double(), self.means.double(), compute_mode="donot_use_mm_for_euclid_dist")
         dist, nearest = d.min(dim=1)
-        good = dist <= self.radius
+        good = dist < self.radius                                  # strictly under n_std std (PacGAN)
         self.hits += torch.bincount(nearest[good], minlength=len(self.means))
         self.total += len(x)
 

@@ -12,6 +12,18 @@ Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``i
   ``high_quality``: see :mod:`genzoo.metrics.modes`.
 - ``sharpness``: mean Laplacian variance of the samples / that of the reference images (1.0 = as
   sharp as real data, below 1 = blurrier).
+
+``is``/``is_std``: mean and standard deviation (ddof=1, torchmetrics' ``torch.std``) over 10 splits
+(fewer only below 500 samples: see :mod:`genzoo.metrics.fid`).
+
+``Scores.measured`` says what was scored (also in ``to_json()``; the run records copy it):
+``samples`` (scored), ``reference_items`` (reference items the metrics used: min(n, len(reference)),
+a fixed subset, seed 0; 0 when no computed metric used any, e.g. IS or the mode counts alone),
+``reference_split``, ``reference_dataset``, ``evaluator`` (the feature network's name, or
+``"raw coordinates"`` for 2-D points), ``evaluator_sha256`` (its weights file's, images only),
+``inception_sha256`` (only when a ``*_inception`` metric was computed), ``is_splits`` (only when
+IS was computed) and ``metric_version`` (``METRIC_VERSION``; 2: float64 2-D metrics with PacGAN's
+strict ``< 3 std``, 10 IS splits, ``measured``).
 """
 
 from __future__ import annotations
@@ -22,11 +34,14 @@ import torch
 from tqdm.auto import tqdm
 
 from . import fid as fidlib
-from .cache import content_digest, load_stats, save_stats, stats_path
+from .cache import (ABSENT, CHANGED, OTHER_SOURCE, UNHASHED, UNREADABLE, content_digest, load_stats, save_stats,
+                    stats_path)
 from .features import FeatureNet, evaluator_net_for
 from .modes import ClassCoverage, PointModeCoverage, StackedModeCoverage
 from .prdc import DensityCoverage, PrecisionRecall, precision_recall
 from .sharpness import Sharpness, laplacian_variance
+
+METRIC_VERSION = 2     # bumped when a definition or its arithmetic changes what a metric reports
 
 # Direction of every key that has one. Keys without a direction are absent: the spreads
 # (kid_std, is_std, ...), the class histogram (class_frac_k) and sharpness (best at 1.0).
@@ -48,6 +63,7 @@ _STACKED = ["fid", "kid", "precision", "recall", "density", "coverage", "modes_c
 _POINTS = ["modes_covered", "high_quality", "precision", "recall"]
 _INCEPTION = ("fid_inception", "kid_inception", "is_inception")
 _NEEDS_REFERENCE = {"precision", "recall", "density", "coverage", "sharpness"}   # besides fid, kid
+_USES_REFERENCE = _NEEDS_REFERENCE | {"fid", "kid", "fid_inception", "kid_inception"}
 
 _DEFAULTS = {
     "fashion-mnist": _GRAY,
@@ -61,13 +77,15 @@ DEFAULT_N = {"fashion-mnist": 10_000, "stacked-fashion-mnist": 26_000, "ring": 2
 
 
 class Scores(dict):
-    """``{metric: float}`` plus ``notes`` (how it was measured, what was left out and why) and
-    ``higher_is_better`` (the direction of each key that has one)."""
+    """``{metric: float}`` plus ``notes`` (how it was measured, what was left out and why),
+    ``higher_is_better`` (the direction of each key that has one) and ``measured`` (what was
+    scored: see the module docstring)."""
 
-    def __init__(self, values=(), notes=(), higher_is_better=None):
+    def __init__(self, values=(), notes=(), higher_is_better=None, measured=None):
         super().__init__(values)
         self.notes: list[str] = list(notes)
         self.higher_is_better: dict[str, bool] = dict(higher_is_better or {})
+        self.measured: dict = dict(measured or {})
 
     def table(self) -> str:
         width = max([len(k) for k in self] + [6])
@@ -78,7 +96,8 @@ class Scores(dict):
         return "\n".join(lines + [f"note: {n}" for n in self.notes])
 
     def to_json(self) -> dict:
-        return {"metrics": dict(self), "higher_is_better": self.higher_is_better, "notes": self.notes}
+        return {"metrics": dict(self), "higher_is_better": self.higher_is_better, "notes": self.notes,
+                "measured": self.measured}
 
 
 def default_metrics(dataset_name: str) -> list[str]:
@@ -130,7 +149,8 @@ def _draw(samples, n: int | None, seed: int, reference) -> torch.Tensor:
         x = samples.sample(n, seed=seed)
     else:
         raise TypeError(f"score() takes a tensor of samples or a fitted model, got {type(samples).__name__}")
-    x = x.detach().float().cpu()
+    # points in float64 (exact for float32 input): their metrics compute in float64
+    x = x.detach().cpu().to(torch.float64 if reference.kind == "points" else torch.float32)
     if tuple(x.shape[1:]) != tuple(reference.shape):
         raise ValueError(f"samples have shape {tuple(x.shape[1:])} per item, {reference.name} has {reference.shape}")
     if len(x) < 2:
@@ -149,18 +169,36 @@ def _device(device) -> torch.device:
 
 # ------------------------------------------------------------------------------- reference stats
 
-def reference_stats(ref, net: FeatureNet, progress: bool = True) -> tuple[dict[str, torch.Tensor], bool]:
+_RECOMPUTED = {UNHASHED: "carry no hash (an older genzoo wrote them)", CHANGED: "did not match their hash",
+               OTHER_SOURCE: "did not match their hash (other reference images or network)",
+               UNREADABLE: "were unreadable"}
+
+
+def reference_stats(ref, net: FeatureNet, progress: bool = True) -> tuple[dict[str, torch.Tensor], list[str]]:
     """Features ``(N, D)`` and mean Laplacian variance of the reference images, from the cache
-    or computed and cached. Returns (stats, was_cached)."""
-    path = stats_path(ref.name, ref.split, net.name, len(ref), content_digest(ref.x))
-    stats = load_stats(path)
-    if stats is not None and stats["features"].shape == (len(ref), net.dim):
-        return stats, True
+    (when its hashes check out) or computed and cached. Returns (stats, notes saying which)."""
+    digest = content_digest(ref.x)
+    path = stats_path(ref.name, ref.split, net.name, len(ref), digest)
+    source = {"reference_sha256": digest, "network": net.name}
+    stats, status = load_stats(path, source)
+    if stats is not None and stats["features"].shape != (len(ref), net.dim):
+        stats, status = None, CHANGED
+    if stats is not None:
+        return stats, [f"reference statistics for {net.name}: from cache (hashes verified)"]
+    stats = _compute_stats(ref, net, progress)
+    failed = save_stats(path, stats, source)
+    done = "recomputed" if failed else "recomputed and cached"
+    notes = ([f"reference statistics for {net.name}: {'computed' if failed else 'computed and cached'}"]
+             if status == ABSENT else [f"reference statistics for {net.name} in {path} {_RECOMPUTED[status]}: {done}"])
+    if failed:
+        notes.append(f"could not cache reference statistics in {path.parent}: {failed}")
+    return stats, notes
+
+
+def _compute_stats(ref, net: FeatureNet, progress: bool) -> dict[str, torch.Tensor]:
     feats, _ = net.extract(ref.x, desc=f"reference features ({net.name})", progress=progress, logits=False)
-    stats = {"features": feats,
-             "sharpness": torch.cat([laplacian_variance(ref.x[i:i + 1000]) for i in range(0, len(ref), 1000)]).mean()}
-    save_stats(path, stats)
-    return stats, False
+    sharp = torch.cat([laplacian_variance(ref.x[i:i + 1000]) for i in range(0, len(ref), 1000)]).mean()
+    return {"features": feats, "sharpness": sharp}
 
 
 def _reference_subset(reference, n: int):
@@ -199,8 +237,8 @@ def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progr
     do_fid = _fid_ok(fid_name, want, len(x), len(ref), net.dim, explicit, notes)   # raise before any work
     stats = real = None
     if do_fid or kid_name in want or (not suffix and _NEEDS_REFERENCE & set(want)):
-        stats, cached = reference_stats(ref, net, progress)
-        notes.append(f"reference statistics for {net.name}: {'from cache' if cached else 'computed and cached'}")
+        stats, stats_notes = reference_stats(ref, net, progress)
+        notes.extend(stats_notes)
         real = stats["features"].to(device)
     f_mod, l_mod = net.features_module(), net.logits_module()
     updates, finish = [], []
@@ -222,8 +260,7 @@ def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progr
         inc = fidlib.make_is(l_mod, len(x)).to(device)
         updates.append(inc.update)
         finish.append(lambda: _put_mean_std(out, is_name, fidlib.compute_is(inc, seed)))
-        notes.append(f"{is_name}: {inc.splits} split(s) of {len(x) // inc.splits}"
-                     + (f"; {is_name}_std left out (one split)" if inc.splits == 1 else ""))
+        notes.append(_is_note(is_name, len(x), inc.splits))
     if not suffix:
         _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates, finish, out)
 
@@ -233,6 +270,14 @@ def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progr
     for f in finish:
         f()
     return out
+
+
+def _is_note(name: str, n: int, splits: int) -> str:
+    if splits == 1:
+        return f"{name}: one split of {n} (all samples); {name}_std left out"
+    sizes = fidlib.split_sizes(n, splits)
+    of = f"{sizes[0]}" if sizes[0] == sizes[-1] else f"{sizes[0]} (the last {sizes[-1]})"
+    return f"{name}: mean and std (ddof=1) over {len(sizes)} splits of {of}"
 
 
 def _put_mean_std(out: dict, name: str, mean_std: tuple[float, float]) -> None:
@@ -266,7 +311,7 @@ def _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates
         finish.append(lambda: out.__setitem__("sharpness", float(sh.compute())))
 
 
-def _score_inception(x, ref, want, explicit, weights, seed, device, progress, notes) -> dict[str, float]:
+def _score_inception(x, ref, want, explicit, weights, seed, device, progress, notes, measured) -> dict[str, float]:
     from torchmetrics.utilities.imports import _TORCH_FIDELITY_AVAILABLE
 
     from .evaluator import file_sha256
@@ -283,8 +328,10 @@ def _score_inception(x, ref, want, explicit, weights, seed, device, progress, no
     if not want:
         return {}
     model = InceptionV3(path).to(device)
-    net = FeatureNet(model, f"inception-{file_sha256(path)[:12]}", 2048,
-                     batch_size=100 if device.type == "cuda" else 25)
+    sha = file_sha256(path)
+    net = FeatureNet(model, f"inception-{sha[:12]}", 2048, batch_size=100 if device.type == "cuda" else 25,
+                     sha256=sha)
+    measured["inception_sha256"] = sha
     notes.append(f"inception: torchmetrics NoTrainInceptionV3 from {path} ({where}), antialias={model.antialias} "
                  f"(antialiased resize to 299x299; the original TF FID resize had none), grayscale repeated to 3 "
                  f"channels, 2048-d pool features, IS on its 1008 unbiased logits")
@@ -297,12 +344,47 @@ def _score_points(x, reference, want, notes) -> dict[str, float]:
         m = PointModeCoverage(reference.meta["means"], reference.meta["std"])
         m.update(x)
         out.update(m.compute())
+        notes.append(f"high_quality/modes_covered: float64 distance to the nearest of {len(m.means)} means "
+                     f"strictly under {m.n_std:g} std (PacGAN)")
     if {"precision", "recall"} & set(want):
         ref = _reference_subset(reference, len(x))
         out["precision"], out["recall"] = precision_recall(ref.x, x, k=3)   # on the raw 2-D coordinates
-        notes.append(f"precision/recall: k=3 balls on the raw coordinates, {len(x)} samples against "
-                     f"{len(ref)} {reference.name}/{reference.split} points")
+        notes.append(f"precision/recall: k=3 balls (distance <= radius, float64) on the raw coordinates, "
+                     f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} points")
     return {k: out[k] for k in want}
+
+
+def _score_images(x, reference, want, explicit, inception_weights, seed, dev, progress, notes, measured):
+    values: dict[str, float] = {}
+    ref = _reference_subset(reference, len(x))
+    notes.append(f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} images")
+    own = [m for m in want if m not in _INCEPTION]
+    if own:
+        net = evaluator_net_for(reference.shape[0], dev)
+        measured.update(evaluator=net.name, evaluator_sha256=net.sha256)
+        notes.append(f"evaluator: {net.name} ({net.dim}-d penultimate features"
+                     f"{', per channel' if reference.shape[0] > 1 else ''})")
+        values.update(_score_features(x, ref, net, own, explicit, seed, dev, progress, notes))
+    inc = [m for m in want if m in _INCEPTION]
+    if inc:
+        values.update(_score_inception(x, ref, inc, explicit, inception_weights, seed, dev, progress, notes,
+                                       measured))
+    return values
+
+
+def _measured(x, reference, values, measured: dict) -> dict:
+    """What was scored (see the module docstring), in a fixed key order."""
+    uses_ref = any(k in values for k in _USES_REFERENCE)
+    out = {"samples": len(x), "reference_items": min(len(x), len(reference)) if uses_ref else 0,
+           "reference_split": reference.split, "reference_dataset": reference.name}
+    if reference.kind == "points":
+        out["evaluator"] = "raw coordinates"
+    # images: absent when only InceptionV3 scored them (inception_sha256 then says which)
+    out.update({k: measured[k] for k in ("evaluator", "evaluator_sha256", "inception_sha256") if k in measured})
+    if "is" in values or "is_inception" in values:
+        out["is_splits"] = len(fidlib.split_sizes(len(x), fidlib.is_splits(len(x))))
+    out["metric_version"] = METRIC_VERSION
+    return out
 
 
 def score(samples, reference, metrics=None, *, n: int | None = None, seed: int = 0, device="cpu",
@@ -323,23 +405,14 @@ def score(samples, reference, metrics=None, *, n: int | None = None, seed: int =
     if reference.kind != "points" and (x.min() < 0 or x.max() > 1):
         notes.append(f"samples outside [0, 1] (min {float(x.min()):.3g}, max {float(x.max()):.3g}) were clipped")
         x = x.clamp(0, 1)
-    dev = _device(device)
-    values: dict[str, float] = {}
+    measured: dict = {}
     with torch.no_grad():
         if reference.kind == "points":
             values = _score_points(x, reference, want, notes)
         else:
-            ref = _reference_subset(reference, len(x))
-            notes.append(f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} images")
-            own = [m for m in want if m not in _INCEPTION]
-            if own:
-                net = evaluator_net_for(reference.shape[0], dev)
-                notes.append(f"evaluator: {net.name} ({net.dim}-d penultimate features"
-                             f"{', per channel' if reference.shape[0] > 1 else ''})")
-                values.update(_score_features(x, ref, net, own, explicit, seed, dev, progress, notes))
-            inc = [m for m in want if m in _INCEPTION]
-            if inc:
-                values.update(_score_inception(x, ref, inc, explicit, inception_weights, seed, dev, progress, notes))
+            values = _score_images(x, reference, want, explicit, inception_weights, seed, _device(device), progress,
+                                   notes, measured)
     order = [k for m in want for k in _EXPANDS.get(m, [m])]
     ordered = {k: values[k] for k in order if k in values}
-    return Scores(ordered, notes, {k: HIGHER_IS_BETTER[k] for k in ordered if k in HIGHER_IS_BETTER})
+    return Scores(ordered, notes, {k: HIGHER_IS_BETTER[k] for k in ordered if k in HIGHER_IS_BETTER},
+                  _measured(x, reference, ordered, measured))

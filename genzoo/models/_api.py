@@ -51,16 +51,24 @@ def get_model(name: str, preset: str = "default", **overrides):
     return get_model_class(name).from_preset(preset, **overrides)
 
 
-def load(directory: str | Path):
-    """Restore a model written by ``save_pretrained``.
+def load(directory: str | Path, *, verify: bool = True):
+    """Restore a model written by ``save_pretrained`` (a full or a sampler-only folder).
 
     A missing folder or config.json raises FileNotFoundError; a folder whose files cannot be
     loaded (config.json not JSON or missing keys or holding bad values, model.safetensors
     truncated or not matching the networks config.json describes) raises
     :class:`genzoo.errors.CheckpointError` naming the file and why.
+
+    ``verify``: check model.safetensors against the sha256 and size config.json records for it
+    (``save_pretrained`` writes them), so that a weights file changed after it was saved (a
+    flipped byte still parses) raises CheckpointError naming the file and both hashes instead of
+    sampling garbage. ``verify=False`` loads such a file anyway. Folders saved before the hashes
+    were recorded have none to check and load as they are, without a word.
     """
     from ..errors import CheckpointError
 
+    if not isinstance(verify, bool):
+        raise ValueError(f"load: verify must be True or False, got {verify!r}")
     directory = Path(directory)
     cfg_path = directory / "config.json"
     if not cfg_path.is_file():
@@ -78,4 +86,4 @@ def load(directory: str | Path):
     name = meta["model"]
     if not isinstance(name, str) or name not in _MODELS:
         raise CheckpointError(f"{cfg_path}: unknown model {name!r}; choose one of {list_models()}")
-    return _MODELS[name]._from_pretrained(directory, meta)
+    return _MODELS[name]._from_pretrained(directory, meta, verify=verify)

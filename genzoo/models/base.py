@@ -26,13 +26,18 @@ from pathlib import Path
 from typing import Callable, ClassVar
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load as safetensors_load
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from .._io import sweep_stale_tmp, write_bytes, write_text
 from ..data import Dataset
 from ..errors import CheckpointError, NotFittedError
+from ..limits import MAX_BATCH_SIZE, MAX_SAMPLE_SEED, check_seed
+from . import _checks, _checkpoint
+
+
+WEIGHTS = "model.safetensors"        # the weights file of a model folder, beside config.json
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,19 @@ class BaseConfig:
 
     ``__post_init__`` checks every field against its annotation (``int``, ``float``, ``str``,
     ``bool``, ``tuple[int, ...]``, ``X | None``) and against the ranges that ``LIMITS`` declares
-    (merged along the MRO; for a tuple the range applies to every entry), and ``CHOICES`` (allowed
-    strings). A bad value raises ValueError naming the model, the field and the value. An int given
-    for a float field is stored as a float, a list for a tuple field as a tuple. Subclasses that
-    define their own ``__post_init__`` must call ``super().__post_init__()``.
+    (merged along the MRO; for a tuple the range applies to every entry), ``CHOICES`` (allowed
+    strings) and ``MIN_LENGTHS`` (a variadic tuple field, such as the hidden-layer sizes, must hold
+    at least one entry unless ``MIN_LENGTHS`` declares another minimum). A bad value raises
+    ValueError naming the model, the field and the value. An int given for a float field is stored
+    as a float, a list for a tuple field as a tuple. Subclasses that define their own
+    ``__post_init__`` must call ``super().__post_init__()``.
     """
 
     # range of each numeric field: "> 0", ">= 1", "<= x", "< x", or an interval "[0, 1)", "(0, 1]"
-    LIMITS: ClassVar[dict[str, str]] = {"epochs": "> 0", "max_steps": ">= 1", "batch_size": ">= 1",
+    LIMITS: ClassVar[dict[str, str]] = {"epochs": "> 0", "max_steps": ">= 1", "batch_size": f"[1, {MAX_BATCH_SIZE}]",
                                         "latent_dim": ">= 1"}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {}
+    MIN_LENGTHS: ClassVar[dict[str, int]] = {}   # entries a variadic tuple field needs (default 1)
     model_name: ClassVar[str] = ""  # set by register_model; prefixes the validation messages
 
     epochs: float = 20.0            # passes over the training data
@@ -63,20 +71,29 @@ class BaseConfig:
         schema = _config_schema(type(self))
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            hint, limit, choices = schema[f.name]
             try:
-                fixed = _coerce(value, hint)
+                fixed = _coerce(value, schema[f.name][0])
             except _Mismatch as exc:
                 raise ValueError(f"{who}: {f.name} must be {exc}, got {value!r} ({type(value).__name__})") from None
             if fixed is not value:
                 object.__setattr__(self, f.name, fixed)
-            if limit is not None and fixed is not None:
-                items = fixed if isinstance(fixed, tuple) else (fixed,)
-                if not all(isinstance(v, numbers.Real) and limit[0](v) for v in items):
-                    what = f"{f.name} entries" if isinstance(fixed, tuple) else f.name
-                    raise ValueError(f"{who}: {what} must be {limit[1]}, got {_show(fixed)}")
-            if choices is not None and fixed not in choices:
-                raise ValueError(f"{who}: {f.name} must be {' or '.join(map(repr, choices))}, got {fixed!r}")
+            _check_field(who, f.name, fixed, *schema[f.name][1:])
+
+
+def _check_field(who: str, name: str, value, limit, choices, min_len) -> None:
+    """ValueError when a (coerced) config value is out of its declared range, choices or length."""
+    if value is None:
+        return
+    if min_len and isinstance(value, tuple) and len(value) < min_len:
+        raise ValueError(f"{who}: {name} must hold at least {min_len} {'entry' if min_len == 1 else 'entries'}, "
+                         f"got {_show(value)}")
+    if limit is not None:
+        items = value if isinstance(value, tuple) else (value,)
+        if not all(isinstance(v, numbers.Real) and limit[0](v) for v in items):
+            what = f"{name} entries" if isinstance(value, tuple) else name
+            raise ValueError(f"{who}: {what} must be {limit[1]}, got {_show(value)}")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{who}: {name} must be {' or '.join(map(repr, choices))}, got {value!r}")
 
 
 class _Mismatch(Exception):
@@ -111,24 +128,36 @@ def _parse_limit(cls: type, name: str, text: str):
 
 
 def _config_schema(cls: type) -> dict[str, tuple]:
-    """Per field of a config class: (type hint, parsed limit or None, choices or None); cached."""
+    """Per field of a config class: (type hint, parsed limit or None, choices or None, the fewest
+    entries a variadic tuple takes or 0); cached."""
     schema = _SCHEMAS.get(cls)
     if schema is None:
         hints = typing.get_type_hints(cls)
-        limits, choices = {}, {}
+        limits, choices, lengths = {}, {}, {}
         for klass in reversed(cls.__mro__):
             limits.update(vars(klass).get("LIMITS", {}))
             choices.update(vars(klass).get("CHOICES", {}))
+            lengths.update(vars(klass).get("MIN_LENGTHS", {}))
         names = {f.name for f in dataclasses.fields(cls)}
-        stray = sorted((set(limits) | set(choices)) - names)
+        stray = sorted((set(limits) | set(choices) | set(lengths)) - names)
         if stray:
-            raise TypeError(f"{cls.__name__}: LIMITS/CHOICES name no field: {stray}")
+            raise TypeError(f"{cls.__name__}: LIMITS/CHOICES/MIN_LENGTHS name no field: {stray}")
         schema = {f.name: (hints.get(f.name, typing.Any),
                            _parse_limit(cls, f.name, limits[f.name]) if f.name in limits else None,
-                           tuple(choices[f.name]) if f.name in choices else None)
+                           tuple(choices[f.name]) if f.name in choices else None,
+                           lengths.get(f.name, 1 if _is_variadic(hints.get(f.name)) else 0))
                   for f in dataclasses.fields(cls)}
         _SCHEMAS[cls] = schema
     return schema
+
+
+def _is_variadic(hint) -> bool:
+    """``tuple[X, ...]`` (or ``tuple[X, ...] | None``)."""
+    origin = typing.get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return any(_is_variadic(a) for a in typing.get_args(hint))
+    args = typing.get_args(hint)
+    return origin is tuple and len(args) == 2 and args[1] is Ellipsis
 
 
 def _coerce(value, hint):
@@ -305,10 +334,15 @@ class GenerativeModel:
 
     def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
             log_interval: int = 50):
-        """Train on ``data``; returns ``self``. ``log_interval``: steps between two reads of the
-        losses back to the host (the history still gets every step)."""
+        """Train on ``data``; returns ``self``. ``seed``: an integer from 0 to
+        ``genzoo.limits.MAX_SEED``. ``log_interval``: steps between two reads of the losses back to
+        the host (the history still gets every step). Bad input (the seed, the data:
+        :meth:`check_data`) is refused before any network is built."""
         from ..training import fit_model
+        from ..training.loop import check_log_interval
 
+        seed = check_seed(seed, "fit: seed")
+        check_log_interval(log_interval)
         self.check_data(data)
         dev = resolve_device(device)
         before = self._fitted_state()
@@ -321,15 +355,25 @@ class GenerativeModel:
         return self
 
     def check_data(self, data, what: str = "fit") -> None:
-        """Raise ValueError when this model cannot be fitted on ``data`` (not a Dataset, empty, or
-        of a kind the model does not fit)."""
+        """Raise ValueError, in one line naming what is wrong and what is accepted, when this model
+        (its config as it is) cannot be fitted on ``data``: not a Dataset; fewer than 2 items; of a
+        kind the model does not fit (:meth:`unsupported_reason`); images outside [0, 1] or x not
+        float32; labels outside 0..num_classes - 1 (conditional models); a ``batch_size`` larger
+        than the data, or too small for the networks' batch norm. ``fit`` and ``fit_seeds`` call
+        it first; a benchmark can call it for every planned run before training any. It reads the
+        data once (its min and max) and changes nothing."""
         if not isinstance(data, Dataset):
             raise ValueError(f"{what} takes a genzoo.data.Dataset, got {type(data).__name__}")
-        if len(data) == 0:
-            raise ValueError(f"dataset {data.name!r} ({data.split}) has no items: nothing to fit")
+        _checks.check_item_count(data, what, self.name)
         reason = self.unsupported_reason(data)
         if reason:
             raise ValueError(reason)
+        _checks.check_fit_data(self, data, what)
+
+    def min_batch_size(self, data: Dataset) -> int:
+        """The smallest training batch the networks for ``data`` accept: 2 where batch norm
+        normalises (batch, features) vectors (one item has no batch statistics), else 1."""
+        return _checks.min_batch_size(self, data)
 
     def _fitted_state(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("__")}
@@ -381,10 +425,9 @@ class GenerativeModel:
         noise to the codes that are decoded (the AE's fitted prior)."""
         if not self.is_fitted:
             raise NotFittedError(f"this {self.name} model is not fitted yet: call fit(data) before sample()")
-        if not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        n = _checks.check_n(n, self._item_numel(), self.name)
+        gen = self.sample_rng_ if seed is None else torch.Generator().manual_seed(check_seed(seed, "sample: seed", MAX_SAMPLE_SEED))
         labels = self._check_labels(n, labels)
-        gen = self.sample_rng_ if seed is None else torch.Generator().manual_seed(seed)
         z = torch.randn(n, self.config.latent_dim, generator=gen)  # drawn on CPU: same on every device
         return self._decode_eval(z, labels, codes=codes)
 
@@ -399,7 +442,11 @@ class GenerativeModel:
         if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != d:
             got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"z must be a tensor of shape (n, {d}), got {got}")
+        _checks.check_n(len(z), self._item_numel(), self.name, what="decode")
         return self._decode_eval(z.float(), self._check_labels(len(z), labels), codes=self._code_map())
+
+    def _item_numel(self) -> int:
+        return _checks.item_numel(self.shape_, self.config.latent_dim)
 
     def _code_map(self):
         """The map from N(0, I) noise to the codes that are decoded (None: the identity)."""
@@ -424,7 +471,8 @@ class GenerativeModel:
 
     # --- persistence (diffusers-style) ------------------------------------------------------------
     def save_pretrained(self, directory: str | os.PathLike, *, sampler_only: bool = False) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (weights only, never pickles).
+        """Write ``config.json`` and ``model.safetensors`` (weights only, never pickles);
+        config.json records the weights file's sha256 and size (``"files"``), which loading checks.
 
         ``sampler_only``: only the networks :meth:`sample` needs (``sampler_nets``: a GAN's
         generator, an autoencoder's decoder), a fraction of the size; the model loaded back samples
@@ -448,16 +496,20 @@ class GenerativeModel:
             meta["sampler_only"] = True
             nets = nn.ModuleDict({k: self.nets_[k] for k in self.sampler_nets})
         state = {k: v.detach().cpu().contiguous() for k, v in nets.state_dict().items()}
+        weights = safetensors_bytes(state)          # not save_file: it makes 0600 files
+        meta["files"] = {WEIGHTS: _checkpoint.file_record(weights)}      # what loading verifies
         sweep_stale_tmp(directory)
-        write_bytes(directory / "model.safetensors", safetensors_bytes(state))   # not save_file: it makes 0600 files
+        write_bytes(directory / WEIGHTS, weights)
         write_text(directory / "config.json", json.dumps(meta, indent=2))
         return directory
 
     @classmethod
-    def _from_pretrained(cls, directory: Path, meta: dict) -> "GenerativeModel":
+    def _from_pretrained(cls, directory: Path, meta: dict, *, verify: bool = True) -> "GenerativeModel":
         """The model that ``directory`` holds, ``meta`` being its parsed ``config.json`` (a dict).
-        Anything in the folder that does not fit raises CheckpointError naming the file."""
-        cfg_path, weights = directory / "config.json", directory / "model.safetensors"
+        Anything in the folder that does not fit raises CheckpointError naming the file; so does a
+        weights file whose sha256 is not the one config.json records (``verify=False`` skips that
+        check; a folder saved before the hashes were recorded has none to check)."""
+        cfg_path, weights = directory / "config.json", directory / WEIGHTS
         config = meta.get("config")
         if not isinstance(config, dict):
             raise CheckpointError(f"{cfg_path}: 'config' must be an object of config values, got {config!r}")
@@ -478,12 +530,7 @@ class GenerativeModel:
             raise CheckpointError(f"{cfg_path}: 'sampler_only' is true, but {cls.name} declares no sampler networks")
         if sampler_only:       # only the networks sample() uses
             model.nets_ = nn.ModuleDict({k: model.nets_[k] for k in cls.sampler_nets})   # the others dropped
-        if not weights.is_file():
-            raise CheckpointError(f"{weights} is missing: {directory} is not a complete genzoo model folder")
-        try:
-            state = load_file(str(weights))
-        except Exception as exc:     # safetensors' SafetensorError (truncated, not a safetensors file), OSError
-            raise CheckpointError(f"{weights} is truncated or not a safetensors file ({_first_lines(exc)})") from None
+        state = _read_weights(weights, meta if verify else None, cfg_path)
         try:
             model.nets_.load_state_dict(state)
         except RuntimeError as exc:  # size mismatch, missing or unexpected keys
@@ -496,6 +543,21 @@ class GenerativeModel:
         self.device_ = resolve_device(device)
         self.nets_.to(self.device_)
         return self
+
+
+def _read_weights(weights: Path, meta: dict | None, cfg_path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of ``weights``, read once; checked against config.json's record when ``meta``
+    is given. A missing, unreadable, truncated or changed file raises CheckpointError naming it."""
+    entry = None if meta is None else _checkpoint.recorded(meta, cfg_path, weights.name)
+    if not weights.is_file():
+        raise CheckpointError(f"{weights} is missing: {weights.parent} is not a complete genzoo model folder")
+    try:
+        data = weights.read_bytes()
+        state = safetensors_load(data)
+    except Exception as exc:     # safetensors' SafetensorError (truncated, not a safetensors file), OSError
+        raise CheckpointError(f"{weights} is truncated or not a safetensors file ({_first_lines(exc)})") from None
+    _checkpoint.verify(weights, data, entry)
+    return state
 
 
 def _fitted_fields(cfg_path: Path, fitted) -> tuple[tuple[int, ...], int, int, str]:

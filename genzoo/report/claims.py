@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,9 @@ ALPHA = 0.05
 MIN_N = 3
 GAN = "gan"                  # the family the GAN-family claims range over (what each model declares)
 LABEL_ACCURACY_BAR = 0.5     # "produces class k": most of its samples are classified as class k
+EXACT_MAX = 100_000          # the permutation test enumerates every relabeling up to this many...
+MONTE_CARLO_DRAWS = 100_000  # ...else draws this many at random (seed MONTE_CARLO_SEED)
+MONTE_CARLO_SEED = 0
 
 VERDICT_RULE = f"""\
 Each claim is one or more comparisons of per-seed values (one value per ok run; runs that
@@ -36,7 +40,24 @@ diverged, failed or were skipped are not values). For each comparison:
 Tests (scipy.stats, one-sided, alternative = the claimed direction): two models → Welch's
 t-test (`ttest_ind`, `equal_var=False`); two metrics of the same runs → paired t-test
 (`ttest_rel`) over the seeds that have both; a metric against a fixed bar → one-sample t-test
-(`ttest_1samp`). When both sides have zero spread and differ, t is infinite and p = 0.
+(`ttest_1samp`). When both sides have zero spread and differ, t is infinite and p = 0. The
+t-tests assume that each side's mean over its few seeds is normally distributed.
+
+Beside each t-test, and not part of the verdict, a distribution-free check: an exact permutation
+test over the seeds, one-sided in the claimed direction, with the difference of the means as its
+statistic. Two models: all C(n1 + n2, n1) relabelings of the pooled seeds into groups of n1 and
+n2; two metrics of the same runs: all 2^n sign flips of the per-seed differences; a metric
+against a fixed bar: all 2^n sign flips of (value − bar). Its p is the share of relabelings whose
+statistic is at least as far in the claimed direction as the observed one (itself included), so it
+cannot go below 1 / (number of relabelings): 1/C(6, 3) = 0.05 for 3 seeds against 3, 1/2^3 =
+0.125 for 3 paired seeds or 3 seeds against a bar, so with 3 seeds it can never reach p < {ALPHA}.
+Above {EXACT_MAX:,} relabelings it draws {MONTE_CARLO_DRAWS:,} at random (seed {MONTE_CARLO_SEED}), p = (1 + those
+at least as far) / (1 + {MONTE_CARLO_DRAWS:,}), and the table says so. When the two disagree (the t-test's p < {ALPHA}, the permutation test's not), the
+verdict rests on the t-test's assumption of normally distributed means: either the seeds are too
+few for the permutation test to reach {ALPHA} at all (a note under the table says so), or the
+order of the seeds alone does not make the case (e.g. one side nearly constant, which the t-test
+takes for certainty); more seeds settle it. The other way round (the permutation test's p <
+{ALPHA}, the t-test's not) the verdict is still the t-test's (INCONCLUSIVE): it is the rule.
 
 A claim made of several comparisons ("worse than every GAN-family model") HOLDS only when every
 comparison HOLDS (an intersection–union test: each at level {ALPHA}, no multiplicity correction
@@ -56,6 +77,11 @@ class Comparison:
     p: float = math.nan
     verdict: str = INCONCLUSIVE
     reason: str = ""
+    exact_test: str = ""            # the permutation test beside the t-test (not part of the verdict)
+    p_exact: float = math.nan       # its one-sided p, in the claimed direction
+    p_exact_min: float = math.nan   # the smallest p it can give with these seeds
+    exact_relabelings: int = 0      # how many relabelings (or sign flips) it counted
+    exact_enumerated: bool = False  # True: all of them (exact); False: a seeded Monte-Carlo draw (or not made)
 
     @property
     def n_left(self) -> int:
@@ -104,6 +130,60 @@ def _pvalue(kind: str, left, right, alternative: str) -> tuple[float, float]:
     return float(r.statistic), float(r.pvalue)
 
 
+def _at_least_as_far(stat: np.ndarray, observed: float, relation: str, scale: float) -> np.ndarray:
+    """Which relabelings' statistics are at least as far as ``observed`` in the claimed direction
+    (ties included, up to the rounding of the sums: 1e-9 of the values' scale)."""
+    tol = 1e-9 * scale
+    return stat >= observed - tol if relation == ">" else stat <= observed + tol
+
+
+def _group_sums(pooled: np.ndarray, n1: int) -> tuple[np.ndarray, bool]:
+    """The sum of the first group under every relabeling of ``pooled`` into n1 and the rest (the
+    observed one first), or under :data:`MONTE_CARLO_DRAWS` random ones when there are too many."""
+    n = len(pooled)
+    if math.comb(n, n1) <= EXACT_MAX:
+        idx = np.array(list(itertools.combinations(range(n), n1)), dtype=np.intp).reshape(-1, n1)
+        return pooled[idx].sum(axis=1), True
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    draws = rng.permuted(np.tile(np.arange(n), (MONTE_CARLO_DRAWS, 1)), axis=1)[:, :n1]
+    return pooled[draws].sum(axis=1), False
+
+
+def _sign_flip_means(d: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The mean of ``d`` under every sign flip (the observed one first), or under
+    :data:`MONTE_CARLO_DRAWS` random ones when there are more than :data:`EXACT_MAX`."""
+    n = len(d)
+    if 2 ** n <= EXACT_MAX:
+        signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
+        return (signs * d).mean(axis=1), True
+    rng = np.random.default_rng(MONTE_CARLO_SEED)
+    return (rng.choice([-1.0, 1.0], size=(MONTE_CARLO_DRAWS, n)) * d).mean(axis=1), False
+
+
+_EXACT_NAMES = {"welch": "permutation of the pooled seeds", "paired": "sign flip of the paired differences",
+                "one-sample": "sign flip of (value − bar)"}
+
+
+def exact_test(c: Comparison, kind: str) -> Comparison:
+    """Fill in the permutation test of ``c`` (see ``VERDICT_RULE``): the share of relabelings whose
+    difference of means is at least as far in the claimed direction as the observed one."""
+    lv, rv = np.array(c.left_values), np.array(c.right_values)
+    if kind == "welch":
+        pooled = np.concatenate([lv, rv])
+        sums, enumerated = _group_sums(pooled, len(lv))
+        stat = sums / len(lv) - (pooled.sum() - sums) / len(rv)
+        observed, scale = c.diff, float(np.abs(pooled).max())
+    else:
+        d = lv - rv if kind == "paired" else lv - rv[0]
+        stat, enumerated = _sign_flip_means(d)
+        observed, scale = float(d.mean()), float(np.abs(np.concatenate([lv, rv])).max())
+    hits = int(_at_least_as_far(stat, observed, c.relation, scale or 1.0).sum())
+    c.exact_test, c.exact_relabelings, c.exact_enumerated = _EXACT_NAMES[kind], len(stat), enumerated
+    c.p_exact = hits / len(stat) if enumerated else (1 + hits) / (1 + len(stat))
+    c.p_exact_min = 1 / len(stat) if enumerated else 1 / (1 + len(stat))
+    return c
+
+
 _TEST_NAMES = {"welch": "Welch t (one-sided)", "paired": "paired t (one-sided)", "one-sample": "one-sample t (one-sided)"}
 
 
@@ -116,6 +196,7 @@ def compare(label: str, left: str, left_values, relation: str, right: str, right
         missing = [s for s, v in ((left, lv), (right, rv)) if not v]
         c.reason = "no values for " + " and ".join(missing) + " (no ok run, or the metric was not recorded)"
         return c
+    exact_test(c, kind)
     d = c.diff
     right_sign = d > 0 if relation == ">" else d < 0
     n = min(c.n_left, c.n_right) if kind != "one-sample" else c.n_left
@@ -426,6 +507,45 @@ def _side(values: list[float]) -> str:
     return f"{fmt_mean_std(m, s)} (n={len(values)})"
 
 
+def _exact_cell(k: Comparison) -> str:
+    if not k.exact_test:
+        return "–"
+    return f"{k.exact_test}, " + (f"all {k.exact_relabelings:,}" if k.exact_enumerated
+                                  else f"{k.exact_relabelings:,} drawn at random (seed {MONTE_CARLO_SEED})")
+
+
+def _comparison_row(k: Comparison) -> str:
+    right = fmt(k.right_values[0]) + " (fixed)" if k.test == _TEST_NAMES["one-sample"] else _side(k.right_values)
+    return (f"| {k.label} | {k.left} {k.relation} {k.right} | {_side(k.left_values)} | {right} "
+            f"| {fmt(k.diff)} | {k.test} | {fmt(k.statistic)} | {_fmt_p(k.p)} | {_exact_cell(k)} "
+            f"| {_fmt_p(k.p_exact)} | {k.verdict} |")
+
+
+def exact_floor(k: Comparison) -> str | None:
+    """The sentence saying that the seeds of ``k`` are too few for its permutation test to reach
+    p < ALPHA (None when they are not, or when it was not made)."""
+    if not k.exact_test or not (k.p_exact_min >= ALPHA):
+        return None
+    n1, n2, floor = k.n_left, k.n_right, fmt(k.p_exact_min)
+    if k.exact_test == _EXACT_NAMES["welch"]:
+        seeds = f"{n1} seeds a side" if n1 == n2 else f"{n1} and {n2} seeds"
+        return (f"with {seeds} the exact permutation test cannot go below p = {floor} "
+                f"(1 of C({n1 + n2}, {n1}) = {k.exact_relabelings:,} relabelings)")
+    seeds = f"{n1} paired seeds" if k.exact_test == _EXACT_NAMES["paired"] else f"{n1} seeds against the bar"
+    return f"with {seeds} the sign-flip test cannot go below p = {floor} (1 of 2^{n1} = {k.exact_relabelings:,} sign flips)"
+
+
+def exact_floor_notes(claim: Claim) -> list[str]:
+    """One line per distinct floor: which comparisons' seeds cannot reach p < ALPHA by permutation."""
+    labels: dict[str, list[str]] = {}
+    for k in claim.comparisons:
+        note = exact_floor(k)
+        if note:
+            labels.setdefault(note, []).append(k.label)
+    return [f"Too few seeds for the permutation test ({', '.join(ls)}): {note}, so it cannot reach p < {ALPHA} "
+            "whatever the values; the verdict rests on the t-test." for note, ls in labels.items()]
+
+
 def claims_markdown(bench: Benchmark, claims: list[Claim], header: str = "") -> str:
     out = [f"# Claims: {bench.name}", ""]
     if header:
@@ -442,13 +562,12 @@ def claims_markdown(bench: Benchmark, claims: list[Claim], header: str = "") -> 
     for i, c in enumerate(claims, 1):
         out += [f"## {i}. {c.title}", "", f"Claim (`{c.id}`): {c.statement}", "",
                 f"Verdict: **{c.verdict}** — {c.reason}", "",
-                "| comparison | claimed | left: mean ± std (n) | right: mean ± std (n) | difference | test | statistic | p | verdict |",
-                "|---|---|---|---|---|---|---|---|---|"]
-        for k in c.comparisons:
-            right = fmt(k.right_values[0]) + " (fixed)" if k.test == _TEST_NAMES["one-sample"] else _side(k.right_values)
-            out.append(f"| {k.label} | {k.left} {k.relation} {k.right} | {_side(k.left_values)} | {right} "
-                       f"| {fmt(k.diff)} | {k.test} | {fmt(k.statistic)} | {_fmt_p(k.p)} | {k.verdict} |")
-        out.append("")
+                "| comparison | claimed | left: mean ± std (n) | right: mean ± std (n) | difference | test | statistic "
+                "| p | permutation test (not in the verdict) | permutation p | verdict |",
+                "|---|---|---|---|---|---|---|---|---|---|---|"]
+        out += [_comparison_row(k) for k in c.comparisons] + [""]
+        for note in exact_floor_notes(c):
+            out += [note, ""]
         if c.details:
             out += c.details + [""]
     return "\n".join(out)

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import argparse
 
+DESCRIPTION = """\
+Random hyper-parameter search with the protocol of Lucic et al. 2018: for each model, trial 0 is its
+defaults, then K-1 draws from its search space; the best trial is re-run with several seeds. Each
+trial is a normal run of the benchmark (its own record, resumable); the report (sweep.md, figures)
+goes beside the runs in OUT/sweeps/<space>-s<seed>/BENCHMARK/.
+
+genzoo sweep --show-space MODEL prints a model's search space."""
+
 
 def add_parser(sub) -> None:
-    from ..bench.cli import _csv, add_run_options
+    from ..bench.cli import _csv, add_run_options, seed_arg
+    from ..limits import MAX_SEED
 
     p = sub.add_parser("sweep", help="hyper-parameter random search (Lucic et al. 2018): best-of-K, FID against budget",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("benchmark", nargs="?", help="a benchmark name or TOML path (as for genzoo bench)")
     p.add_argument("--profile", default="auto",
                    help="a sweep of the benchmark file ([sweeps.NAME]: its models, trials, space and the benchmark "
@@ -22,23 +31,26 @@ def add_parser(sub) -> None:
     p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B", help="the models to sweep")
     p.add_argument("--trials", type=int, default=None, help="trials per model, trial 0 = the defaults")
     p.add_argument("--space", default=None, choices=["wide", "narrow"], help="search space (default wide)")
-    p.add_argument("--seed", type=int, default=None, help="the sweep's seed: the same seed draws the same trials")
+    p.add_argument("--seed", type=seed_arg, default=None,
+                   help=f"the sweep's seed: the same seed draws the same trials (0 to {MAX_SEED:,})")
     p.add_argument("--rerun-seeds", type=int, default=None,
                    help="re-run each model's best trial with seeds 0..N-1 (default 5; 1: no re-runs)")
-    p.add_argument("--metric", help="what 'best' means (default: fid, else modes_covered)")
+    p.add_argument("--metric", help="what 'best' means: a metric the trials are scored with (default: fid, else "
+                                    "modes_covered)")
     p.add_argument("--show-space", metavar="MODEL", help="print MODEL's search space (--space) and exit")
     add_run_options(p)
     p.set_defaults(func=_main)
 
 
 def _main(args) -> int:
-    from ..bench.cli import run_options
+    from ..bench.cli import check_engine_options, run_options
     from ..bench.runner import resolve_device, resolve_profile
     from ..bench.spec import load_benchmark
     from ..errors import UserError
     from .run import run_sweep
     from .space import describe_space
 
+    check_engine_options(args)
     if args.show_space:
         try:
             print(describe_space(args.show_space, args.space or "wide"))

@@ -70,6 +70,8 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     root = Path(out) / "sweeps" / f"{level}-s{seed}"
     common = dict(profile=profile, out=root, device=device, quiet=quiet, comparison=False, **run_kw)
     specs = trial_specs(bench, profile, models, trials, level=level, seed=seed)
+    if metric is not None:
+        check_metric(metric, bench.dataset, specs)
     records = list(run_benchmark(bench, specs=specs, **common).records)
     metric = metric or ("fid" if any("fid" in (r.get("metrics") or {}) for r in records) else "modes_covered")
     lower = not HIGHER_IS_BETTER.get(metric, False)
@@ -82,6 +84,26 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     return write_report(root / bench.name, records, metric=metric, lower_is_better=lower,
                         title=f"{bench.name}, profile {profile}, {level} space, {trials} trials, sweep seed {seed}",
                         literature=published_fids(bench.dataset, models) if metric == "fid" else None)
+
+
+def check_metric(metric: str, dataset: str, specs) -> None:
+    """``metric`` (``--metric``) must be one that every planned trial is scored with: the profile's
+    ``metrics``, else genzoo.metrics.score's defaults for the dataset (a UserError before any training)."""
+    scored: list[str] = []
+    for i, spec in enumerate(specs):
+        names = scored_metrics(dataset, spec.settings)
+        scored = names if i == 0 else [n for n in scored if n in names]
+    if metric.removesuffix("_normal_prior") not in scored:       # the AE's N(0, I) samples: fid_normal_prior
+        raise UserError(f"--metric {metric!r} is not a metric the trials are scored with; choose from "
+                        f"{', '.join(scored) or 'none'} (the profile's metrics, else the defaults for {dataset})")
+
+
+def scored_metrics(dataset: str, settings: dict) -> list[str]:
+    """The keys a run's ``metrics`` get from its settings' ``metrics`` (empty: the dataset's defaults)."""
+    from ..metrics.score import _EXPANDS, default_metrics
+
+    names = settings.get("metrics") or default_metrics(dataset)
+    return list(dict.fromkeys(key for name in names for key in _EXPANDS.get(name, [name])))
 
 
 def published_fids(dataset: str, models: list[str]) -> dict[str, str]:

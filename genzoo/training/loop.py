@@ -73,6 +73,11 @@ def planned_steps(max_steps: int | None, epochs: float, batch_size: int, batches
 LOG_INTERVAL = 50      # steps between two reads of the losses back to the host
 
 
+def check_log_interval(log_interval) -> None:
+    if isinstance(log_interval, bool) or not (isinstance(log_interval, int) and log_interval >= 1):
+        raise ValueError(f"log_interval must be an int >= 1, got {log_interval!r}")
+
+
 def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL) -> None:
     """Train ``model`` (already built by ``model._setup``) on ``data``; fills ``history_``.
 
@@ -82,8 +87,7 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log
     Then the history gets one entry per step, the callbacks' ``on_step_end`` runs for each, and a
     non-finite value raises :class:`DivergenceError` naming the first bad step (the steps run
     after it in the same block are discarded with the model, which a failed fit does not keep)."""
-    if not (isinstance(log_interval, int) and log_interval >= 1):
-        raise ValueError(f"log_interval must be an int >= 1, got {log_interval!r}")
+    check_log_interval(log_interval)
     x = model.to_model_scale(data.x.to(device))
     y = data.y.to(device)
     ctx = StepContext(x, y, model.config.batch_size, seed, device)

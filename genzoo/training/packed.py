@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -33,7 +34,8 @@ from torch.func import functional_call, stack_module_state, vmap
 from tqdm.auto import tqdm
 
 from ..errors import DivergenceError
-from .loop import LOG_INTERVAL, StepContext, losses_first, total_steps
+from ..limits import MAX_SEED, check_seed
+from .loop import LOG_INTERVAL, StepContext, check_log_interval, losses_first, total_steps
 
 
 class _Recorder:
@@ -119,14 +121,9 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     first bad step, as ``fit`` does; the other seeds' models are then not returned."""
     from ..models.base import resolve_device
 
-    seeds = list(seeds)
-    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds):
-        raise ValueError(f"fit_seeds: seeds must be a non-empty list of ints >= 0, got {seeds!r}")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"fit_seeds: a seed is given twice: {seeds}")
+    seeds = _check_seeds(seeds)
     model.check_data(data, "fit_seeds")
-    if not (isinstance(log_interval, int) and log_interval >= 1):
-        raise ValueError(f"log_interval must be an int >= 1, got {log_interval!r}")
+    check_log_interval(log_interval)
     dev = resolve_device(device)
 
     models = []
@@ -227,6 +224,19 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
         m.items_seen_ = ctxs[i].batches_drawn * ctxs[i].batch_size
         m.packed_with_ = tuple(seeds)
     return models
+
+
+def _check_seeds(seeds) -> list[int]:
+    """``seeds`` as a list of distinct ints from 0 to MAX_SEED, or ValueError naming the bad one."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ValueError(f"fit_seeds: seeds must be a non-empty list of integers from 0 to {MAX_SEED:,}, got {seeds!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError(f"fit_seeds: seeds must be a non-empty list of integers from 0 to {MAX_SEED:,}, got []")
+    seeds = [check_seed(s, f"fit_seeds: seeds[{i}]") for i, s in enumerate(seeds)]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"fit_seeds: a seed is given twice: {seeds}")
+    return seeds
 
 
 def _owner(root: nn.Module, name: str) -> tuple[nn.Module, str]:
