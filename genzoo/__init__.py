@@ -6,8 +6,7 @@ does not import torch: ``genzoo.get_model`` imports :mod:`genzoo.models`, which 
 
 from __future__ import annotations
 
-import importlib
-
+from ._lazy import install
 from .errors import DivergenceError, NotFittedError, UserError
 
 __version__ = "0.1.0"
@@ -23,15 +22,4 @@ __all__ = ["__version__", "data", "metrics", "fit_seeds", "get_model", "list_mod
            "DivergenceError", "NotFittedError", "UserError"]
 
 
-def __getattr__(name: str):
-    if name in _FROM:
-        value = getattr(importlib.import_module(_FROM[name]), name)
-        globals()[name] = value              # once: later lookups do not come here
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__) | set(_SUBMODULES))
+install(__name__, _FROM, __all__, _SUBMODULES)

@@ -233,6 +233,19 @@ def test_a_changed_weights_file_is_refused_unless_verify_is_off(which, saved, tm
         genzoo.load(folder, verify="no")
 
 
+def test_genzoo_score_refuses_a_changed_weights_file_in_one_line_unless_no_verify(saved, tmp_path, capsys):
+    from genzoo.cli import main
+
+    folder = _copy(saved[1], tmp_path)
+    _flip_tail(folder / "model.safetensors")
+    argv = ["score", str(folder), "--reference", "ring", "--n", "500", "--metrics", "modes_covered"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "was changed after it was saved" in err[0] and "--no-verify" in err[0], err
+    assert main([*argv, "--no-verify"]) == 0
+    assert "modes_covered" in capsys.readouterr().out
+
+
 def test_config_json_keeps_its_keys_and_adds_the_file_record(saved):
     _, full, sampler = saved
     for folder, extra in ((full, set()), (sampler, {"sampler_only"})):

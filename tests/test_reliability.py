@@ -304,3 +304,58 @@ def test_sigterm_stops_a_bench_cleanly(tmp_path):
     runs = out / "tiny-pts" / "runs"
     assert read_record(runs / "gan-s0")["status"] == "ok" and read_record(runs / "wgan-s0") is None
     assert not [p for p in out.rglob("*.tmp")]
+
+
+# ------------------------------------------------------------------ the hardening issue's probes
+# Each command line a hostile user tried on d336c0d, run as that user runs it (a process of its own:
+# what it prints is what they see). Each now ends in one line that names the input, exit code 2,
+# before any work: no traceback, no run recorded. (The API probes are in test_api_hardening.py, the
+# metric and cache probes in test_metrics_hardening.py; the finer cases of each are beside them.)
+
+PROBES = {   # what the user typed -> a word the one error line must have
+    "a seed range of 10^11 seeds (was a MemoryError)": (["bench", "fashion", "--seeds", "0-99999999999", "--dry-run"],
+                                                        "--seeds"),
+    "a seed of 23 digits (was run and recorded as failed)": (["bench", "fashion", "--seeds", "9" * 23, "--dry-run"],
+                                                             "--seeds"),
+    "a trailing comma in --seeds (was accepted)": (["bench", "fashion", "--seeds", "0,", "--dry-run"], "empty item"),
+    "--address with the local engine (was accepted)": (["bench", "fashion", "--address", "127.0.0.1:1", "--dry-run"],
+                                                       "--address"),
+    "sweep --trials 2 --seed=-1 (did not name --seed)": (["sweep", "fashion", "--trials", "2", "--seed=-1"],
+                                                        "--seed"),
+    "sweep --metric nosuch (trained, then reported '-')": (["sweep", "{plain}", "--profile", "tiny", "--models", "gan",
+                                                            "--trials", "1", "--rerun-seeds", "1", "--metric",
+                                                            "nosuch", "--no-wandb", "--out", "{out}"], "nosuch"),
+    "a table of an unknown model (was accepted)": (["bench", "{nosuch}", "--dry-run"], "nosuch"),
+    "only = \"gan\" (said it belongs in a profile)": (["bench", "{only}", "--dry-run"], "must be a list"),
+    "dataset_options n = 0 (was recorded as a failure, rc 0)": (["bench", "{n0}", "--profile", "tiny", "--no-wandb",
+                                                                 "--out", "{out}"], "n must be at least 2"),
+    "batch_size = 1000000000 (was accepted)": (["bench", "{batch}", "--profile", "tiny", "--no-wandb",
+                                                "--out", "{out}"], "batch_size"),
+}
+PROBE_FILES = {"plain": {}, "nosuch": {"images = 0\n": "images = 0\n[profiles.tiny.models.nosuch]\nlr = 1.0\n"},
+               "only": {"images = 0\n": 'images = 0\nonly = "gan"\n'},
+               "n0": {"dataset_options = { n = 1000 }": "dataset_options = { n = 0 }"},
+               "batch": {"images = 0\n": "images = 0\nbatch_size = 1000000000\n"}}
+
+
+def _probe_argv(tmp: Path, argv: list[str]) -> list[str]:
+    """``argv`` with ``{out}`` and ``{<file>}`` replaced by a results folder and benchmark files."""
+    names = {"{out}": str(tmp / "out")}
+    for key, edits in PROBE_FILES.items():
+        text = POINTS_TOML
+        for old, new in edits.items():
+            text = text.replace(old, new)
+        (tmp / key).mkdir()
+        names[f"{{{key}}}"] = str(_toml(tmp / key, text))
+    return [names.get(a, a) for a in argv]
+
+
+@pytest.mark.parametrize("probe", list(PROBES))
+def test_each_probe_of_the_hardening_issue_ends_in_one_line(tmp_path, probe):
+    argv, says = PROBES[probe]
+    proc = subprocess.run([sys.executable, "-m", "genzoo", *_probe_argv(tmp_path, argv)], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert proc.returncode == 2, (probe, proc.returncode, proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr and len(errors) == 1 and says in errors[0], (probe, proc.stderr[-2000:])
+    assert not list(tmp_path.glob("out/*/runs/*/record.json")), "nothing is recorded for an input error"

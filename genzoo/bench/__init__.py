@@ -9,8 +9,7 @@ line's parser, which imports :mod:`genzoo.bench.cli`, stays light."""
 
 from __future__ import annotations
 
-import importlib
-
+from .._lazy import install
 from .record import SCHEMA_VERSION, RunRecord, load_record, read_record
 from .spec import RUNNER_KEYS, Benchmark, RunSpec, find_benchmark, list_benchmarks, load_benchmark
 
@@ -21,13 +20,4 @@ __all__ = ["BenchResult", "Benchmark", "RunOutput", "RunRecord", "RunSpec", "RUN
            "read_record", "resolve_device", "run_benchmark"]
 
 
-def __getattr__(name: str):
-    if name in _RUNNER:
-        value = getattr(importlib.import_module(f"{__name__}.runner"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+install(__name__, {name: ".runner" for name in _RUNNER}, __all__)

@@ -9,6 +9,7 @@ import sys
 
 from ..errors import UserError
 from ..limits import MAX_SEED, MAX_SEEDS, check_seed
+from .spec import given_twice
 
 _SEED_ITEM = re.compile(r"(\d+)(?:-(\d+))?", re.ASCII)      # 3 or 0-4
 _SEED_LIMITS = f"seeds are integers from 0 to {MAX_SEED:,}, at most {MAX_SEEDS:,} of them"
@@ -25,7 +26,7 @@ def _csv(kind):
             raise argparse.ArgumentTypeError(f"empty item in --{kind} {_shown(text)}: remove the extra comma")
         if kind == "seeds":
             items = _seeds(items)
-        twice = _given_twice(items)
+        twice = given_twice(items)
         if twice:
             raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(map(str, twice))}")
         return items
@@ -58,15 +59,6 @@ def _seed_range(item: str) -> tuple[int, int]:
 def _shown(text: str, limit: int = 40) -> str:
     """``text`` quoted for a message, cut to ``limit`` characters."""
     return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
-
-
-def _given_twice(values: list) -> list:
-    seen, twice = set(), []
-    for v in values:
-        if v in seen and v not in twice:
-            twice.append(v)
-        seen.add(v)
-    return twice
 
 
 def seed_arg(text: str) -> int:
@@ -183,7 +175,7 @@ def run(args) -> int:
 
     check_engine_options(args)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="genzoo bench: %(levelname)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="genzoo bench: %(message)s")
     if args.list:
         return _list_benchmarks()
     if not args.benchmark:
@@ -257,7 +249,7 @@ def run_wandb(args) -> int:
     from .spec import load_benchmark
 
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="genzoo wandb: %(levelname)s: %(message)s")
+        logging.basicConfig(level=logging.WARNING, format="genzoo wandb: %(message)s")
     for b in [load_benchmark(b) for b in args.benchmark]:
         log_records(b, results=args.results, project=args.wandb_project, quiet=args.quiet)
     return 0

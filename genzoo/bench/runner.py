@@ -50,7 +50,7 @@ from . import artifacts
 from .artifacts import finite_or_none
 from .locks import RunLock
 from .record import FINAL_STATUSES, SCHEMA_VERSION, RunRecord, load_record, read_record  # noqa: F401  (read_record: the runner's API)
-from .spec import Benchmark, RunSpec, load_benchmark
+from .spec import Benchmark, RunSpec, given_twice, load_benchmark
 
 GRID_SEED = 1234               # samples.png / samples.pt (and W&B grids during training)
 EVAL_SEED_OFFSET = 10_000      # scored samples come from seed 10_000 + run seed
@@ -243,16 +243,6 @@ def check_writable(folder: Path, what: str = "--out") -> None:
         raise UserError(f"{what} {folder}: a file is in the way (it must be a folder)") from None
     except OSError as exc:
         raise UserError(f"{what} {folder}: cannot write there ({exc.strerror or exc})") from None
-
-
-def given_twice(values) -> list:
-    """The values that occur more than once in ``values``, in order of first repetition."""
-    seen, twice = set(), []
-    for v in values or []:
-        if v in seen and v not in twice:
-            twice.append(v)
-        seen.add(v)
-    return twice
 
 
 def check_unique(kind: str, values) -> None:

@@ -181,6 +181,16 @@ class Benchmark:
         return specs
 
 
+def given_twice(values) -> list:
+    """The values that occur more than once in ``values``, in order of first repetition."""
+    seen, twice = set(), []
+    for v in values or []:
+        if v in seen and v not in twice:
+            twice.append(v)
+        seen.add(v)
+    return twice
+
+
 def benchmark_dirs() -> list[Path]:
     """Where a benchmark named without a path is looked for, in order: $GENZOO_BENCHMARKS,
     ``./benchmarks``, and the ``benchmarks/`` folder beside the genzoo package's source tree."""

@@ -232,7 +232,7 @@ def _announce(source: dict) -> None:
     if source["how"] not in _SAID or key in _ANNOUNCED:
         return
     _ANNOUNCED.add(key)
-    _log.warning("genzoo: Fashion-MNIST is read from %s, %s (no GENZOO_DATA or data_dir= given)",
+    _log.warning("Fashion-MNIST is read from %s, %s (no GENZOO_DATA or data_dir= given)",
                  _SAID[source["how"]], source["folder"])
 
 

@@ -7,20 +7,11 @@ is imported without torch."""
 
 from __future__ import annotations
 
-import importlib
+from .._lazy import install
 
 _CORE = ("SavedModel", "discover", "export_samplers", "load_model")
 
 __all__ = ["SavedModel", "discover", "export_samplers", "load_model"]
 
 
-def __getattr__(name: str):
-    if name in _CORE:
-        value = getattr(importlib.import_module(f"{__name__}.core"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+install(__name__, {name: ".core" for name in _CORE}, __all__)

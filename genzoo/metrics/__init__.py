@@ -9,17 +9,15 @@ parser) is imported without torch.
 
 from __future__ import annotations
 
-import importlib
-import sys
-import types
+from .._lazy import install
 
 _FROM = {
-    "EvaluatorWeightsError": "evaluator", "FashionCNN": "evaluator", "evaluator": "evaluator",
-    "TooFewSamplesError": "fid", "frechet_distance": "fid", "kernel_distance": "fid",
-    "ClassCoverage": "modes", "PointModeCoverage": "modes", "StackedModeCoverage": "modes",
-    "per_class_accuracy": "modes", "DensityCoverage": "prdc", "PrecisionRecall": "prdc",
-    "DEFAULT_N": "score", "HIGHER_IS_BETTER": "score", "Scores": "score", "applicable_metrics": "score",
-    "default_metrics": "score", "score": "score", "Sharpness": "sharpness",
+    "EvaluatorWeightsError": ".evaluator", "FashionCNN": ".evaluator", "evaluator": ".evaluator",
+    "TooFewSamplesError": ".fid", "frechet_distance": ".fid", "kernel_distance": ".fid",
+    "ClassCoverage": ".modes", "PointModeCoverage": ".modes", "StackedModeCoverage": ".modes",
+    "per_class_accuracy": ".modes", "DensityCoverage": ".prdc", "PrecisionRecall": ".prdc",
+    "DEFAULT_N": ".score", "HIGHER_IS_BETTER": ".score", "Scores": ".score", "applicable_metrics": ".score",
+    "default_metrics": ".score", "score": ".score", "Sharpness": ".sharpness",
 }
 
 __all__ = ["score", "Scores", "default_metrics", "applicable_metrics", "HIGHER_IS_BETTER", "DEFAULT_N",
@@ -29,26 +27,4 @@ __all__ = ["score", "Scores", "default_metrics", "applicable_metrics", "HIGHER_I
            "PointModeCoverage", "Sharpness"]
 
 
-class _Package(types.ModuleType):
-    """Keeps ``score`` and ``evaluator`` the functions: the import of the submodules of the same
-    names would otherwise bind the modules over them (as eager imports here used to prevent)."""
-
-    def __setattr__(self, name, value):
-        if name in _FROM and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-def __getattr__(name: str):
-    if name in _FROM:
-        value = getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+install(__name__, _FROM, __all__)

@@ -22,6 +22,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (default cpu)")
     p.add_argument("--inception-weights", default=None, help="InceptionV3 weights file for the *_inception metrics")
+    p.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="load the model without checking its weights file against the sha256 in its config.json")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the scores as JSON")
     p.set_defaults(func=run)
     return p
@@ -35,7 +37,7 @@ def _user_error():
     return UserError
 
 
-def _samples_or_model(path: Path):
+def _samples_or_model(path: Path, verify: bool = True):
     import torch
 
     UserError = _user_error()
@@ -58,7 +60,7 @@ def _samples_or_model(path: Path):
         raise UserError(f"{path} holds no config.json: not a genzoo model folder")
     import genzoo
 
-    return genzoo.load(path)      # a damaged folder raises CheckpointError (a UserError) naming the file
+    return genzoo.load(path, verify=verify)      # a damaged folder raises CheckpointError (a UserError) naming the file
 
 
 def _reason(exc: BaseException) -> str:
@@ -91,7 +93,7 @@ def run(args) -> int:
         parent = next((p for p in out.absolute().parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise UserError(f"--json {out}: {parent} is a file, not a folder")
-    target = _samples_or_model(Path(args.model_dir))
+    target = _samples_or_model(Path(args.model_dir), verify=args.verify)
     reference = genzoo.data.load(args.reference, split=args.split)
     try:
         scores = score(target, reference, args.metrics, n=args.n, seed=args.seed, device=args.device,

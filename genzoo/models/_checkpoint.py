@@ -44,7 +44,7 @@ def verify(path: Path, data: bytes, entry: dict | None) -> None:
     size = "" if len(data) == entry["bytes"] else f", {len(data):,} bytes against {entry['bytes']:,}"
     raise CheckpointError(f"{path} was changed after it was saved: its sha256 is {got[:12]}..., config.json "
                           f"records {entry['sha256'][:12]}...{size}; genzoo.load({str(path.parent)!r}, verify=False) "
-                          f"loads it without this check")
+                          f"(genzoo score --no-verify) loads it without this check")
 
 
 def _is_sha256(value) -> bool:
