@@ -21,6 +21,10 @@ MAX_SEEDS = 10_000
 # sets are drawn in several calls (`score` and the runner never need more than 26,000 items).
 MAX_SAMPLE_BYTES = 2**31
 
+# Items of a dataset: fewer can be neither fitted (batch norm and the batch statistics compare the
+# items of a batch) nor scored.
+MIN_ITEMS = 2
+
 # Training batch: at most this many items per batch (and never more than the data holds).
 MAX_BATCH_SIZE = 1 << 20
 

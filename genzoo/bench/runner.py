@@ -343,14 +343,6 @@ class RunTimes:
                 f"{self.source} (each model's median; {_fmt_s(self.wall_s(specs, 1))} of run time in all)")
 
 
-def estimate_seconds(bench: Benchmark, specs: list[RunSpec], device: str,
-                     reference: str | Path = REFERENCE) -> tuple[float | None, int]:
-    """Seconds the runs of ``specs`` should take one after another (:class:`RunTimes`), and how
-    many runs that judges; ``(None, 0)`` when a run has no reference record."""
-    total = RunTimes.read(bench, device, reference).wall_s(specs, 1)
-    return (None, 0) if total is None else (total, len(specs))
-
-
 @dataclass
 class Progress:
     """The progress lines of one bench, the same for both engines: runs settled so far of those

@@ -7,11 +7,8 @@ import math
 
 import torch
 
-from ..limits import check_seed
+from ..limits import MIN_ITEMS, check_seed
 from .dataset import Dataset
-
-MIN_ITEMS = 2        # a dataset of fewer items can be neither fitted nor scored
-
 
 def check_size(n, what: str = "n") -> int:
     """``n`` as an int of at least :data:`MIN_ITEMS` items, or ValueError naming ``what``."""

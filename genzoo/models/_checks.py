@@ -16,7 +16,7 @@ from torch import nn
 
 from .. import limits
 
-MIN_ITEMS = 2          # batch norm and the batch statistics compare the items of a batch
+MIN_ITEMS = limits.MIN_ITEMS
 
 
 def check_fit_data(model, data, what: str) -> None:

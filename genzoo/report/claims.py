@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .records import Benchmark, declared
-from .summary import fmt, fmt_mean_std, mean_std
+from .summary import fmt, fmt_mean_std, fmt_p, mean_std
 
 HOLDS = "HOLDS"
 DOES_NOT_HOLD = "DOES NOT HOLD"
@@ -489,14 +489,8 @@ def claims_for(bench: Benchmark) -> list[Claim]:
 
 
 # ----------------------------------------------------------------------------- claims.md
-def _fmt_p(p: float) -> str:
-    if not math.isfinite(p):
-        return "–"
-    return "< 1e-4" if p < 1e-4 else f"{p:.4f}"
-
-
 def _p_eq(p: float) -> str:
-    s = _fmt_p(p)
+    s = fmt_p(p)
     return s if s.startswith("<") else f"= {s}"
 
 
@@ -517,8 +511,8 @@ def _exact_cell(k: Comparison) -> str:
 def _comparison_row(k: Comparison) -> str:
     right = fmt(k.right_values[0]) + " (fixed)" if k.test == _TEST_NAMES["one-sample"] else _side(k.right_values)
     return (f"| {k.label} | {k.left} {k.relation} {k.right} | {_side(k.left_values)} | {right} "
-            f"| {fmt(k.diff)} | {k.test} | {fmt(k.statistic)} | {_fmt_p(k.p)} | {_exact_cell(k)} "
-            f"| {_fmt_p(k.p_exact)} | {k.verdict} |")
+            f"| {fmt(k.diff)} | {k.test} | {fmt(k.statistic)} | {fmt_p(k.p)} | {_exact_cell(k)} "
+            f"| {fmt_p(k.p_exact)} | {k.verdict} |")
 
 
 def exact_floor(k: Comparison) -> str | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .records import Benchmark, is_class_frac, is_prior_metric, load_benchmark
-from .summary import fmt_mean_std, mean_std
+from .summary import fmt_mean_std, fmt_p, mean_std
 
 AGREE, DIFFER, CANNOT_TELL = "agree", "differ", "cannot tell"
 ALPHA = 0.05   # family-wise: the chance that a check of an unchanged setup shows any "differ" at all
@@ -152,18 +152,12 @@ def same_profiles(ours: Benchmark, reference: Benchmark) -> Benchmark | None:
                      reference.incomplete)
 
 
-def _fmt_p(p: float) -> str:
-    if math.isnan(p):
-        return "–"
-    return "< 1e-4" if p < 1e-4 else f"{p:.4f}"
-
-
 def _row_markdown(r: Row) -> str:
     a, b = mean_std(r.ours), mean_std(r.reference)
     verdict = "**differ**" if r.verdict == DIFFER else r.verdict
     why = f" ({r.why})" if r.why and r.verdict != AGREE else ""
     return (f"| {r.model} | {r.metric} | {fmt_mean_std(*a)} (n={r.ours.size}) | {fmt_mean_std(*b)} "
-            f"(n={r.reference.size}) | {verdict}{why} | {_fmt_p(r.p)} | {_fmt_p(r.p_adj)} |")
+            f"(n={r.reference.size}) | {verdict}{why} | {fmt_p(r.p)} | {fmt_p(r.p_adj)} |")
 
 
 def reproduction_markdown(ours: Benchmark, reference: Benchmark, reference_dir) -> list[str]:

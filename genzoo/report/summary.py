@@ -116,3 +116,10 @@ def markdown_table(df: pd.DataFrame, metrics: list[str], *, bold_best: bool = Tr
 
 def to_csv_text(df: pd.DataFrame) -> str:
     return df.to_csv(index=False, float_format="%.10g", lineterminator="\n")
+
+
+def fmt_p(p: float) -> str:
+    """A p-value for a table: ``< 1e-4``, four decimals, or ``–`` when there is none (NaN)."""
+    if not math.isfinite(p):
+        return "–"
+    return "< 1e-4" if p < 1e-4 else f"{p:.4f}"
