@@ -258,7 +258,7 @@ def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
     """``--profile auto`` (the default) is paper on a CUDA device and quick on a CPU; the plan's
     time is estimated from the reference records of the same model, profile and kind of device."""
     from genzoo.bench.cli import add_parser
-    from genzoo.bench.runner import estimate_seconds, resolve_profile
+    from genzoo.bench.runner import RunTimes, resolve_profile
 
     toml, out, result = ring
     fashion = load_benchmark(REPO / "benchmarks" / "fashion.toml")
@@ -267,12 +267,13 @@ def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
     assert resolve_profile(fashion, "tiny", "cuda") == ("tiny", "asked for")
     bench = load_benchmark(toml)
     specs = [s for s in bench.plan("tiny") if s.model != "dcgan"]
-    eta, used = estimate_seconds(bench, specs, "cpu", reference=out)
+    times = RunTimes.read(bench, "cpu", reference=out)
+    eta = times.wall_s(specs, 1)
     by_model = {}
     for r in result.records:
         by_model.setdefault(r["model"], []).append(r["wall_time_s"])
-    assert used == 4 and eta == pytest.approx(sum(2 * float(np.median(v)) for m, v in by_model.items() if m != "dcgan"))
-    assert estimate_seconds(bench, specs, "cuda", reference=out) == (None, 0)      # no GPU records
+    assert times.records == 6 and eta == pytest.approx(sum(2 * float(np.median(v)) for m, v in by_model.items() if m != "dcgan"))
+    assert RunTimes.read(bench, "cuda", reference=out).wall_s(specs, 1) is None   # no GPU records
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers())
     args = parser.parse_args(["bench", "fashion"])
