@@ -112,8 +112,10 @@ def _bench(session: nox.Session, benchmarks: tuple[str, ...]) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """pytest (default -q) in the shared venv."""
+    """The import layering (lint-imports, pyproject.toml's [tool.importlinter]), then pytest
+    (default -q), in the shared venv."""
     env = shared_env(session)
+    _run_in(session, env, "lint-imports", "--no-cache")
     session.run(str(_python()), "-m", "pytest", *(session.posargs or ["-q"]), env=env, external=True)
 
 

@@ -77,7 +77,7 @@ def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> in
     from .training.loop import run_updates
 
     torch.manual_seed(seed)
-    model._setup(data.shape, data.num_classes, seed, device, data_name=data.name)
+    model.setup(data.shape, data.num_classes, seed, device, data_name=data.name)
     x = model.to_model_scale(data.x)
     loader = DataLoader(TensorDataset(x, data.y), batch_size=min(model.config.batch_size, len(x)), shuffle=True,
                         drop_last=True)

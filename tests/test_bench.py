@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import benchmark_toml
 
 import genzoo
 from genzoo.bench import load_benchmark, read_record, run_benchmark
@@ -31,59 +32,10 @@ RECORD_KEYS = {"benchmark", "model", "dataset", "seed", "profile", "status", "re
                "versions", "git_commit", "device", "wall_time_s", "throughput", "metrics", "higher_is_better",
                "notes", "per_class", "created"}
 
-RING_TOML = """
-[benchmark]
-name = "tiny-ring"
-dataset = "ring"
-models = ["gan", "wgan", "dcgan"]
-
-[profiles.tiny]
-seeds = [0, 1]
-preset = "tiny"
-dataset_options = { n = 2000 }
-reference_subset = 1000
-n_samples = 500
-max_steps = 15
-images = 1
-"""
-
-# divergence (an absurd learning rate), a crash (Adam refuses a negative one), then a run that
-# must still happen
-BROKEN_TOML = """
-[benchmark]
-name = "tiny-broken"
-dataset = "ring"
-models = ["wgan", "cgan", "gan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-dataset_options = { n = 1000 }
-n_samples = 200
-max_steps = 10
-images = 0
-[profiles.tiny.models.wgan]
-lr = 1e30
-[profiles.tiny.models.cgan]
-metrics = ["sharpness"]      # an image metric on 2-D points: its scoring raises
-"""
-
-FASHION_TOML = """
-[benchmark]
-name = "tiny-fashion"
-dataset = "fashion-mnist"
-models = ["ae", "cgan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-train_subset = 512
-reference_subset = 512
-n_samples = 300
-per_class_samples = 30
-max_steps = 10
-images = 1
-"""
+# the tiny ring benchmark (conftest's make_benchmark): gan and wgan with two seeds, dcgan (images
+# only) skipped; its variants are keywords of make_benchmark
+RING = dict(name="tiny-ring", dataset="ring", models=["gan", "wgan", "dcgan"], seeds=[0, 1],
+            dataset_options={"n": 2000}, reference_subset=1000, n_samples=500, max_steps=15, images=1)
 
 
 def _write(tmp: Path, name: str, text: str) -> Path:
@@ -101,13 +53,22 @@ def _wandb_run_dirs(out: Path, bench: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def ring(tmp_path_factory):
-    """The tiny ring benchmark, run once: gan and wgan trained with two seeds, dcgan skipped."""
-    tmp = tmp_path_factory.mktemp("bench-ring")
-    toml = _write(tmp, "tiny-ring", RING_TOML)
-    out = tmp / "results"
+def ring(make_benchmark):
+    """The tiny ring benchmark, run once: gan and wgan trained with two seeds, dcgan skipped. The
+    tests that run it again work on a copy of its results (:func:`_own_copy`), so that none sees
+    what another did, whatever their order."""
+    toml = make_benchmark(**RING)
+    out = toml.parent / "results"
     result = run_benchmark(toml, profile="tiny", out=out, quiet=True)
     return toml, out, result
+
+
+def _own_copy(ring, tmp_path: Path):
+    """``ring`` with its results folder copied into ``tmp_path`` (files, times and links as they are)."""
+    toml, out, result = ring
+    mine = tmp_path / "results"
+    shutil.copytree(out, mine, symlinks=True)
+    return toml, mine, result
 
 
 # ------------------------------------------------------------------------ the benchmark files
@@ -125,8 +86,8 @@ def test_repository_benchmarks_are_valid(name):
         assert bench.models == genzoo.list_models() and bench.dataset == "fashion-mnist"
         paper = bench.plan("paper")
         assert len({s.seed for s in paper}) >= 5
-        assert all(s.settings["n_samples"] == 10_000 and s.overrides["epochs"] == 20 for s in paper)
-        assert all(not s.settings["train_subset"] and not s.settings["reference_subset"] for s in paper)
+        assert all(s.settings.n_samples == 10_000 and s.overrides["epochs"] == 20 for s in paper)
+        assert all(not s.settings.train_subset and not s.settings.reference_subset for s in paper)
     elif name == "pattern-1010":
         assert bench.models == ["gan", "lsgan"]
     else:
@@ -154,46 +115,48 @@ def test_repository_benchmarks_take_every_registered_model_with_its_family_budge
     assert set(ring) >= {"gan", "pacgan2", "gan-mbstd", "gan-mbdisc", "gan-replay"}
 
 
-def test_model_selection_and_family_tables(tmp_path):
-    text = RING_TOML.replace('models = ["gan", "wgan", "dcgan"]', 'models = ["family:autoencoder", "wgan", "all"]')
-    bench = load_benchmark(_write(tmp_path, "sel", text + "[profiles.tiny.families.gan]\nmax_steps = 3\n"
-                                  "d_hidden = [16]\nn_samples = 50\n[profiles.tiny.models.wgan]\nmax_steps = 4\n"))
+def test_model_selection_and_family_tables(tmp_path, make_benchmark):
+    bench = load_benchmark(make_benchmark(**{**RING, "models": ["family:autoencoder", "wgan", "all"]},
+                                          family_settings={"gan": {"max_steps": 3, "d_hidden": [16], "n_samples": 50}},
+                                          model_settings={"wgan": {"max_steps": 4}}))
     assert bench.models[:3] == ["ae", "vae", "wgan"] and sorted(bench.models) == genzoo.list_models()
     plan = {s.model: s for s in bench.plan("tiny", seeds=[0])}
-    assert plan["lsgan"].overrides == {"max_steps": 3, "d_hidden": [16]} and plan["lsgan"].settings["n_samples"] == 50
+    assert plan["lsgan"].overrides == {"max_steps": 3, "d_hidden": [16]} and plan["lsgan"].settings.n_samples == 50
     assert plan["wgan"].overrides == {"max_steps": 4, "d_hidden": [16]}              # the model's table wins
     assert plan["dcgan"].overrides == {"max_steps": 3}                               # no d_hidden field
-    assert plan["vae"].overrides == {"max_steps": 15} and plan["vae"].settings["n_samples"] == 500
-    for bad, why in [('models = ["family:flows"]', "unknown family 'flows'"), ('models = ["bigan"]', "unknown model"),
-                     ('models = "some"', "needs models")]:
+    assert plan["vae"].overrides == {"max_steps": 15} and plan["vae"].settings.n_samples == 500
+    for models, why in [(["family:flows"], "unknown family 'flows'"), (["bigan"], "unknown model")]:
         with pytest.raises(UserError, match=why):
-            load_benchmark(_write(tmp_path, "bad", RING_TOML.replace('models = ["gan", "wgan", "dcgan"]', bad)))
+            load_benchmark(make_benchmark(**{**RING, "models": models}))
+    # a string, not a list (benchmark_toml writes a list)
+    some = benchmark_toml(**RING).replace('models = ["gan", "wgan", "dcgan"]', 'models = "some"')
+    with pytest.raises(UserError, match="needs models"):
+        load_benchmark(_write(tmp_path, "bad", some))
     with pytest.raises(UserError, match="unknown family 'flows'"):
-        load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.flows]\nmax_steps = 3\n"))
+        load_benchmark(make_benchmark(**RING, family_settings={"flows": {"max_steps": 3}}))
     with pytest.raises(UserError, match=r"\['width'\] is a config key of no gan model"):
-        load_benchmark(_write(tmp_path, "bad", RING_TOML + "[profiles.tiny.families.gan]\nwidth = 3\n"))
+        load_benchmark(make_benchmark(**RING, family_settings={"gan": {"width": 3}}))
 
 
-def test_a_profile_can_train_a_subset_of_the_models(tmp_path):
+def test_a_profile_can_train_a_subset_of_the_models(make_benchmark):
     """``only`` in a profile: the runs it plans (in the benchmark's order); ``--models`` still wins."""
-    text = RING_TOML.replace("[profiles.tiny]", '[profiles.tiny]\nonly = ["wgan", "family:autoencoder"]')
-    bench = load_benchmark(_write(tmp_path, "only", text))
+    bench = load_benchmark(make_benchmark(**RING, only=["wgan", "family:autoencoder"]))
     assert [s.model for s in bench.plan("tiny", seeds=[0])] == ["wgan"]           # ae/vae are not in the benchmark
     assert [s.model for s in bench.plan("tiny", models=["gan"], seeds=[0])] == ["gan"]
-    for bad, why in [('only = ["dcgan", "lsgan"]', r"only names \['lsgan'\]"),
-                     ('only = "gan"', "only must be a list of model names"), ('only = ["nope"]', "unknown model 'nope'")]:
+    for bad, why in [(["dcgan", "lsgan"], r"only names \['lsgan'\]"),
+                     ("gan", "only must be a list of model names"), (["nope"], "unknown model 'nope'")]:
         with pytest.raises(UserError, match=why):
-            load_benchmark(_write(tmp_path, "bad", RING_TOML.replace("[profiles.tiny]", f"[profiles.tiny]\n{bad}")))
+            load_benchmark(make_benchmark(**RING, only=bad))
 
 
-def test_bad_benchmark_files_are_user_errors(tmp_path):
-    bad_key = _write(tmp_path, "bad-key", RING_TOML + "\n[profiles.tiny.models.gan]\nno_such_key = 1\n")
+def test_bad_benchmark_files_are_user_errors(tmp_path, make_benchmark):
+    bad_key = make_benchmark(**RING, model_settings={"gan": {"no_such_key": 1}})
     with pytest.raises(UserError, match="no_such_key"):
         run_benchmark(bad_key, profile="tiny", out=tmp_path / "r", wandb=False, quiet=True)
     with pytest.raises(UserError, match="no profile"):
-        run_benchmark(_write(tmp_path, "ok", RING_TOML), profile="nope", out=tmp_path / "r", quiet=True)
+        run_benchmark(make_benchmark(**RING), profile="nope", out=tmp_path / "r", quiet=True)
     with pytest.raises(UserError, match="seeds"):
-        load_benchmark(_write(tmp_path, "bad-seeds", RING_TOML.replace("seeds = [0, 1]", "seeds = 3")))
+        load_benchmark(make_benchmark(**{**RING, "seeds": 3}))
     with pytest.raises(UserError, match="TOML"):
         load_benchmark(_write(tmp_path, "broken", "[benchmark\n"))
     with pytest.raises(UserError, match="unknown benchmark"):
@@ -208,7 +171,7 @@ def test_records_have_the_schema_and_finite_metrics(ring):
     _, out, result = ring
     runs = _runs(out, "tiny-ring")
     assert set(runs) == {f"{m}-s{s}" for m in ("gan", "wgan", "dcgan") for s in (0, 1)}
-    assert [f"{r['model']}-s{r['seed']}" for r in result.records] == [
+    assert [f"{r.model}-s{r.seed}" for r in result.records] == [
         "gan-s0", "gan-s1", "wgan-s0", "wgan-s1", "dcgan-s0", "dcgan-s1"]
     for run_id, rec in runs.items():
         assert RECORD_KEYS <= set(rec), run_id
@@ -241,8 +204,8 @@ def test_records_have_the_schema_and_finite_metrics(ring):
     assert not [p for p in (out / "tiny-ring").rglob("*.tmp")]
 
 
-def test_resume_does_no_training(ring):
-    toml, out, _ = ring
+def test_resume_does_no_training(ring, tmp_path):
+    toml, out, _ = _own_copy(ring, tmp_path)
     before = {k: (v["created"], (out / "tiny-ring" / "runs" / k / "record.json").stat().st_mtime_ns)
               for k, v in _runs(out, "tiny-ring").items()}
     wandb_before = _wandb_run_dirs(out, "tiny-ring")
@@ -258,7 +221,8 @@ def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
     """``--profile auto`` (the default) is paper on a CUDA device and quick on a CPU; the plan's
     time is estimated from the reference records of the same model, profile and kind of device."""
     from genzoo.bench.cli import add_parser
-    from genzoo.bench.runner import RunTimes, resolve_profile
+    from genzoo.bench.plan import resolve_profile
+    from genzoo.bench.times import RunTimes
 
     toml, out, result = ring
     fashion = load_benchmark(REPO / "benchmarks" / "fashion.toml")
@@ -271,7 +235,7 @@ def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
     eta = times.wall_s(specs, 1)
     by_model = {}
     for r in result.records:
-        by_model.setdefault(r["model"], []).append(r["wall_time_s"])
+        by_model.setdefault(r.model, []).append(r.wall_time_s)
     assert times.records == 6 and eta == pytest.approx(sum(2 * float(np.median(v)) for m, v in by_model.items() if m != "dcgan"))
     assert RunTimes.read(bench, "cuda", reference=out).wall_s(specs, 1) is None   # no GPU records
     parser = argparse.ArgumentParser()
@@ -280,8 +244,8 @@ def test_profile_auto_and_the_estimate_from_reference_records(ring, tmp_path):
     assert (args.profile, args.out) == ("auto", "out")          # a user's runs never go into results/
 
 
-def test_force_redoes_and_a_half_done_run_is_redone(ring):
-    toml, out, _ = ring
+def test_force_redoes_and_a_half_done_run_is_redone(ring, tmp_path):
+    toml, out, _ = _own_copy(ring, tmp_path)         # it deletes and rewrites records
     runs_dir = out / "tiny-ring" / "runs"
     old = _runs(out, "tiny-ring")
     # a run killed half-way: files but no record -> done again, from a clean folder
@@ -303,26 +267,29 @@ def test_force_redoes_and_a_half_done_run_is_redone(ring):
     assert len(_wandb_run_dirs(out, "tiny-ring")) == n_wandb + 4
 
 
-def test_a_record_of_another_plan_is_not_silently_reused(ring, tmp_path):
-    toml, out, _ = ring
-    changed = _write(tmp_path, "tiny-ring", RING_TOML.replace("max_steps = 15", "max_steps = 16"))
+def test_a_record_of_another_plan_is_not_silently_reused(ring, tmp_path, make_benchmark):
+    _, out, _ = _own_copy(ring, tmp_path)
+    changed = make_benchmark(**{**RING, "max_steps": 16})
     with pytest.raises(UserError, match="different plan"):
         run_benchmark(changed, profile="tiny", out=out, quiet=True, models=["gan"])
 
 
-def test_divergence_and_crash_are_recorded_and_the_benchmark_goes_on(tmp_path, capsys):
-    toml = _write(tmp_path, "tiny-broken", BROKEN_TOML)
+def test_divergence_and_crash_are_recorded_and_the_benchmark_goes_on(tmp_path, capsys, make_benchmark):
+    # divergence (an absurd learning rate), a crash (an image metric on 2-D points: its scoring
+    # raises), then a run that must still happen
+    toml = make_benchmark("tiny-broken", "ring", ["wgan", "cgan", "gan"], reference_subset=None, max_steps=10,
+                          model_settings={"wgan": {"lr": 1e30}, "cgan": {"metrics": ["sharpness"]}})
     result = run_benchmark(toml, profile="tiny", out=tmp_path / "results", wandb=False)
-    status = {f"{r['model']}-s{r['seed']}": r for r in result.records}
-    assert status["wgan-s0"]["status"] == "diverged"
-    assert "diverged" in status["wgan-s0"]["reason"] and status["wgan-s0"]["metrics"] == {}
-    assert status["cgan-s0"]["status"] == "failed" and "does not apply" in status["cgan-s0"]["reason"]
+    status = {f"{r.model}-s{r.seed}": r for r in result.records}
+    assert status["wgan-s0"].status == "diverged"
+    assert "diverged" in status["wgan-s0"].reason and status["wgan-s0"].metrics == {}
+    assert status["cgan-s0"].status == "failed" and "does not apply" in status["cgan-s0"].reason
     run_dir = tmp_path / "results" / "tiny-broken" / "runs"
     assert "Traceback" in (run_dir / "cgan-s0" / "error.txt").read_text()
     assert not (run_dir / "cgan-s0" / "checkpoint").exists()
-    assert status["gan-s0"]["status"] == "ok" and status["gan-s0"]["metrics"]
+    assert status["gan-s0"].status == "ok" and status["gan-s0"].metrics
     for rec in status.values():
-        assert read_record(run_dir / f"{rec['model']}-s{rec['seed']}") == rec  # final: resumable
+        assert read_record(run_dir / f"{rec.model}-s{rec.seed}") == rec  # final: resumable
     assert not (tmp_path / "results" / "tiny-broken" / "wandb").exists()  # --no-wandb
     printed = capsys.readouterr().out  # progress lines, then the summary table
     assert "[3/3] gan-s0: ok" in printed and "wgan-s0: diverged: training diverged" in printed
@@ -330,21 +297,22 @@ def test_divergence_and_crash_are_recorded_and_the_benchmark_goes_on(tmp_path, c
     assert all(word in table for word in ("status", "modes_covered", "diverged", "failed", "ok"))
 
 
-def test_image_benchmark_normal_prior_and_per_class(tmp_path):
-    toml = _write(tmp_path, "tiny-fashion", FASHION_TOML)
+def test_image_benchmark_normal_prior_and_per_class(tmp_path, make_benchmark):
+    toml = make_benchmark("tiny-fashion", "fashion-mnist", ["ae", "cgan"], train_subset=512, reference_subset=512,
+                          n_samples=300, per_class_samples=30, max_steps=10, images=1)
     result = run_benchmark(toml, profile="tiny", out=tmp_path / "results", wandb=False, quiet=True)
     ae, cgan = result.records
     run_dir = tmp_path / "results" / "tiny-fashion" / "runs"
-    assert ae["status"] == "ok", ae["reason"]
-    assert cgan["status"] == "ok", cgan["reason"]
+    assert ae.status == "ok", ae.reason
+    assert cgan.status == "ok", cgan.reason
     # the AE is scored twice: its fitted code Gaussian, and N(0, I) codes
-    plain = {k for k in ae["metrics"] if not k.endswith("_normal_prior")}
-    assert plain and {f"{k}_normal_prior" for k in plain} <= set(ae["metrics"])
-    assert all(v is None or math.isfinite(v) for v in ae["metrics"].values())
+    plain = {k for k in ae.metrics if not k.endswith("_normal_prior")}
+    assert plain and {f"{k}_normal_prior" for k in plain} <= set(ae.metrics)
+    assert all(v is None or math.isfinite(v) for v in ae.metrics.values())
     assert torch.load(run_dir / "ae-s0" / "samples_normal_prior.pt", weights_only=True).shape == (64, 1, 28, 28)
     # what each of its two scores measured (the main one, and the N(0, I) codes' within it)
-    assert ae["scoring"]["samples"] == 300 and ae["scoring"]["normal_prior"]["samples"] == 300
-    assert ae["scoring"]["reference_items"] <= ae["train"]["reference_items"] == 512
+    assert ae.scoring["samples"] == 300 and ae.scoring["normal_prior"]["samples"] == 300
+    assert ae.scoring["reference_items"] <= ae.train["reference_items"] == 512
     assert (run_dir / "ae-s0" / "samples_normal_prior.png").is_file()
     # the cGAN: one row of 8 per class in samples.png, and per-class scores
     stored = torch.load(run_dir / "cgan-s0" / "samples.pt", weights_only=True)
@@ -353,10 +321,10 @@ def test_image_benchmark_normal_prior_and_per_class(tmp_path):
     model = genzoo.load(run_dir / "cgan-s0" / "checkpoint")
     again = model.sample(80, labels=torch.arange(10).repeat_interleave(8), seed=1234)
     assert (read_samples(run_dir / "cgan-s0" / "samples.pt") - again).abs().max() <= 0.5 / 255 + 1e-6
-    assert list(cgan["per_class"]) == list(genzoo.data.CLASS_NAMES)
-    for entry in cgan["per_class"].values():
+    assert list(cgan.per_class) == list(genzoo.data.CLASS_NAMES)
+    for entry in cgan.per_class.values():
         assert 0.0 <= entry["accuracy"] <= 1.0
-    assert ae["per_class"] is None
+    assert ae.per_class is None
 
 
 def test_the_committed_records_load_as_typed_records_and_lose_nothing():
@@ -372,7 +340,7 @@ def test_the_committed_records_load_as_typed_records_and_lose_nothing():
         rec = load_record(path)
         assert rec.schema == raw.get("schema", 1) <= SCHEMA_VERSION and rec.engine == raw.get("engine")
         assert (rec.run_id, rec.status, rec.metrics) == (raw["run_id"], raw["status"], raw["metrics"])
-        assert rec["plan"] == raw["plan"] and rec.fingerprint == raw["plan"]["fingerprint"]
+        assert rec.plan == raw["plan"] and rec.fingerprint == raw["plan"]["fingerprint"]
         again = rec.to_dict()
         assert {k: again[k] for k in raw} == raw, path
         assert all(again[k] == defaults[k] for k in set(again) - set(raw) - {"schema"}), path
@@ -395,10 +363,10 @@ def test_atomic_write_leaves_the_old_file_or_the_new_one(tmp_path):
     assert json.loads(path.read_text()) == {"a": None, "b": [1, 2]}
 
 
-def test_genzoo_command_line(tmp_path, capsys):
+def test_genzoo_command_line(tmp_path, capsys, make_benchmark):
     from genzoo.cli import main
 
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+    toml = make_benchmark(**RING)
     assert main(["bench", "--list"]) == 0
     assert "fashion" in capsys.readouterr().out
     assert main(["bench", str(toml), "--profile", "tiny", "--out", str(tmp_path / "r"), "--dry-run",
@@ -428,10 +396,10 @@ def test_genzoo_command_line(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
-def test_engine_ray_without_ray_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+def test_engine_ray_without_ray_says_how_to_install_it(tmp_path, capsys, monkeypatch, make_benchmark):
     from genzoo.cli import main
 
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+    toml = make_benchmark(**RING)
     monkeypatch.setitem(sys.modules, "ray", None)          # what `import ray` meets where it is not installed
     assert main(["bench", str(toml), "--profile", "tiny", "--engine", "ray", "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
@@ -439,12 +407,12 @@ def test_engine_ray_without_ray_says_how_to_install_it(tmp_path, capsys, monkeyp
     assert not (tmp_path / "r").exists()
 
 
-def test_pilot_scores_each_model_at_the_chosen_steps_without_counting_the_scoring(tmp_path):
+def test_pilot_scores_each_model_at_the_chosen_steps_without_counting_the_scoring(tmp_path, make_benchmark):
     """The pilot behind the quick profiles: one fit per model, paused and scored at each step
     count; a table and a sample plot per pause; its scores are those of a fit of that length."""
     from genzoo.bench.pilot import main as pilot_main, run_pilot
 
-    bench = _write(tmp_path, "pilot", RING_TOML)
+    bench = make_benchmark(**RING)
     rows = run_pilot(str(bench), [5, 10], profile="tiny", models=["gan", "dcgan"], out=tmp_path / "p")
     assert list(rows) == ["gan"]                                   # dcgan does not apply to points
     assert [r["step"] for r in rows["gan"]] == [5, 10] and rows["gan"][0]["train_s"] <= rows["gan"][1]["train_s"]

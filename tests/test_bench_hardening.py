@@ -22,49 +22,15 @@ import genzoo
 from genzoo._io import scratch_dir, sweep_stale_scratch
 from genzoo.bench import load_benchmark, read_record, run_benchmark
 from genzoo.bench.record import RunRecord
-from genzoo.bench.runner import Progress, RunTimes
+from genzoo.bench.times import Progress, RunTimes
 from genzoo.data import fashion
 from genzoo.errors import UserError
 
-POINTS_TOML = """
-[benchmark]
-name = "hard-pts"
-dataset = "ring"
-models = ["gan", "wgan", "ae"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-dataset_options = { n = 1000 }
-reference_subset = 500
-n_samples = 200
-max_steps = 6
-images = 0
-"""
-
-FASHION_TOML = """
-[benchmark]
-name = "hard-fm"
-dataset = "fashion-mnist"
-models = ["gan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-train_subset = 256
-reference_subset = 256
-n_samples = 100
-max_steps = 3
-images = 0
-"""
+# the tiny point benchmark (conftest's make_benchmark); its variants are keywords of make_benchmark
+POINTS = dict(name="hard-pts", dataset="ring", models=["gan", "wgan", "ae"], max_steps=6)
+ENDLESS_WGAN = {"wgan": {"max_steps": 100_000_000}}          # a run that is still going when it is killed
 
 DEADLINE_S = 300.0       # the longest a test waits for a process to do something (never expected)
-
-
-def _toml(tmp: Path, text: str, name: str = "b") -> Path:
-    path = tmp / f"{name}.toml"
-    path.write_text(text)
-    return path
 
 
 def _bench_cmd(toml: Path, out: Path, *extra: str) -> list[str]:
@@ -89,19 +55,17 @@ def _wait_for(what, check, deadline_s: float = DEADLINE_S):
 # ------------------------------------------------------------------ 1. input errors, before any run
 
 @pytest.mark.parametrize("engine", ["local", "ray"])
-@pytest.mark.parametrize("text, why", [
-    ("dataset_options = { n = 0 }", "cannot load dataset 'ring' (train) with {'n': 0}: n must be at least 2 items"),
-    ("dataset_options = { n = 1 }", "n must be at least 2 items"),
-    ("max_steps = 6\nbatch_size = 5000", "batch_size"),          # more than the 1,000 items (check_data)
+@pytest.mark.parametrize("settings, why", [
+    ({"dataset_options": {"n": 0}}, "cannot load dataset 'ring' (train) with {'n': 0}: n must be at least 2 items"),
+    ({"dataset_options": {"n": 1}}, "n must be at least 2 items"),
+    ({"batch_size": 5000}, "batch_size"),                           # more than the 1,000 items (check_data)
 ])
-def test_bad_data_options_are_one_line_before_any_run(tmp_path, engine, text, why):
+def test_bad_data_options_are_one_line_before_any_run(tmp_path, engine, settings, why, make_benchmark):
     """n = 0 was a failed record (rc 0), a batch larger than the data too: now a one-line error
     naming the file, profile and model, before any training or Ray start, and nothing recorded."""
     import ray
 
-    body = POINTS_TOML.replace("dataset_options = { n = 1000 }", text) if "dataset_options" in text else \
-        POINTS_TOML.replace("max_steps = 6", text)
-    toml = _toml(tmp_path, body)
+    toml = make_benchmark(**{**POINTS, **settings})
     out = tmp_path / "out"
     with pytest.raises(UserError) as err:
         run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True, engine=engine, device="cpu")
@@ -110,8 +74,8 @@ def test_bad_data_options_are_one_line_before_any_run(tmp_path, engine, text, wh
     assert _records(out) == [] and not ray.is_initialized()
 
 
-def test_bad_data_options_on_the_command_line_exit_2_in_one_line(tmp_path):
-    toml = _toml(tmp_path, POINTS_TOML.replace("{ n = 1000 }", "{ n = 0 }"))
+def test_bad_data_options_on_the_command_line_exit_2_in_one_line(tmp_path, make_benchmark):
+    toml = make_benchmark(**POINTS, dataset_options={"n": 0})
     proc = subprocess.run(_bench_cmd(toml, tmp_path / "out", "--quiet"), capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     lines = proc.stderr.strip().splitlines()
@@ -119,12 +83,12 @@ def test_bad_data_options_on_the_command_line_exit_2_in_one_line(tmp_path):
     assert _records(tmp_path / "out") == []
 
 
-def test_a_named_data_folder_without_the_data_is_one_line_and_records_nothing(tmp_path, monkeypatch):
+def test_a_named_data_folder_without_the_data_is_one_line_and_records_nothing(tmp_path, monkeypatch, make_benchmark):
     """GENZOO_DATA naming an empty folder no longer falls back to Debian's copy."""
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("GENZOO_DATA", str(empty))
-    toml = _toml(tmp_path, FASHION_TOML)
+    toml = make_benchmark("hard-fm", "fashion-mnist", ["gan"], n_samples=100)
     with pytest.raises(UserError) as err:
         run_benchmark(toml, profile="tiny", out=tmp_path / "out", wandb=False, quiet=True, device="cpu")
     msg = str(err.value)
@@ -134,11 +98,11 @@ def test_a_named_data_folder_without_the_data_is_one_line_and_records_nothing(tm
 
 # ------------------------------------------------------------- 2-3. where the data came from, what was measured
 
-def test_records_say_where_the_data_came_from_and_what_was_scored(tmp_path, monkeypatch):
+def test_records_say_where_the_data_came_from_and_what_was_scored(tmp_path, monkeypatch, make_benchmark):
     folder = tmp_path / "fm"
     shutil.copytree(fashion.DEBIAN_DIR, folder)
     monkeypatch.setenv("GENZOO_DATA", str(folder))
-    toml = _toml(tmp_path, FASHION_TOML)
+    toml = make_benchmark("hard-fm", "fashion-mnist", ["gan"], n_samples=100)
     result = run_benchmark(toml, profile="tiny", out=tmp_path / "out", wandb=False, quiet=True, device="cpu")
     rec = result.records[0]
     assert rec.status == "ok", rec.reason
@@ -161,8 +125,8 @@ def test_records_say_where_the_data_came_from_and_what_was_scored(tmp_path, monk
         assert rec.scoring["reference_items"] <= rec.train["reference_items"]
 
 
-def test_generated_data_is_recorded_with_its_loader_and_old_records_load(tmp_path):
-    toml = _toml(tmp_path, POINTS_TOML)
+def test_generated_data_is_recorded_with_its_loader_and_old_records_load(tmp_path, make_benchmark):
+    toml = make_benchmark(**POINTS)
     result = run_benchmark(toml, profile="tiny", models=["gan"], out=tmp_path / "out", wandb=False, quiet=True,
                            device="cpu")
     rec = result.records[0]
@@ -179,7 +143,7 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def test_scratch_folders_of_dead_processes_are_removed_and_only_those(tmp_path, monkeypatch):
+def test_scratch_folders_of_dead_processes_are_removed_and_only_those(tmp_path, monkeypatch, make_benchmark):
     tmp = tmp_path / "tmpdir"
     tmp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp))
@@ -193,7 +157,7 @@ def test_scratch_folders_of_dead_processes_are_removed_and_only_those(tmp_path, 
         for d in (dead, live, *other[:2]):
             (d / "sub").mkdir(parents=True)
         other[2].write_text("x")
-        toml = _toml(tmp_path, POINTS_TOML)          # the next run cleans up, whatever it does
+        toml = make_benchmark(**POINTS)              # the next run cleans up, whatever it does
         run_benchmark(toml, profile="tiny", models=["ae"], out=tmp_path / "out", wandb=False, quiet=True,
                       device="cpu")
         assert not dead.exists()
@@ -205,11 +169,10 @@ def test_scratch_folders_of_dead_processes_are_removed_and_only_those(tmp_path, 
     assert sweep_stale_scratch(tmp) == [live]
 
 
-def test_a_bench_killed_with_9_leaves_its_scratch_folder_until_the_next_run(tmp_path, monkeypatch):
+def test_a_bench_killed_with_9_leaves_its_scratch_folder_until_the_next_run(tmp_path, monkeypatch, make_benchmark):
     tmp = tmp_path / "tmpdir"
     tmp.mkdir()
-    toml = _toml(tmp_path, POINTS_TOML.replace("max_steps = 6", "max_steps = 6\n[profiles.tiny.models.wgan]\n"
-                                               "max_steps = 100000000"))
+    toml = make_benchmark(**POINTS, model_settings=ENDLESS_WGAN)
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(_bench_cmd(toml, tmp_path / "out", "--models", "wgan"), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True, env=env)
@@ -248,9 +211,9 @@ def _fake_session(tmp_path: Path, name: str, ray_like: bool) -> tuple[Path, subp
 
 
 def _instance_file(folder: Path, driver_pid: int, session: Path) -> Path:
-    from genzoo.bench.ray_engine import _proc_stat
+    from genzoo.bench.ray_instances import proc_stat
 
-    stat = _proc_stat(driver_pid)
+    stat = proc_stat(driver_pid)
     path = folder / f"driver-{driver_pid}.json"
     path.write_text(json.dumps({"driver_pid": driver_pid, "driver_start": stat[1] if stat else None,
                                 "session_dir": str(session)}))
@@ -259,7 +222,7 @@ def _instance_file(folder: Path, driver_pid: int, session: Path) -> Path:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_only_the_ray_processes_of_dead_drivers_are_stopped(tmp_path):
-    from genzoo.bench.ray_engine import clean_dead_instances
+    from genzoo.bench.ray_instances import clean_dead_instances
 
     state = tmp_path / "state"
     state.mkdir()
@@ -286,15 +249,14 @@ def test_only_the_ray_processes_of_dead_drivers_are_stopped(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
-def test_a_ray_driver_killed_with_9_leaves_no_ray_process_after_the_next_run(tmp_path):
+def test_a_ray_driver_killed_with_9_leaves_no_ray_process_after_the_next_run(tmp_path, make_benchmark):
     """A real local Ray instance (``--address local``) under a bench killed with SIGKILL while a
     run is going: the next run stops every process of that instance, and says so."""
-    from genzoo.bench.ray_engine import INSTANCES_DIR, session_processes
+    from genzoo.bench.ray_instances import INSTANCES_DIR, session_processes
 
     state = fashion.cache_root() / INSTANCES_DIR
     before = set(state.glob("driver-*.json"))
-    toml = _toml(tmp_path, POINTS_TOML.replace("max_steps = 6", "max_steps = 6\n[profiles.tiny.models.wgan]\n"
-                                               "max_steps = 100000000"))
+    toml = make_benchmark(**POINTS, model_settings=ENDLESS_WGAN)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("RAY_ADDRESS", None)
     errors = open(tmp_path / "stderr", "w")
@@ -328,8 +290,8 @@ def _rec(model: str, wall: float, status: str = "ok", device: str = "cpu", profi
                      run_id=f"{model}-x")
 
 
-def test_time_estimates_come_from_reference_records_not_the_clock(tmp_path):
-    bench = load_benchmark(_toml(tmp_path, POINTS_TOML.replace("seeds = [0]", "seeds = [0, 1, 2, 3]")))
+def test_time_estimates_come_from_reference_records_not_the_clock(make_benchmark):
+    bench = load_benchmark(make_benchmark(**POINTS, seeds=[0, 1, 2, 3]))
     specs = bench.plan("tiny")                       # 4 x gan, wgan, ae
     reference = [_rec("gan", 90), _rec("gan", 100), _rec("gan", 500), _rec("wgan", 300), _rec("ae", 0.5, "skipped"),
                  _rec("gan", 1, "failed"), _rec("wgan", 5, device="cuda"), _rec("wgan", 7, profile="quick")]
@@ -358,8 +320,8 @@ def test_time_estimates_come_from_reference_records_not_the_clock(tmp_path):
     assert last == "[12/12] done"                       # nothing left: no estimate
 
 
-def test_without_reference_records_the_finished_runs_judge(tmp_path):
-    bench = load_benchmark(_toml(tmp_path, POINTS_TOML))
+def test_without_reference_records_the_finished_runs_judge(make_benchmark):
+    bench = load_benchmark(make_benchmark(**POINTS))
     specs = bench.plan("tiny")
     times = RunTimes.from_records([], "cpu")
     assert times.wall_s(specs, 1) is None and times.plan_line(specs, 1) == ""
@@ -370,6 +332,6 @@ def test_without_reference_records_the_finished_runs_judge(tmp_path):
 
 
 def _fmt(s: float) -> str:
-    from genzoo.bench.runner import _fmt_s
+    from genzoo.bench.times import fmt_s
 
-    return _fmt_s(s)
+    return fmt_s(s)

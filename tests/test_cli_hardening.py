@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import benchmark_toml
 
 from genzoo.bench import load_benchmark
 from genzoo.cli import main
@@ -20,21 +21,9 @@ from genzoo.limits import MAX_SEED, MAX_SEEDS
 
 HEAVY = ("torch", "wandb", "ray", "pandas", "matplotlib", "scipy", "gradio")
 
-RING_TOML = """
-[benchmark]
-name = "tiny-ring"
-dataset = "ring"
-models = ["gan", "wgan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-dataset_options = { n = 500 }
-reference_subset = 500
-n_samples = 200
-max_steps = 3
-images = 0
-"""
+# the tiny ring benchmark (conftest's make_benchmark); RING_TOML: its text, for the variants made wrong
+RING = dict(name="tiny-ring", dataset="ring", models=["gan", "wgan"], dataset_options={"n": 500})
+RING_TOML = benchmark_toml(**RING)
 
 
 def _write(tmp: Path, name: str, text: str) -> Path:
@@ -78,8 +67,8 @@ def _python(code: str) -> str:
     ("0,,1", "empty item in --seeds"),
     ("-1", "bad seed '-1'"),
 ])
-def test_seeds_beyond_the_limits_or_with_an_empty_item_are_refused(tmp_path, capsys, seeds, says):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_seeds_beyond_the_limits_or_with_an_empty_item_are_refused(tmp_path, capsys, seeds, says, make_benchmark):
+    toml = make_benchmark(**RING)
     line = _refused(capsys, ["bench", str(toml), "--seeds", seeds, "--dry-run", "--out", str(tmp_path / "out")])
     assert "argument --seeds" in line and says in line
     if "empty" not in says:
@@ -87,9 +76,9 @@ def test_seeds_beyond_the_limits_or_with_an_empty_item_are_refused(tmp_path, cap
     assert len(line) < 300
 
 
-def test_the_seed_limits_are_exact(tmp_path, capsys):
+def test_the_seed_limits_are_exact(tmp_path, capsys, make_benchmark):
     """MAX_SEEDS seeds up to MAX_SEED are planned; one seed more, or one above MAX_SEED, is refused."""
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+    toml = make_benchmark(**RING)
     argv = ["bench", str(toml), "--models", "gan", "--dry-run", "--out", str(tmp_path / "out"), "--seeds"]
     assert main([*argv, f"0-{MAX_SEEDS - 2},{MAX_SEED}"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -98,8 +87,8 @@ def test_the_seed_limits_are_exact(tmp_path, capsys):
     assert f"{MAX_SEEDS + 1:,} seeds asked for" in _refused(capsys, [*argv, f"0-{MAX_SEEDS - 1},{MAX_SEED}"])
 
 
-def test_models_with_an_empty_item_are_refused(tmp_path, capsys):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_models_with_an_empty_item_are_refused(tmp_path, capsys, make_benchmark):
+    toml = make_benchmark(**RING)
     line = _refused(capsys, ["bench", str(toml), "--models", "gan,", "--dry-run"])
     assert "argument --models" in line and "empty item in --models" in line
     line = _refused(capsys, ["sweep", str(toml), "--models", ",gan", "--trials", "1"])
@@ -162,8 +151,8 @@ def test_a_sweep_table_with_a_negative_seed_is_refused(tmp_path):
 
 # --------------------------------------------------------------------------- genzoo sweep
 
-def test_sweep_refuses_a_metric_the_trials_are_not_scored_with_before_training(tmp_path, capsys):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_sweep_refuses_a_metric_the_trials_are_not_scored_with_before_training(tmp_path, capsys, make_benchmark):
+    toml = make_benchmark(**RING)
     out = tmp_path / "out"
     line = _refused(capsys, ["sweep", str(toml), "--profile", "tiny", "--models", "gan", "--trials", "1",
                              "--rerun-seeds", "1", "--metric", "nosuch", "--no-wandb", "--device", "cpu",
@@ -193,8 +182,8 @@ def test_sweep_metric_check_follows_the_profiles_metrics_and_the_expansions(tmp_
 
 @pytest.mark.parametrize("extra", [["--seed=-1"], ["--trials", "2", "--seed=-1"], ["--seed", "1e3"],
                                    ["--seed", str(MAX_SEED + 1)]])
-def test_sweep_seed_out_of_range_is_refused_naming_the_option(tmp_path, capsys, extra):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_sweep_seed_out_of_range_is_refused_naming_the_option(tmp_path, capsys, extra, make_benchmark):
+    toml = make_benchmark(**RING)
     line = _refused(capsys, ["sweep", str(toml), "--models", "gan", *extra, "--out", str(tmp_path / "out")])
     assert f"argument --seed: a seed must be an integer from 0 to {MAX_SEED:,}, got" in line
 
@@ -213,8 +202,8 @@ def test_score_seed_out_of_range_is_refused_naming_the_option(tmp_path, capsys):
     ["sweep", "--show-space", "gan", "--address", "10.0.0.1:6379"],
     ["sweep", "{toml}", "--models", "gan", "--engine", "local", "--address", "10.0.0.1:6379", "--out", "{out}"],
 ])
-def test_address_without_the_ray_engine_is_refused_by_bench_and_sweep(tmp_path, capsys, argv):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_address_without_the_ray_engine_is_refused_by_bench_and_sweep(tmp_path, capsys, argv, make_benchmark):
+    toml = make_benchmark(**RING)
     argv = [a.format(toml=toml, out=tmp_path / "out") for a in argv]
     line = _refused(capsys, argv)
     assert f"genzoo {argv[0]}: error: --address only applies with --engine ray" in line
@@ -223,8 +212,8 @@ def test_address_without_the_ray_engine_is_refused_by_bench_and_sweep(tmp_path, 
 
 # --------------------------------------------------------------------------- the existing refusals
 
-def test_unknown_profile_report_and_score_input_are_one_line(tmp_path, capsys):
-    toml = _write(tmp_path, "tiny-ring", RING_TOML)
+def test_unknown_profile_report_and_score_input_are_one_line(tmp_path, capsys, make_benchmark):
+    toml = make_benchmark(**RING)
     line = _refused(capsys, ["bench", str(toml), "--profile", "nosuch", "--dry-run"])   # nothing printed first
     assert "has no profile 'nosuch'; choose one of ['tiny']" in line
     line = _refused(capsys, ["report", "nosuch", "--results", str(tmp_path), "--no-figures"])

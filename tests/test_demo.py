@@ -1,5 +1,5 @@
 """``genzoo demo``: the sampler-only checkpoints, the page's functions on tiny real models, the
-command line's errors, and (tests/test_demo_browser.py) the page in a real browser."""
+command line's errors, and (at the end of this file) the page in a real browser."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,21 +32,9 @@ CSS = "css selector"            # selenium's By.CSS_SELECTOR
 SAMPLER_BUDGET_MB = 16          # per sampler/ folder: the README's budget
 RESULTS_BUDGET_MB = 100         # all sampler/ folders under results/
 
-RING_TOML = """
-[benchmark]
-name = "tiny-ring"
-dataset = "ring"
-models = ["gan", "cgan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-dataset_options = { n = 2000 }
-reference_subset = 1000
-n_samples = 500
-max_steps = 15
-images = 1
-"""
+# the tiny ring benchmark the results fixture runs (conftest's make_benchmark)
+RING = dict(name="tiny-ring", dataset="ring", models=["gan", "cgan"], dataset_options={"n": 2000},
+            reference_subset=1000, n_samples=500, max_steps=15, images=1)
 
 
 def _fit(name: str, data, steps: int = 3):
@@ -57,15 +46,13 @@ def _data_for(name: str, bars_data, ring_data):
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, bars_data):
+def results(tmp_path_factory, make_benchmark, bars_data):
     """A results folder as the benchmark leaves it: the tiny ring benchmark run by the runner
     (gan, cgan: record.json, checkpoint/, sampler/), and image runs of the AE, VAE, DCGAN and
     cGAN fitted for a few steps on bars, saved the same way with a record of made-up metrics."""
     root = tmp_path_factory.mktemp("demo") / "results"
-    toml = tmp_path_factory.mktemp("toml") / "tiny-ring.toml"
-    toml.write_text(RING_TOML)
-    result = run_benchmark(toml, profile="tiny", out=root, wandb=False, quiet=True)
-    assert [r["status"] for r in result.records] == ["ok", "ok"]
+    result = run_benchmark(make_benchmark(**RING), profile="tiny", out=root, wandb=False, quiet=True)
+    assert [r.status for r in result.records] == ["ok", "ok"]
     for name in ("ae", "vae", "dcgan", "cgan"):
         run = root / "bars" / "runs" / f"{name}-s0"
         model = _fit(name, bars_data)
@@ -166,7 +153,7 @@ def test_discover_lists_every_run_with_its_sampler_and_record(results):
     found = core.discover([results])
     labels = [m.label for m in found.models]
     assert labels == ["bars/ae-s0", "bars/cgan-s0", "bars/dcgan-s0", "bars/vae-s0", "tiny-ring/cgan-s0", "tiny-ring/gan-s0"]
-    assert all(m.dir.name == SAMPLER_DIR and m.record()["status"] == "ok" for m in found.models)
+    assert all(m.dir.name == SAMPLER_DIR and m.record().status == "ok" for m in found.models)
     assert found.notes == []
 
 
@@ -174,7 +161,7 @@ def test_discover_takes_run_model_and_checkpoint_folders(results, tmp_path):
     run = results / "bars" / "runs" / "vae-s0"
     assert [m.label for m in core.discover([run]).models] == ["vae-s0"]
     one = core.discover([run / "checkpoint"]).models[0]
-    assert one.dir == run / "checkpoint" and one.record()["model"] == "vae" and one.label == "vae-s0"
+    assert one.dir == run / "checkpoint" and one.record().model == "vae" and one.label == "vae-s0"
     # a folder written by save_pretrained, alone: listed, without a record
     shutil.copytree(run / SAMPLER_DIR, tmp_path / "my-vae")
     alone = core.discover([tmp_path]).models
@@ -236,6 +223,19 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, capsys):
             assert main(["demo", *args]) == 2
             err = capsys.readouterr().err
             assert message in err and err.count("\n") == 1 and err.startswith("genzoo demo: error:")
+
+
+def test_port_0_takes_a_free_port_and_holds_it_until_the_page_is_served():
+    """The demo listens before it announces: the port announced (any free one for --port 0) is
+    held from the check on, so no other process can take it before the page is served on it."""
+    with core.listen(0) as sock:
+        port = sock.getsockname()[1]
+        assert port > 0
+        with pytest.raises(UserError, match=rf"port {port} on 127\.0\.0\.1 is taken"):
+            core.listen(port)
+    for bad in (-1, 65536):
+        with pytest.raises(UserError, match="--port must be in 1..65535"):
+            core.listen(bad)
 
 
 # --- what the page draws ----------------------------------------------------------------------------
@@ -385,27 +385,38 @@ def browser():
     driver.quit()
 
 
+ANNOUNCED = re.compile(r"^genzoo demo: .* on (http://127\.0\.0\.1:(\d+))$", re.M)
+
+
 @pytest.fixture
 def server(results, tmp_path):
-    """`genzoo demo RESULTS BROKEN --port P` in its own process, on a free loopback port; BROKEN
-    holds a model whose weights are truncated."""
+    """`genzoo demo RESULTS BROKEN --port 0` in its own process: the server binds a free loopback
+    port itself and announces it (no port picked here and bound later, which another process could
+    take in between); BROKEN holds a model whose weights are truncated."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    port = core.free_port()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(genzoo.__file__).parents[1]),
                                                          os.environ.get("PYTHONPATH", "")]))
-    log = open(tmp_path / "server.log", "w")
+    log_path = tmp_path / "server.log"
+    log = open(log_path, "w")
     shutil.copytree(results / "bars" / "runs" / "dcgan-s0" / SAMPLER_DIR, tmp_path / "broken" / "dcgan")
     weights = tmp_path / "broken" / "dcgan" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:64])
     proc = subprocess.Popen([sys.executable, "-m", "genzoo", "demo", str(results), str(tmp_path / "broken"),
-                             "--port", str(port)],
+                             "--port", "0"],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
+    url = None
 
     def up(_):
+        nonlocal url
         if proc.poll() is not None:
-            raise AssertionError(f"genzoo demo exited ({proc.returncode}): {(tmp_path / 'server.log').read_text()}")
+            raise AssertionError(f"genzoo demo exited ({proc.returncode}): {log_path.read_text()}")
+        if url is None:
+            found = ANNOUNCED.search(log_path.read_text())
+            if found is None:
+                return False
+            assert int(found.group(2)) > 0, found.group(0)
+            url = found.group(1) + "/"
         try:
             return urllib.request.urlopen(url, timeout=2).status == 200
         except OSError:

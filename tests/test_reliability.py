@@ -14,49 +14,22 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import benchmark_toml
 
 from genzoo._io import sweep_stale_tmp, write_text
 from genzoo.bench import read_record, run_benchmark
-from genzoo.bench.cli import _csv
+from genzoo._args import list_arg
 from genzoo.bench.locks import RunLock
 from genzoo.data import fashion
 from genzoo.errors import UserError
 from genzoo.report.build import build_report
 
-POINTS_TOML = """
-[benchmark]
-name = "tiny-pts"
-dataset = "ring"
-models = ["gan", "wgan"]
-
-[profiles.tiny]
-seeds = [0, 1]
-preset = "tiny"
-dataset_options = { n = 1000 }
-reference_subset = 500
-n_samples = 200
-max_steps = 8
-images = 0
-"""
-
-FASHION_TOML = """
-[benchmark]
-name = "tiny-fm"
-dataset = "fashion-mnist"
-models = ["gan"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-train_subset = 256
-reference_subset = 256
-n_samples = 100
-max_steps = 4
-images = 0
-"""
+# the tiny point benchmark (conftest's make_benchmark); its variants are keywords of make_benchmark
+POINTS = dict(name="tiny-pts", dataset="ring", models=["gan", "wgan"], seeds=[0, 1], max_steps=8)
 
 
 def _toml(tmp: Path, text: str, name: str = "b") -> Path:
+    """``text`` written to ``<tmp>/<name>.toml``: for a benchmark whose own name is no file name."""
     path = tmp / f"{name}.toml"
     path.write_text(text)
     return path
@@ -69,9 +42,9 @@ def _bench_cmd(toml: Path, out: Path, *extra: str) -> list[str]:
 
 # ------------------------------------------------------------------ two benches on one folder
 
-def test_two_benches_on_one_folder_share_the_runs_and_report_them_all(tmp_path):
+def test_two_benches_on_one_folder_share_the_runs_and_report_them_all(tmp_path, make_benchmark):
     """Started together: every run is done once in all, each process ends with every record."""
-    toml = _toml(tmp_path, POINTS_TOML)
+    toml = make_benchmark(**POINTS)
     out = tmp_path / "results"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     procs = [subprocess.Popen(_bench_cmd(toml, out), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -86,14 +59,14 @@ def test_two_benches_on_one_folder_share_the_runs_and_report_them_all(tmp_path):
             assert f"\n{run_id} " in text, text
     assert sum(done_here) == 4, outputs
     records = [read_record(out / "tiny-pts" / "runs" / r) for r in ("gan-s0", "gan-s1", "wgan-s0", "wgan-s1")]
-    assert all(r is not None and r["status"] == "ok" for r in records)
+    assert all(r is not None and r.status == "ok" for r in records)
 
 
-def test_a_run_locked_by_another_process_is_waited_for_not_redone(tmp_path):
+def test_a_run_locked_by_another_process_is_waited_for_not_redone(tmp_path, make_benchmark):
     """This process holds gan-s0's lock while a bench in a second process plans it; then it does
     gan-s0 itself, as another bench would, and lets go. The bench does the other runs, waits for
     gan-s0 and takes its record instead of doing it again."""
-    toml = _toml(tmp_path, POINTS_TOML)
+    toml = make_benchmark(**POINTS)
     out = tmp_path / "results"
     runs = out / "tiny-pts" / "runs"
     lock = RunLock(runs, "gan-s0")
@@ -112,12 +85,12 @@ def test_a_run_locked_by_another_process_is_waited_for_not_redone(tmp_path):
     text = "".join(head) + proc.communicate(timeout=600)[0]
     assert proc.returncode == 0, text
     assert "gan-s0: ok (done by another process)" in text and ", 3 run now," in text, text
-    assert read_record(runs / "gan-s0")["created"] == mine.records[0]["created"]
+    assert read_record(runs / "gan-s0").created == mine.records[0].created
 
 
-def test_a_run_whose_holder_died_is_done_by_the_waiting_bench(tmp_path):
+def test_a_run_whose_holder_died_is_done_by_the_waiting_bench(tmp_path, make_benchmark):
     """A lock holder killed before recording: its lock goes with it, and the run is done."""
-    toml = _toml(tmp_path, POINTS_TOML)
+    toml = make_benchmark(**POINTS)
     out = tmp_path / "results"
     runs = out / "tiny-pts" / "runs"
     holder = subprocess.Popen([sys.executable, "-c",
@@ -133,7 +106,7 @@ def test_a_run_whose_holder_died_is_done_by_the_waiting_bench(tmp_path):
     holder.wait()
     assert not RunLock(runs, "gan-s0").busy()
     result = run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True)
-    assert "gan-s0" in result.executed and read_record(runs / "gan-s0")["status"] == "ok"
+    assert "gan-s0" in result.executed and read_record(runs / "gan-s0").status == "ok"
 
 
 def build_report_after_one_record(toml: Path, out: Path):
@@ -143,7 +116,7 @@ def build_report_after_one_record(toml: Path, out: Path):
 
 # ------------------------------------------------------------ failures of the environment
 
-def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch):
+def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch, make_benchmark):
     """A truncated .gz is the machine's problem, not the run's: no record, a one-line error, and
     with the data repaired the same command trains the run."""
     good = tmp_path / "good"
@@ -153,7 +126,7 @@ def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch
     name = "train-images-idx3-ubyte.gz"
     (bad / name).write_bytes((good / name).read_bytes()[:100_000])
     monkeypatch.setenv("GENZOO_DATA", str(bad))
-    toml = _toml(tmp_path, FASHION_TOML)
+    toml = make_benchmark("tiny-fm", "fashion-mnist", ["gan"], n_samples=100, max_steps=4)
     out = tmp_path / "results"
     with pytest.raises(UserError) as err:
         run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True)
@@ -163,7 +136,7 @@ def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch
     assert "Traceback" in (out / "tiny-fm" / "runs" / "gan-s0" / "error.txt").read_text()
     monkeypatch.setenv("GENZOO_DATA", str(good))
     result = run_benchmark(toml, profile="tiny", out=out, wandb=False, quiet=True)
-    assert result.executed == ["gan-s0"] and result.records[0]["status"] == "ok"
+    assert result.executed == ["gan-s0"] and result.records[0].status == "ok"
 
     # the command line: exit code 2 and one line, no traceback
     monkeypatch.setenv("GENZOO_DATA", str(bad))
@@ -172,8 +145,8 @@ def test_broken_data_records_nothing_and_good_data_resumes(tmp_path, monkeypatch
     assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("genzoo bench: error: gan-s0:")
 
 
-def test_out_that_is_a_file_fails_before_any_work(tmp_path):
-    toml = _toml(tmp_path, POINTS_TOML)
+def test_out_that_is_a_file_fails_before_any_work(tmp_path, make_benchmark):
+    toml = make_benchmark(**POINTS)
     (tmp_path / "afile").write_text("x")
     for out in (tmp_path / "afile", tmp_path / "afile" / "below"):
         with pytest.raises(UserError, match="--out .*afile"):
@@ -192,15 +165,15 @@ def test_seed_lists_that_would_run_nothing_or_twice_are_refused(text, why):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError, match=why):
-        _csv("seeds")(text)
+        list_arg("seeds")(text)
 
 
-def test_models_and_seeds_given_twice_are_refused(tmp_path):
+def test_models_and_seeds_given_twice_are_refused(tmp_path, make_benchmark):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError, match="given twice: ae"):
-        _csv("models")("ae,vae,ae")
-    toml = _toml(tmp_path, POINTS_TOML)
+        list_arg("models")("ae,vae,ae")
+    toml = make_benchmark(**POINTS)
     with pytest.raises(UserError, match="given twice: gan"):
         run_benchmark(toml, profile="tiny", models=["gan", "gan"], out=tmp_path / "r", wandb=False, quiet=True)
     with pytest.raises(UserError, match="given twice: 0"):
@@ -211,16 +184,15 @@ def test_models_and_seeds_given_twice_are_refused(tmp_path):
 
 @pytest.mark.parametrize("name", ["..", "", "../escape", "a/b", ".hidden"])
 def test_a_benchmark_name_cannot_leave_the_results_folder(tmp_path, name):
-    toml = _toml(tmp_path, POINTS_TOML.replace('name = "tiny-pts"', f'name = "{name}"'))
+    toml = _toml(tmp_path, benchmark_toml(**{**POINTS, "name": name}))
     with pytest.raises(UserError, match="name"):
         run_benchmark(toml, profile="tiny", out=tmp_path / "r", wandb=False, quiet=True)
     assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("key, value", [("n_samples", 0), ("per_class_samples", 1), ("reference_split", "val")])
-def test_runner_keys_out_of_range_are_refused(tmp_path, key, value):
-    text = POINTS_TOML.replace("n_samples = 200\n", "") + f"{key} = {value!r}\n".replace("'", '"')
-    toml = _toml(tmp_path, text)
+def test_runner_keys_out_of_range_are_refused(tmp_path, key, value, make_benchmark):
+    toml = make_benchmark(**POINTS, **{"n_samples": None, key: value})
     with pytest.raises(UserError, match=key):
         run_benchmark(toml, profile="tiny", out=tmp_path / "r", wandb=False, quiet=True)
 
@@ -228,9 +200,11 @@ def test_runner_keys_out_of_range_are_refused(tmp_path, key, value):
 # ------------------------------------------------------------------------ files and records
 
 @pytest.fixture(scope="module")
-def one_run(tmp_path_factory):
+def one_run(tmp_path_factory, make_benchmark):
+    """gan-s0 of the point benchmark, run once with one torch thread. A test that changes its
+    folder works on a copy of it (:func:`_copy_of`), so that no test sees what another did."""
     tmp = tmp_path_factory.mktemp("one-run")
-    toml = _toml(tmp, POINTS_TOML)
+    toml = make_benchmark(**POINTS, folder=tmp)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -239,6 +213,12 @@ def one_run(tmp_path_factory):
     finally:
         torch.set_num_threads(threads)
     return result, tmp / "results" / "tiny-pts"
+
+
+def _copy_of(bench_dir: Path, tmp_path: Path) -> Path:
+    """The results folder of ``bench_dir`` copied into ``tmp_path``: the copy's benchmark folder."""
+    shutil.copytree(bench_dir.parent, tmp_path / "results", symlinks=True)
+    return tmp_path / "results" / bench_dir.name
 
 
 def test_run_files_get_the_usual_permissions(one_run):
@@ -254,13 +234,13 @@ def test_run_files_get_the_usual_permissions(one_run):
 
 def test_the_record_says_how_many_threads_computed_it(one_run):
     result, _ = one_run
-    assert result.records[0]["torch_threads"] == 1
+    assert result.records[0].torch_threads == 1
 
 
-def test_a_killed_writer_leaves_no_temporary_file_behind_the_report(one_run):
+def test_a_killed_writer_leaves_no_temporary_file_behind_the_report(one_run, tmp_path):
     """A writer killed with -9 cannot clean up; the next report removes what dead processes left,
     and only that."""
-    _, bench_dir = one_run
+    bench_dir = _copy_of(one_run[1], tmp_path)           # it writes the report and a run's folder there
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     stale = bench_dir / f".summary.md.{dead.pid}.0123abcd.tmp"
@@ -276,7 +256,6 @@ def test_a_killed_writer_leaves_no_temporary_file_behind_the_report(one_run):
     proc = subprocess.run([sys.executable, "-m", "genzoo", "report", "tiny-pts", "--results", str(bench_dir.parent),
                            "--no-figures"], capture_output=True, text=True)
     assert proc.returncode == 0 and "no record: wgan-s1 (stopped)" in proc.stdout
-    shutil.rmtree(bench_dir / "runs" / "wgan-s1")
 
 
 def test_sweep_keeps_other_files(tmp_path):
@@ -285,13 +264,12 @@ def test_sweep_keeps_other_files(tmp_path):
     assert sweep_stale_tmp(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == [".notours.tmp", "kept.md"]
 
 
-def test_sigterm_stops_a_bench_cleanly(tmp_path):
+def test_sigterm_stops_a_bench_cleanly(tmp_path, make_benchmark):
     """SIGTERM (what a scheduler or `kill` sends) mid-run: finished records stay, the run going on
     leaves no record and no half-written file, and the command says so."""
     import signal
 
-    toml = _toml(tmp_path, POINTS_TOML.replace("max_steps = 8", "max_steps = 8\n[profiles.tiny.models.wgan]\n"
-                                               "max_steps = 100000000"))
+    toml = make_benchmark(**POINTS, model_settings={"wgan": {"max_steps": 100_000_000}})     # wgan-s0 never ends
     out = tmp_path / "results"
     proc = subprocess.Popen(_bench_cmd(toml, out, "--models", "gan,wgan", "--seeds", "0"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -302,7 +280,7 @@ def test_sigterm_stops_a_bench_cleanly(tmp_path):
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 143 and "terminated" in err and "Traceback" not in err, err
     runs = out / "tiny-pts" / "runs"
-    assert read_record(runs / "gan-s0")["status"] == "ok" and read_record(runs / "wgan-s0") is None
+    assert read_record(runs / "gan-s0").status == "ok" and read_record(runs / "wgan-s0") is None
     assert not [p for p in out.rglob("*.tmp")]
 
 
@@ -332,29 +310,24 @@ PROBES = {   # what the user typed -> a word the one error line must have
     "batch_size = 1000000000 (was accepted)": (["bench", "{batch}", "--profile", "tiny", "--no-wandb",
                                                 "--out", "{out}"], "batch_size"),
 }
-PROBE_FILES = {"plain": {}, "nosuch": {"images = 0\n": "images = 0\n[profiles.tiny.models.nosuch]\nlr = 1.0\n"},
-               "only": {"images = 0\n": 'images = 0\nonly = "gan"\n'},
-               "n0": {"dataset_options = { n = 1000 }": "dataset_options = { n = 0 }"},
-               "batch": {"images = 0\n": "images = 0\nbatch_size = 1000000000\n"}}
+PROBE_FILES = {   # the benchmark files of the probes: the point benchmark with these keywords of make_benchmark
+    "plain": {}, "nosuch": {"model_settings": {"nosuch": {"lr": 1.0}}}, "only": {"only": "gan"},
+    "n0": {"dataset_options": {"n": 0}}, "batch": {"batch_size": 1_000_000_000}}
 
 
-def _probe_argv(tmp: Path, argv: list[str]) -> list[str]:
+def _probe_argv(tmp: Path, argv: list[str], make_benchmark) -> list[str]:
     """``argv`` with ``{out}`` and ``{<file>}`` replaced by a results folder and benchmark files."""
     names = {"{out}": str(tmp / "out")}
-    for key, edits in PROBE_FILES.items():
-        text = POINTS_TOML
-        for old, new in edits.items():
-            text = text.replace(old, new)
-        (tmp / key).mkdir()
-        names[f"{{{key}}}"] = str(_toml(tmp / key, text))
+    for key, settings in PROBE_FILES.items():
+        names[f"{{{key}}}"] = str(make_benchmark(**{**POINTS, **settings}, folder=tmp / key))
     return [names.get(a, a) for a in argv]
 
 
 @pytest.mark.parametrize("probe", list(PROBES))
-def test_each_probe_of_the_hardening_issue_ends_in_one_line(tmp_path, probe):
+def test_each_probe_of_the_hardening_issue_ends_in_one_line(tmp_path, probe, make_benchmark):
     argv, says = PROBES[probe]
-    proc = subprocess.run([sys.executable, "-m", "genzoo", *_probe_argv(tmp_path, argv)], capture_output=True,
-                          text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run([sys.executable, "-m", "genzoo", *_probe_argv(tmp_path, argv, make_benchmark)],
+                          capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     errors = [line for line in proc.stderr.splitlines() if "error:" in line]
     assert proc.returncode == 2, (probe, proc.returncode, proc.stderr[-2000:])
     assert "Traceback" not in proc.stderr and len(errors) == 1 and says in errors[0], (probe, proc.stderr[-2000:])

@@ -88,26 +88,10 @@ def test_budget_curve_falls_with_k_inside_its_interval_and_is_deterministic():
 
 # ------------------------------------------------------------------ sweeps run by the runner
 
-SWEEP_TOML = """
-[benchmark]
-name = "tiny-sweep"
-dataset = "ring"
-models = ["gan", "wgan-gp"]
-
-[profiles.tiny]
-seeds = [0]
-preset = "tiny"
-dataset_options = { n = 1000 }
-n_samples = 300
-max_steps = 12
-images = 0
-
-[sweeps.tiny]
-profile = "tiny"
-models = ["gan", "wgan-gp"]
-trials = 3
-rerun_seeds = 2
-"""
+# the tiny benchmark with a sweep table (conftest's make_benchmark / benchmark_toml)
+SWEEP = dict(name="tiny-sweep", dataset="ring", models=["gan", "wgan-gp"], reference_subset=None, n_samples=300,
+             max_steps=12, sweeps={"tiny": {"profile": "tiny", "models": ["gan", "wgan-gp"], "trials": 3,
+                                            "rerun_seeds": 2}})
 
 
 def _records(folder):
@@ -117,15 +101,25 @@ def _records(folder):
 
 
 @pytest.fixture(scope="module")
-def swept(tmp_path_factory):
+def swept(tmp_path_factory, make_benchmark):
+    """A sweep run once for the module: (its benchmark file, its out folder, its report). Read-only:
+    a test that runs the sweep again does it on a copy (:func:`_copy_of`)."""
     from genzoo.sweep.run import run_sweep
 
     tmp = tmp_path_factory.mktemp("sweep")
-    toml = tmp / "tiny-sweep.toml"
-    toml.write_text(SWEEP_TOML)
+    toml = make_benchmark(**SWEEP, folder=tmp)
     report = run_sweep(toml, sweep="tiny", out=tmp / "out", wandb=False, quiet=True, device="cpu",
                        metric="recall")
     return toml, tmp / "out", report
+
+
+def _copy_of(swept, where):
+    """The swept fixture's out folder copied to ``where``: (toml, out, report) of the copy."""
+    import shutil
+
+    toml, out, report = swept
+    shutil.copytree(out, where / "out")
+    return toml, where / "out", where / "out" / report.relative_to(out)
 
 
 def test_a_sweep_trains_each_trial_as_a_run_with_its_settings(swept):
@@ -148,10 +142,10 @@ def test_a_sweep_trains_each_trial_as_a_run_with_its_settings(swept):
     assert (folder / "sweep.csv").read_text().count("\n") == 1 + 6
 
 
-def test_the_best_trial_is_the_one_with_the_best_value_and_a_second_sweep_trains_nothing(swept):
+def test_the_best_trial_is_the_one_with_the_best_value_and_a_second_sweep_trains_nothing(swept, tmp_path):
     from genzoo.sweep.run import run_sweep
 
-    toml, out, report = swept
+    toml, out, report = _copy_of(swept, tmp_path)          # the second sweep rewrites the report: not the fixture's
     recs = _records(report.parent)
     for model in ("gan", "wgan-gp"):
         trial_vals = {t: recs[f"{model}-t{t:03d}-s0"]["metrics"].get("recall") for t in range(3)}
@@ -170,8 +164,10 @@ def test_the_report_names_the_published_best_of_the_swept_models(tmp_path):
     pub = published_fids("fashion-mnist", ["wgan", "dcgan", "gan"])
     assert set(pub) == {"wgan", "gan"} and "WGAN 21.5" in pub["wgan"] and "NS GAN 26.5" in pub["gan"]
     assert published_fids("ring", ["wgan"]) == {}
-    recs = [{"model": "wgan", "seed": 0, "status": "ok", "metrics": {"fid": 30.0 - t},
-             "sweep": {"trial": t, "settings": {"lr": 10.0 ** -t}}} for t in range(3)]
+    from genzoo.bench.record import RunRecord
+
+    recs = [RunRecord(model="wgan", seed=0, status="ok", metrics={"fid": 30.0 - t},
+                      sweep={"trial": t, "settings": {"lr": 10.0 ** -t}}) for t in range(3)]
     text = write_report(tmp_path, recs, literature=pub, n_boot=50).read_text()
     assert "| wgan | 3 (3) | 28 | 2 |" in text and "WGAN 21.5" in text
 
@@ -181,7 +177,9 @@ def test_sweep_tables_are_checked():
     from pathlib import Path
     import tomllib
 
-    doc = tomllib.loads(SWEEP_TOML)
+    from conftest import benchmark_toml
+
+    doc = tomllib.loads(benchmark_toml(**SWEEP))
     doc["sweeps"]["tiny"]["models"] = ["dcgan"]
     with pytest.raises(UserError, match="not the benchmark's"):
         parse_benchmark(doc, Path("x.toml"))

@@ -4,74 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
+from pathlib import Path
 
+from .._args import list_arg, seed_arg
 from ..errors import UserError
-from ..limits import MAX_SEED, MAX_SEEDS, check_seed
-from .spec import given_twice
-
-_SEED_ITEM = re.compile(r"(\d+)(?:-(\d+))?", re.ASCII)      # 3 or 0-4
-_SEED_LIMITS = f"seeds are integers from 0 to {MAX_SEED:,}, at most {MAX_SEEDS:,} of them"
-
-
-def _csv(kind):
-    """An argparse type: a comma-separated list of ``kind`` (``models`` or ``seeds``: ``0,1,2``,
-    ``0-4``), each item once, no empty item; seeds within :mod:`genzoo.limits`."""
-    def parse(text: str):
-        items = [t.strip() for t in text.split(",")]
-        if not any(items):
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {kind}")
-        if "" in items:
-            raise argparse.ArgumentTypeError(f"empty item in --{kind} {_shown(text)}: remove the extra comma")
-        if kind == "seeds":
-            items = _seeds(items)
-        twice = given_twice(items)
-        if twice:
-            raise argparse.ArgumentTypeError(f"{kind} given twice: {', '.join(map(str, twice))}")
-        return items
-    return parse
-
-
-def _seeds(items: list[str]) -> list[int]:
-    """The seeds of ``0,1,2`` / ``0-4`` items, counted before the list is built."""
-    ranges = [_seed_range(t) for t in items]
-    count = sum(b - a + 1 for a, b in ranges)
-    if count > MAX_SEEDS:
-        raise argparse.ArgumentTypeError(f"{count:,} seeds asked for; {_SEED_LIMITS}")
-    return [s for a, b in ranges for s in range(a, b + 1)]
-
-
-def _seed_range(item: str) -> tuple[int, int]:
-    m = _SEED_ITEM.fullmatch(item)
-    if m is None:
-        raise argparse.ArgumentTypeError(f"bad seed {_shown(item)}: use e.g. 0,1,2 or 0-4 ({_SEED_LIMITS})")
-    low, high = m.group(1), m.group(2) or m.group(1)
-    for digits in (low, high):          # a length check first: int() of 5,000 digits is itself refused
-        if len(digits) > len(str(MAX_SEED)) or int(digits) > MAX_SEED:
-            raise argparse.ArgumentTypeError(f"seed {_shown(digits)} is above {MAX_SEED:,}: {_SEED_LIMITS}")
-    a, b = int(low), int(high)
-    if a > b:
-        raise argparse.ArgumentTypeError(f"empty seed range {item!r}: write it low-high, e.g. {b}-{a}")
-    return a, b
-
-
-def _shown(text: str, limit: int = 40) -> str:
-    """``text`` quoted for a message, cut to ``limit`` characters."""
-    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text):,} characters)"
-
-
-def seed_arg(text: str) -> int:
-    """An argparse type: one seed, an integer from 0 to limits.MAX_SEED (argparse names the option)."""
-    try:
-        value = int(text) if len(text) <= 20 else f"{text[:20]}..."
-    except ValueError:
-        value = text
-    try:
-        return check_seed(value, "a seed")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
+from ..limits import MAX_SEED, MAX_SEEDS
+from .spec import list_benchmarks, load_benchmark
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -87,9 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "several run one after another")
     p.add_argument("--profile", default="auto", help="profile in the benchmark file; auto (the default): paper "
                                                      "on a CUDA device, quick otherwise")
-    p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B",
+    p.add_argument("--models", type=list_arg("models"), default=None, metavar="A,B",
                    help="only these models (default: the benchmark's list)")
-    p.add_argument("--seeds", type=_csv("seeds"), default=None, metavar="0,1",
+    p.add_argument("--seeds", type=list_arg("seeds"), default=None, metavar="0,1",
                    help=f"these seeds instead of the profile's (0,1,2 or 0-4; at most {MAX_SEEDS:,}, each "
                         f"from 0 to {MAX_SEED:,})")
     p.add_argument("--list", action="store_true", help="list the benchmarks and their profiles, then exit")
@@ -171,8 +110,6 @@ def _share(what: str):
 
 
 def run(args) -> int:
-    from .spec import load_benchmark
-
     check_engine_options(args)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="genzoo bench: %(message)s")
@@ -183,7 +120,7 @@ def run(args) -> int:
     benches = [load_benchmark(b) for b in args.benchmark]   # check every file before running any
     if args.dry_run:
         return _dry_run(benches, args)
-    from .runner import run_benchmark
+    from .api import run_benchmark
 
     options = run_options(args)
     for b in benches:
@@ -192,8 +129,6 @@ def run(args) -> int:
 
 
 def _list_benchmarks() -> int:
-    from .spec import list_benchmarks, load_benchmark
-
     for name, path in list_benchmarks().items():
         b = load_benchmark(path)
         print(f"{name:16s} {b.dataset:22s} models {','.join(b.models)}; profiles "
@@ -203,9 +138,9 @@ def _list_benchmarks() -> int:
 
 def _dry_run(benches, args) -> int:
     """Print the runs each benchmark would do; every plan is made (and checked) before any is printed."""
-    from pathlib import Path
-
-    from .runner import resolve_device, resolve_profile, run_state
+    from .environment import resolve_device
+    from .plan import resolve_profile
+    from .store import run_state
 
     device = resolve_device(args.device)
     plans = []
@@ -219,7 +154,7 @@ def _dry_run(benches, args) -> int:
             if state == "conflict":
                 state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
             print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
-                  f"n_samples={spec.settings['n_samples']} train_subset={spec.settings['train_subset']}")
+                  f"n_samples={spec.settings.n_samples} train_subset={spec.settings.train_subset}")
     return 0
 
 
@@ -245,8 +180,7 @@ def add_wandb_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run_wandb(args) -> int:
-    from .replay import log_records
-    from .spec import load_benchmark
+    from .tracking.replay import log_records
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="genzoo wandb: %(message)s")

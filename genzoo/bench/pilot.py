@@ -26,7 +26,8 @@ from pathlib import Path
 from .. import _io
 from ..errors import UserError
 from . import artifacts
-from .runner import EVAL_SEED_OFFSET, Data, _sample_grid
+from .data import Data
+from .score import sample_grid
 from .spec import load_benchmark
 
 KEY_METRICS = ("fid", "modes_covered", "high_quality", "precision", "recall", "sharpness", "classes_covered",
@@ -82,17 +83,17 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
         model = genzoo.get_model(spec.model, spec.preset, **over)
         if not model.supports(train):
             continue
-        n = spec.settings["n_samples"]
-        names = spec.settings["metrics"] or None
+        n = spec.settings.n_samples
+        names = spec.settings.metrics or None
 
         def score(m, step, spec=spec, train=train, reference=reference, n=n, names=names):
             if "prior" in m.nets_:
                 m.on_train_end(m.to_model_scale(train.x.to(m.device_)), train.y.to(m.device_))
                 m.nets_.train()
-            grid, nrow = _sample_grid(m, train)
+            grid, nrow = sample_grid(m, train)
             artifacts.save_png(pngs / f"{spec.model}-{step}.png", grid, nrow=nrow, reference=reference,
                                title=f"{spec.model}, step {step}")
-            s = gm.score(m.sample(n, seed=EVAL_SEED_OFFSET + spec.seed), reference, names, n=n, seed=spec.seed,
+            s = gm.score(m.sample(n, seed=spec.sample_seed), reference, names, n=n, seed=spec.seed,
                          device=device, progress=False)
             return {k: round(float(v), 4) for k, v in s.items() if k in KEY_METRICS}
 

@@ -1,11 +1,11 @@
 """``genzoo bench --engine ray``: the runs of a benchmark as Ray tasks, on one machine or a cluster.
 
 Each run (or each group of seeds trained together, ``--pack``) is one Ray task that calls the same
-pure function as the local engine (:func:`genzoo.bench.runner.execute_run`) and returns the run's
-record and files as bytes; only this process, the driver, writes the results folder
-(:func:`genzoo.bench.runner.commit_run`), so resuming, fingerprints, conflict checks and run locks
-work as with ``--engine local``. Results are taken with ``ray.wait`` as they finish: each record is
-written, and the progress bar moves, while the other runs go on.
+pure function as the local engine (:func:`genzoo.bench.execute.execute_group`) and returns the run's
+record and files as bytes; only this process, the driver, writes the results folder (the
+scheduler, :mod:`genzoo.bench.schedule`, the same for both engines: run locks, resuming,
+fingerprints, conflict checks, progress). Results are yielded as the tasks finish (``ray.wait``):
+each record is written, and the progress moves, while the other runs go on.
 
 - Resources: a task asks for ``num_cpus`` = ``--cpus-per-run`` (and uses as many torch threads)
   and ``num_gpus`` = ``--gpus-per-run`` (fractional: 0.125 puts 8 runs on a GPU). Ray reuses its
@@ -17,12 +17,11 @@ written, and the progress bar moves, while the other runs go on.
   disk, the GPU) records nothing for the run, as with the local engine, while the others go on.
 - The training and reference data are loaded once by the driver and put in the object store once.
 - Ctrl-C cancels the tasks not yet finished; every record already written stays.
-- A local instance the driver started is shut down when it ends; a driver killed with -9 leaves
-  the instance's dashboard and runtime-env agents running, and the next bench stops them and says
-  so (:func:`clean_dead_instances`: only instances recorded by genzoo drivers that are gone).
-- Time: the start line gives the wall time the runs should take with as many at once as the
+- A local instance the driver started is shut down when it ends; one of a driver killed with -9
+  is cleaned up by the next bench (:mod:`genzoo.bench.ray_instances`).
+- Time: the engine's line gives the wall time the runs should take with as many at once as the
   cluster holds (:func:`runs_at_once`), and the progress lines the time left, both from the
-  reference records (:class:`genzoo.bench.runner.RunTimes`, as the local engine does).
+  reference records (:class:`genzoo.bench.times.RunTimes`, as the local engine does).
 - W&B: the workers log nothing (a worker on another machine could not leave its offline folder
   where the driver finds it); the driver logs each finished run to W&B from its record and files,
   as ``genzoo wandb`` does (curves from the history, final sample grids, metrics), without the
@@ -33,20 +32,26 @@ Ray is optional: ``pip install 'genzoo[ray]'``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import socket
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
-from ..errors import EnvironmentFailure, UserError
-from . import artifacts
-from .locks import RunLock
-from .record import RunRecord, read_record
-from .runner import (EVAL_SEED_OFFSET, RunOutput, _Context, commit_run, done_line,
-                     fit_together, now_iso, pack_groups, plan_entry, versions)
-from .spec import RunSpec
+import torch
+
+from ..errors import DataError, EnvironmentFailure, UserError
+from .context import RunContext
+from .draft import failed_record
+from .execute import Outcome, execute_group
+from .ray_instances import InstanceFile
+from .record import RunRecord
+from .runspec import RunSpec
+from .store import RunOutput
+from .tracking.replay import log_record, needs_logging
 
 INSTALL = "pip install 'genzoo[ray]'"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -131,8 +136,6 @@ def _recorded_cluster() -> str | None:
 def _answers(address: str, timeout: float = 5.0) -> bool:
     """Whether something listens at a ``host:port`` address (anything else, e.g. ``local``,
     ``auto`` or ``ray://...``, is left to Ray)."""
-    import socket
-
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or "/" in host:
         return True
@@ -143,170 +146,125 @@ def _answers(address: str, timeout: float = 5.0) -> bool:
     return True
 
 
-def _run_task(specs: list[RunSpec], data, device: str, git: tuple, pack: bool, threads: int,
-              hook: Callable | None) -> list[RunOutput]:
+def run_task(specs: list[RunSpec], data, shipped: RunContext, hook: Callable | None) -> list[RunOutput]:
     """A Ray task: the runs of ``specs`` (one, or seeds trained together), done in the worker with
     nothing written outside its scratch folders and W&B off."""
-    import torch
-
-    from .tracking import WandbSession
-
     if hook is not None:
         hook([s.run_id for s in specs])
-    torch.set_num_threads(threads)
-    ctx = _Context(bench=data.bench, device=device, runs_dir=Path("."), data=data,
-                   session=WandbSession(project=None, group=data.bench.name, root=Path("."), enabled=False),
-                   versions=versions(), git=git, quiet=True)
-    fitted = fit_together(specs, ctx) if pack and len(specs) > 1 else {}
-    from .runner import execute_run
-
-    return [execute_run(spec, ctx, fitted=fitted.pop(spec.run_id, None), engine="ray") for spec in specs]
+    torch.set_num_threads(shipped.threads)
+    ctx = shipped.in_worker(data)
+    return [outcome.output for outcome in execute_group(specs, ctx, catch=False)]
 
 
-def failed_record(spec: RunSpec, reason: str, device: str, git: tuple) -> RunRecord:
-    """The record of a run whose task raised (not a failure it recorded itself)."""
-    commit, dirty, _ = git
-    return RunRecord(benchmark=spec.benchmark, model=spec.model, dataset=spec.dataset, seed=spec.seed,
-                     profile=spec.profile, status="failed", reason=reason, versions=versions(),
-                     git_commit=commit, git_dirty=dirty, device=device, wall_time_s=0.0,
-                     throughput={"train_items_per_s": None, "sample_items_per_s": None},
-                     notes=["traceback in error.txt"], created=now_iso(), run_id=spec.run_id,
-                     plan=plan_entry(spec), train={"sample_seed": EVAL_SEED_OFFSET + spec.seed}, engine="ray",
-                     sweep=spec.sweep)
+class RayEngine:
+    """The driver's side of one bench on Ray: the connection, the tasks, the runs' W&B logging."""
 
+    name = "ray"
+    workers = None                     # known once the cluster is looked at
 
-def run_todo_ray(state, options: RayOptions, pack: bool) -> None:
-    """Do the runs of ``state.todo`` (a :class:`genzoo.bench.runner.BenchState`) as Ray tasks (the
-    driver's half: locks, submission, records, W&B); those another process holds are waited for,
-    then taken or done."""
-    from tqdm.auto import tqdm
-
-    ray = import_ray()
-    started = connect(options)
-    driver = _RayDriver(state, options, pack, ray, started)
-    driver.bar = tqdm(total=len(state.todo), desc=f"bench {state.bench.name} (ray)", unit="run",
-                      disable=True if state.quiet else None)
-    try:
-        if started:
-            driver.instance = InstanceFile.record(ray)
-        driver.start()
-        busy, mine = [], []
-        for spec in state.todo:
-            if driver.take(spec, wait=False):
-                mine.append(spec)
-            elif spec.run_id not in state.records:
-                busy.append(spec)
-        driver.run(mine)
-        for spec in busy:
-            state.say(f"{spec.run_id}: being done by another process (pid {RunLock(state.runs_dir, spec.run_id).holder()}); "
-                      f"waiting for it")
-        driver.run([spec for spec in busy if driver.take(spec, wait=True)])
-    finally:
-        driver.close()
-    if driver.lost:
-        raise UserError(f"{'; '.join(driver.lost)}. Nothing was recorded for {'it' if len(driver.lost) == 1 else 'them'} "
-                        f"(traceback in error.txt); the {len(state.records)} finished records are kept. Fix the problem "
-                        f"and run the same command again to resume")
-
-
-class _RayDriver:
-    """The driver's side of one bench on Ray: the run locks it holds, the task, the progress."""
-
-    def __init__(self, state, options: RayOptions, pack: bool, ray, started: bool):
-        self.state, self.options, self.pack, self.ray, self.started = state, options, pack, ray, started
-        self.gpus = options.gpus(state.device)
+    def __init__(self, ctx: RunContext, todo: list[RunSpec], options: RayOptions):
+        self.options, self.todo = options, todo
+        self.gpus = options.gpus(ctx.device)
         self.threads = max(1, int(options.cpus_per_run))
-        self.task = ray.remote(_run_task).options(num_cpus=options.cpus_per_run, num_gpus=self.gpus,
-                                                  max_retries=options.max_retries, retry_exceptions=False)
-        self.held: dict[str, RunLock] = {}
-        self.lost: list[str] = []
-        self.data_ref = None
-        self.bar = None
-        self.instance = None
+        self.ctx = dataclasses.replace(ctx, engine="ray", threads=self.threads)
+        self.ray = self.task = self.data_ref = self.instance = None
+        self.started = False
+        self.line = ""
 
-    def start(self) -> None:
-        """Check the cluster has room for a run; say what it is and how long the runs should take."""
-        ray, state = self.ray, self.state
+    def __enter__(self) -> "RayEngine":
+        try:
+            self.ctx = dataclasses.replace(self.ctx, data=self.ctx.data.only(self.todo))
+        except DataError as exc:             # the data on disk is missing or damaged
+            raise UserError(f"the data could not be loaded: {exc}; nothing was run") from None
+        self.ray = import_ray()
+        self.started = connect(self.options)
+        try:
+            if self.started:
+                self.instance = InstanceFile.record(self.ray)
+            self.task = self.ray.remote(run_task).options(
+                num_cpus=self.options.cpus_per_run, num_gpus=self.gpus, max_retries=self.options.max_retries,
+                retry_exceptions=False)
+            self._look()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _look(self) -> None:
+        """Check the cluster has room for a run; the engine's line says what it is."""
+        ray, cpus = self.ray, self.options.cpus_per_run
         res = ray.cluster_resources()
-        _check_room(ray, self.options.cpus_per_run, self.gpus)
+        _check_room(ray, cpus, self.gpus)
         nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
-        workers = runs_at_once(nodes, self.options.cpus_per_run, self.gpus, len(state.todo))
-        state.progress.workers = workers
-        eta = state.progress.times.plan_line(state.todo, workers)
-        state.say(f"Ray at {ray.get_runtime_context().gcs_address}: {int(res.get('CPU', 0))} CPUs and "
-                  f"{res.get('GPU', 0):g} GPUs in {len(nodes)} node(s); {self.options.cpus_per_run:g} CPU and "
-                  f"{self.gpus:g} GPU per run, {workers} at once" + (f"; {eta}" if eta else ""))
+        self.workers = runs_at_once(nodes, cpus, self.gpus, len(self.todo))
+        self.line = (f"Ray at {ray.get_runtime_context().gcs_address}: {int(res.get('CPU', 0))} CPUs and "
+                     f"{res.get('GPU', 0):g} GPUs in {len(nodes)} node(s); {cpus:g} CPU and "
+                     f"{self.gpus:g} GPU per run, {self.workers} at once")
 
-    def finished(self, line: str) -> None:
-        self.bar.update(1)
-        self.state.say(line)
+    def __exit__(self, *exc) -> None:
+        if self.started:
+            self.started = False
+            self.ray.shutdown()
+            if self.instance is not None:
+                self.instance.remove()
 
-    def take(self, spec: RunSpec, wait: bool) -> bool:
-        """Whether this process is to do the run: it holds its lock and no other process has
-        recorded it since the plan was made (then its record is taken)."""
-        state = self.state
-        lock = RunLock(state.runs_dir, spec.run_id)
-        if not lock.acquire(wait=wait):
-            return False
-        rec = read_record(state.runs_dir / spec.run_id)
-        if state.recorded_since(rec, spec):
-            lock.release()
-            self.finished(state.take_other(spec, rec))
-            return False
-        self.held[spec.run_id] = lock
-        return True
-
-    def groups(self, mine: list[RunSpec]) -> list[list[RunSpec]]:
-        """The tasks: one run each, or (packing) the seeds of one plan together."""
-        together = pack_groups(mine) if self.pack else {}
-        groups, seen = [], set()
-        for spec in mine:
-            if spec.run_id not in seen:
-                group = [s for s in together.get(spec.run_id, [spec]) if s in mine]
-                seen.update(s.run_id for s in group)
-                groups.append(group)
-        return groups
-
-    def run(self, mine: list[RunSpec]) -> None:
-        if not mine:
+    def run(self, groups: Iterable[list[RunSpec]], starting) -> Iterator[Outcome]:
+        """Every group is taken at once and submitted (the cluster queues what it has no room
+        for); the outcomes come as the tasks finish. Ray does not say when a task starts, so
+        ``starting`` is not called."""
+        groups = list(groups)
+        if not groups:
             return
-        ray, state = self.ray, self.state
+        ray = self.ray
         if self.data_ref is None:
-            self.data_ref = ray.put(state.data.only(state.todo))      # the data, once for every task
-        refs = {self.task.remote(g, self.data_ref, state.device, state.git, self.pack, self.threads,
-                                 self.options.task_hook): g for g in self.groups(mine)}
-        state.say(f"{len(mine)} runs submitted as {len(refs)} Ray tasks")
+            self.data_ref = ray.put(self.ctx.data)      # the data, once for every task
+        shipped = self.ctx.shipped()
+        refs = {self.task.remote(g, self.data_ref, shipped, self.options.task_hook): g for g in groups}
+        self.ctx.say(f"{sum(map(len, groups))} runs submitted as {len(refs)} Ray tasks")
         try:
             while refs:
                 # waited for in short slices: a Ctrl-C's KeyboardInterrupt is raised between two of
                 # them, without relying on Ray's wait to look at signals
                 ready, _ = ray.wait(list(refs), num_returns=1, timeout=POLL_S)
                 for ref in ready:
-                    self.collected(ref, refs.pop(ref))
-        except KeyboardInterrupt:
-            for ref in refs:                 # the tasks not finished; every record written stays
+                    yield from self._outcomes(ref, refs.pop(ref))
+        finally:
+            for ref in refs:                 # the tasks not finished (Ctrl-C); every record written stays
                 ray.cancel(ref)
-            raise
 
-    def collected(self, ref, group: list[RunSpec]) -> None:
-        """A finished task: its records written, logged and reported; its runs' locks let go."""
-        state = self.state
-        for rec in _collect(self.ray, ref, group, state.runs_dir, state.device, state.git, self.lost):
-            state.records[rec.run_id] = rec = _log_wandb(state.session, state.runs_dir, rec, state.data)
-            state.result.executed.append(rec.run_id)
-            self.finished(state.progress.line(rec.run_id, done_line(rec), rec))
-        for spec in group:
-            self.held.pop(spec.run_id).release()
+    def _outcomes(self, ref, group: list[RunSpec]) -> list[Outcome]:
+        """The outcomes of a finished task: its runs' outputs, a failed record for each run of a
+        task that raised, or nothing recorded when the machine failed or the worker was lost."""
+        ray = self.ray
+        try:
+            outputs = ray.get(ref)
+        except ray.exceptions.RayTaskError as exc:
+            cause = exc.cause if getattr(exc, "cause", None) is not None else exc
+            story = "Traceback (most recent call last), in a Ray worker:\n" + \
+                _ANSI.sub("", getattr(exc, "traceback_str", None) or str(exc))
+            if isinstance(cause, EnvironmentFailure):     # the machine's fault: no record, as the local engine
+                return [Outcome(spec, lost=str(cause), story=story) for spec in group]
+            reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
+            return [Outcome(spec, RunOutput(failed_record(spec, self.ctx, reason), {"error.txt": story.encode()}))
+                    for spec in group]
+        except ray.exceptions.TaskCancelledError:
+            raise KeyboardInterrupt from None
+        except ray.exceptions.RayError as exc:            # a worker or node died more often than it is retried
+            story = "".join(traceback.format_exception(exc))
+            return [Outcome(spec, lost=f"its Ray worker was lost ({type(exc).__name__})", story=story)
+                    for spec in group]
+        return [Outcome(spec, output) for spec, output in zip(group, outputs)]
 
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        for lock in self.held.values():
-            lock.release()
-        if self.started:
-            self.ray.shutdown()
-            if self.instance is not None:
-                self.instance.remove()
+    def committed(self, rec: RunRecord, run_dir: Path) -> RunRecord:
+        """The driver logs a finished run to W&B from its record (nothing when W&B is off)."""
+        session = self.ctx.session
+        if session is None or not session.enabled or not needs_logging(rec, Path(run_dir).parent.parent):
+            return rec
+        try:
+            return log_record(session, Path(run_dir), rec, self.ctx.data)
+        except UserError as exc:       # W&B could not start: the record stays as it is, as with the local engine
+            session.warnings.append(str(exc))
+            return rec
 
 
 def runs_at_once(nodes: list[dict], cpus: float, gpus: float, tasks: int) -> int:
@@ -329,239 +287,3 @@ def _check_room(ray, cpus: float, gpus: float) -> None:
     raise UserError(f"no node of the Ray cluster has the {cpus:g} CPUs and {gpus:g} GPUs a run asks for (the "
                     f"largest has {most[0]:g} CPUs and {most[1]:g} GPUs); lower --cpus-per-run or --gpus-per-run"
                     + (", or run on the CPU (--device cpu)" if gpus and not most[1] else ""))
-
-
-def _collect(ray, ref, group: list[RunSpec], runs_dir: Path, dev: str, git: tuple,
-             lost: list[str]) -> list[RunRecord]:
-    """The records of a finished task, written into the results folder."""
-    try:
-        outputs = ray.get(ref)
-    except ray.exceptions.RayTaskError as exc:
-        cause = exc.cause if getattr(exc, "cause", None) is not None else exc
-        story = "Traceback (most recent call last), in a Ray worker:\n" + \
-            _ANSI.sub("", getattr(exc, "traceback_str", None) or str(exc))
-        if isinstance(cause, EnvironmentFailure):     # the machine's fault: no record, as the local engine
-            for spec in group:
-                _write_error(runs_dir, spec, story)
-                lost.append(f"{spec.run_id}: {cause}")
-            return []
-        reason = f"{type(cause).__name__}: {cause}".splitlines()[0]
-        out = []
-        for spec in group:
-            out.append(commit_run(runs_dir, RunOutput(failed_record(spec, reason, dev, git),
-                                                      {"error.txt": story.encode()})))
-        return out
-    except ray.exceptions.TaskCancelledError:
-        raise KeyboardInterrupt from None
-    except ray.exceptions.RayError as exc:            # a worker or node died more often than it is retried
-        story = "".join(traceback.format_exception(exc))
-        for spec in group:
-            _write_error(runs_dir, spec, story)
-            lost.append(f"{spec.run_id}: its Ray worker was lost ({type(exc).__name__})")
-        return []
-    return [commit_run(runs_dir, output) for output in outputs]
-
-
-def _write_error(runs_dir: Path, spec: RunSpec, story: str) -> None:
-    try:
-        artifacts.write_bytes(runs_dir / spec.run_id / "error.txt", story.encode())
-    except OSError:
-        pass
-
-
-def _log_wandb(session, runs_dir: Path, rec: RunRecord, data) -> RunRecord:
-    """The driver logs a finished run to W&B from its record (nothing when W&B is off)."""
-    if session is None or not session.enabled:
-        return rec
-    from .replay import log_record, needs_logging
-
-    if not needs_logging(rec, runs_dir.parent):
-        return rec
-    try:
-        return log_record(session, runs_dir / rec.run_id, rec, data)
-    except UserError as exc:       # W&B could not start: the record stays as it is, as with the local engine
-        session.warnings.append(str(exc))
-        return rec
-
-
-# ------------------------------------------------- local Ray instances of drivers killed with -9
-#
-# ray.init() without a cluster starts a local instance whose GCS server and raylet die with the
-# driver (Ray sets PR_SET_PDEATHSIG on them), but the raylet's own children, the dashboard and
-# runtime-env agents, outlive it (measured with Ray 2.60: still there minutes after a kill -9).
-# So the driver records the instance it started in a small file (genzoo's cache, ray-drivers/),
-# removed when it shuts the instance down; the next bench finds the files of drivers that are
-# gone and stops the processes still working for their sessions: those with a file open in the
-# session's folder that are Ray's (a raylet, GCS server, ``ray::`` process or a script of the
-# ray package). Nothing else is touched: not an instance `ray start` started, not one a live
-# driver uses, not another user's process.
-
-INSTANCES_DIR = "ray-drivers"
-STOP_GRACE_S = 5.0           # SIGTERM, then SIGKILL for what is still there after this
-STOP_DEADLINE_S = 60.0       # the longest a cleanup waits for the processes to go
-
-
-def _instances_dir() -> Path:
-    from ..data.fashion import cache_root
-
-    return cache_root() / INSTANCES_DIR
-
-
-def _proc_stat(pid: int) -> tuple[str, int] | None:
-    """(state, start time in clock ticks since boot) of a process; None when there is none."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (OSError, ValueError):
-        return None
-    fields = stat.rsplit(")", 1)[1].split()          # from field 3 (state) on
-    return fields[0], int(fields[19])
-
-
-def _running(pid: int, start: int | None = None) -> bool:
-    """Whether ``pid`` runs (a zombie does not), and is the process that started at ``start``."""
-    stat = _proc_stat(pid)
-    return stat is not None and stat[0] not in ("Z", "X") and (start is None or stat[1] == start)
-
-
-@dataclass(frozen=True)
-class InstanceFile:
-    """The record of a local Ray instance a genzoo driver started: its pid and session folder."""
-
-    path: Path
-    driver_pid: int
-    driver_start: int | None
-    session_dir: str
-
-    @classmethod
-    def record(cls, ray, folder: Path | None = None) -> "InstanceFile | None":
-        """Record the instance this process started (None: it joined one, or no /proc to tell)."""
-        node = getattr(ray._private.worker, "_global_node", None)
-        stat = _proc_stat(os.getpid())
-        if node is None or not getattr(node, "all_processes", None) or stat is None:
-            return None
-        from .._io import write_text
-        import json
-
-        pid, session = os.getpid(), os.path.realpath(node.get_session_dir_path())
-        path = Path(folder or _instances_dir()) / f"driver-{pid}.json"
-        try:
-            write_text(path, json.dumps({"driver_pid": pid, "driver_start": stat[1], "session_dir": session,
-                                         "started": sorted(p.process.pid for ps in node.all_processes.values()
-                                                           for p in ps if getattr(p, "process", None))}) + "\n")
-        except OSError:                  # genzoo's cache cannot be written: the bench goes on without it
-            return None
-        return cls(path, pid, stat[1], session)
-
-    @classmethod
-    def all(cls, folder: Path | None = None) -> list["InstanceFile"]:
-        import json
-
-        out = []
-        for path in sorted(Path(folder or _instances_dir()).glob("driver-*.json")):
-            try:
-                raw = json.loads(path.read_text())
-                out.append(cls(path, int(raw["driver_pid"]), raw.get("driver_start"), str(raw["session_dir"])))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue                 # being written, or not ours: left alone
-        return out
-
-    def driver_alive(self) -> bool:
-        return _running(self.driver_pid, self.driver_start)
-
-    def remove(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _is_ray(argv: list[str]) -> bool:
-    """Whether a command line is one of Ray's processes."""
-    if not argv:
-        return False
-    name = os.path.basename(argv[0])
-    return argv[0].startswith("ray::") or name in ("raylet", "gcs_server") or \
-        any(f"{os.sep}ray{os.sep}" in a and a.endswith(".py") for a in argv[1:3])
-
-
-def _open_in(pid: int, folder: str) -> bool:
-    """Whether process ``pid`` has its working folder or a file open in ``folder``."""
-    prefix = folder.rstrip(os.sep) + os.sep
-    base = Path(f"/proc/{pid}")
-    try:
-        links = [base / "cwd", *(base / "fd").iterdir()]
-    except OSError:                      # gone, or another user's
-        return False
-    for link in links:
-        try:
-            if os.readlink(link).startswith(prefix):
-                return True
-        except OSError:
-            continue
-    return False
-
-
-def session_processes(session_dir: str) -> dict[int, int]:
-    """pid -> start time of the running Ray processes of the instance whose session folder is
-    ``session_dir`` (this process excluded)."""
-    out = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        pid = int(entry.name)
-        if pid == os.getpid():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        stat = _proc_stat(pid)
-        if stat is None or stat[0] in ("Z", "X") or not _is_ray([a for a in argv if a] or [""]):
-            continue
-        if _open_in(pid, session_dir):
-            out[pid] = stat[1]
-    return out
-
-
-def _signal(procs: dict[int, int], sig) -> None:
-    for pid, start in procs.items():
-        if _running(pid, start):                 # never a pid that now names another process
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
-
-
-def _stop(procs: dict[int, int], deadline_s: float = STOP_DEADLINE_S) -> list[int]:
-    """SIGTERM the processes (pid -> start time), SIGKILL those still there after STOP_GRACE_S;
-    returns those that did not go by the deadline."""
-    import signal
-    import time
-
-    t0 = time.monotonic()
-    _signal(procs, signal.SIGTERM)
-    killed = False
-    while True:
-        left = {p: s for p, s in procs.items() if _running(p, s)}
-        waited = time.monotonic() - t0
-        if not left or waited > deadline_s:
-            return sorted(left)
-        if not killed and waited > STOP_GRACE_S:
-            _signal(left, signal.SIGKILL)
-            killed = True
-        time.sleep(0.05)
-
-
-def clean_dead_instances(folder: Path | None = None) -> list[str]:
-    """Stop the processes left by the local Ray instances of genzoo drivers that are gone (a
-    ``kill -9``), and remove their files; one line each for what was stopped."""
-    if not Path("/proc/self/stat").exists():
-        return []
-    lines = []
-    for inst in InstanceFile.all(folder):
-        if inst.driver_alive():
-            continue
-        procs = session_processes(inst.session_dir)
-        left = _stop(procs) if procs else []
-        if not left:
-            inst.remove()
-        if procs:
-            lines.append(f"stopped {len(procs) - len(left)} of {len(procs)} processes left by the local Ray instance "
-                         f"of a killed genzoo bench (driver pid {inst.driver_pid}, {inst.session_dir})"
-                         + (f"; still running: {', '.join(map(str, left))}" if left else ""))
-    return lines

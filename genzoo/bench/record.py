@@ -1,13 +1,12 @@
-"""The run record: one frozen dataclass, written by the runner (``runs/<run_id>/record.json``) and
-read by the runner (resume), ``genzoo wandb`` (replay) and ``genzoo report``.
+"""The run record: one frozen dataclass, written by the bench (``runs/<run_id>/record.json``,
+:mod:`genzoo.bench.store`) and read by the bench (resume), ``genzoo wandb`` (replay) and ``genzoo report``.
 
 A record is written as the JSON object of :meth:`RunRecord.to_dict`, with its ``schema`` version.
 Records written before the version existed (schema 1, the committed ``results/``) load as they are:
 a key they lack takes its default here, and a key this class does not know is kept in ``extra`` and
 written back unchanged, so reading and writing a record loses nothing.
 
-Fields are read as attributes (``rec.status``); ``rec["status"]`` and ``rec.get("status")`` read
-the same fields by their JSON names, for code that handles a record as the JSON it is stored as.
+Fields are read as attributes only (``rec.status``); :meth:`RunRecord.to_dict` is the JSON object.
 """
 
 from __future__ import annotations
@@ -89,26 +88,6 @@ class RunRecord:
     @property
     def fingerprint(self) -> str | None:
         return (self.plan or {}).get("fingerprint")
-
-    # the record read as the JSON object it is stored as
-    def __getitem__(self, key: str):
-        if key in _field_names() and key != "extra":
-            return getattr(self, key)
-        if key in self.extra:
-            return self.extra[key]
-        raise KeyError(key)
-
-    def get(self, key: str, default=None):
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.to_dict()
-
-    def keys(self):
-        return self.to_dict().keys()
 
 
 def _field_names() -> frozenset:

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
-import json
 import os
 import re
 import sys
@@ -50,67 +48,17 @@ else:  # pragma: no cover - Python 3.10
 
 from ..errors import UserError
 from ..limits import MAX_SEED, MAX_SEEDS
+from .runspec import RUNNER_KEYS, RunSettings, RunSpec
+
+__all__ = ["RUNNER_KEYS", "Benchmark", "RunSettings", "RunSpec", "benchmark_dirs", "find_benchmark",
+           "list_benchmarks", "load_benchmark", "parse_benchmark"]
 
 DEFAULT_PROFILE = "quick"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a benchmark's name is a folder name, never a path
 
-# Keys the runner itself reads; their meaning and default.
-RUNNER_KEYS: dict[str, tuple[object, str]] = {
-    "description": ("", "what the profile is for"),
-    "seeds": ([0], f"training seeds, at most {MAX_SEEDS:,}, each from 0 to {MAX_SEED:,}; one run per (model, seed)"),
-    "preset": ("default", "model preset passed to genzoo.get_model"),
-    "train_subset": (0, "train on ds.subset(n, seed=0) of the training split (0: all of it)"),
-    "n_samples": (2000, "samples generated and scored per run"),
-    "reference_split": ("test", "split the metrics compare against"),
-    "reference_subset": (0, "score against ds.subset(n, seed=0) of the reference split (0: all of it)"),
-    "metrics": ([], "metric names for genzoo.metrics.score (empty: its defaults for the dataset)"),
-    "per_class": (True, "conditional models: also score each class (sampled with that label)"),
-    "per_class_samples": (500, "samples per class for the per-class scores"),
-    "per_class_metrics": ([], "metrics of the per-class scores (empty: fid for images, the defaults for points)"),
-    "normal_prior": (True, "models whose sample() takes prior=: also score prior='normal' samples"),
-    "log_every": (0, "W&B: log the step's losses every k steps (0: about 500 points per run)"),
-    "images": (8, "W&B: sample grids logged during training (0: none)"),
-    "dataset_options": ({}, "extra genzoo.data.load options for this profile"),
-}
 _TABLES = ("models", "families")      # sub-tables of a profile: per model, per model family
 _MINIMUM = {"n_samples": 2, "per_class_samples": 2}        # integer runner keys that must be above 0
 _PROFILE_ONLY = {"seeds", "description", "dataset_options"}     # not settable per model
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One (model, seed) run of a benchmark: everything needed to do it and to record it."""
-
-    benchmark: str
-    profile: str
-    dataset: str
-    model: str
-    seed: int
-    preset: str
-    overrides: dict          # model config overrides for genzoo.get_model
-    settings: dict           # runner keys, resolved (defaults filled in)
-    sweep: dict | None = None   # a sweep's trial: {"trial", "space", "seed", "trials", "settings"}
-
-    @property
-    def run_id(self) -> str:
-        if self.sweep is not None:
-            return f"{self.model}-t{int(self.sweep['trial']):03d}-s{self.seed}"
-        return f"{self.model}-s{self.seed}"
-
-    def fingerprint(self) -> str:
-        """A short hash of what this run was asked to do (profile, preset, overrides, settings),
-        so a resumed benchmark can tell a finished run of the same plan from a different one."""
-        blob = json.dumps({"profile": self.profile, "dataset": self.dataset, "preset": self.preset,
-                           "overrides": self.overrides, "settings": _hashable(self.settings)},
-                          sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _hashable(settings: dict) -> dict:
-    """The settings that change what a run computes (W&B logging cadence does not), left out
-    where they have their default value, so that a runner key added later keeps old plans valid."""
-    return {k: v for k, v in settings.items()
-            if k not in ("description", "log_every", "images") and (k not in RUNNER_KEYS or v != RUNNER_KEYS[k][0])}
 
 
 @dataclass
@@ -169,26 +117,14 @@ class Benchmark:
             bad = sorted(set(mtable) & _PROFILE_ONLY)
             if bad:
                 raise UserError(f"{self.path}: {bad} cannot be set per model (profile {profile!r}, model {model!r})")
-            settings = {k: copy.deepcopy(v[0]) for k, v in RUNNER_KEYS.items()}
-            settings.update(runner)
-            settings.update({k: v for k, v in mtable.items() if k in RUNNER_KEYS})
+            keys = {**runner, **{k: v for k, v in mtable.items() if k in RUNNER_KEYS}}
             overrides = {**shared_overrides, **{k: v for k, v in mtable.items() if k not in RUNNER_KEYS}}
-            preset = settings.pop("preset")
-            settings.pop("seeds")
+            preset = keys.pop("preset", RUNNER_KEYS["preset"][0])
+            keys.pop("seeds", None)
             for seed in seeds:
                 specs.append(RunSpec(self.name, profile, self.dataset, model, int(seed), preset,
-                                     copy.deepcopy(overrides), copy.deepcopy(settings)))
+                                     copy.deepcopy(overrides), RunSettings.from_dict(keys)))
         return specs
-
-
-def given_twice(values) -> list:
-    """The values that occur more than once in ``values``, in order of first repetition."""
-    seen, twice = set(), []
-    for v in values or []:
-        if v in seen and v not in twice:
-            twice.append(v)
-        seen.add(v)
-    return twice
 
 
 def benchmark_dirs() -> list[Path]:

@@ -165,8 +165,23 @@ def theme():
                              font_mono=["ui-monospace", "monospace"])
 
 
-def serve(found: core.Found, port: int) -> None:
-    """Serve the page on 127.0.0.1:``port`` until interrupted."""
-    page = build(found)
-    page.launch(server_name="127.0.0.1", server_port=port, share=False, ssr_mode=False, theme=theme(),
-                footer_links=[], inbrowser=False)
+SHUTDOWN_S = 3       # on Ctrl-C or SIGTERM, how long open connections (a page's event stream) may hold the exit
+
+
+def serve(found: core.Found, sock) -> None:
+    """Serve the page until interrupted, on ``sock``: a socket listening on 127.0.0.1
+    (:func:`genzoo.demo.core.listen`, port 0 included), so the port it holds is the one served.
+
+    Gradio's ``launch`` takes a port number and binds it itself (an announced port could be
+    taken in between, and port 0 would be announced as 0); here the page is mounted on an app of
+    its own and uvicorn serves the socket already bound."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    gr = gradio()
+    host, port = sock.getsockname()[:2]
+    site = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)   # only the page: no API docs from a CDN
+    site = gr.mount_gradio_app(site, build(found), path="/", server_name=host, server_port=port, footer_links=[],
+                               ssr_mode=False, theme=theme())
+    server = uvicorn.Server(uvicorn.Config(site, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_S))
+    server.run(sockets=[sock])

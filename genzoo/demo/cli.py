@@ -22,7 +22,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="*", default=["results"], metavar="FOLDER",
                    help="results, benchmark, run or model folders (default: results)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port)")
+                   help=f"port on 127.0.0.1 (default {DEFAULT_PORT}; 0: any free port, the one taken is "
+                        "in the address printed on stderr)")
     p.add_argument("--export", action="store_true",
                    help="write sampler/ beside every run's checkpoint/ under the folders, then stop")
     p.set_defaults(func=run)
@@ -42,14 +43,17 @@ def run(args) -> int:
         print(f"{len(written)} sampler folders written, {total / 1e6:.1f} MB in all; seed 0's, which git keeps "
               f"(see the README's budget): {kept / 1e6:.1f} MB")
         return 0
-    port = args.port or core.free_port()
-    core.check_port(port)
-    found = core.discover(folders)
-    for note in found.notes:
-        print(f"genzoo demo: note: {note}", file=sys.stderr)
-    from . import app
+    sock = core.listen(args.port)    # held from now on: the port announced is the port served (0: any free one)
+    try:
+        found = core.discover(folders)
+        for note in found.notes:
+            print(f"genzoo demo: note: {note}", file=sys.stderr)
+        from . import app
 
-    app.gradio()                     # UserError now, not after the announcement, without the extra
-    print(f"genzoo demo: {core.summary_line(found)} on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
-    app.serve(found, port)
+        app.gradio()                 # UserError now, not after the announcement, without the extra
+        port = sock.getsockname()[1]
+        print(f"genzoo demo: {core.summary_line(found)} on http://127.0.0.1:{port}", file=sys.stderr, flush=True)
+        app.serve(found, sock)
+    finally:
+        sock.close()
     return 0

@@ -360,27 +360,27 @@ def folder_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in Path(path).iterdir() if p.is_file())
 
 
-def check_port(port: int) -> None:
-    """UserError unless ``port`` can be listened on at 127.0.0.1 now."""
+def listen(port: int):
+    """A socket listening on 127.0.0.1:``port`` (0: a free port that the system picks; the
+    socket's ``getsockname()[1]`` says which). The page is served on this very socket, so the port
+    is held from here on: no other process can take it between this check and the server's start,
+    and a client that connects before the server is up waits in the backlog instead of being
+    refused. UserError when the port is out of range or taken."""
     import socket
 
-    if not 0 < port < 65536:
+    if not 0 <= port < 65536:
         raise UserError(f"--port must be in 1..65535 (0: any free port), got {port}")
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise UserError(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): give another with --port "
-                            f"(0: any free port)") from None
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    sock = socket.socket()
+    try:
+        if os.name == "posix":           # a restart right after a stop: not refused for the old connections' TIME_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise UserError(f"port {port} on 127.0.0.1 is taken ({exc.strerror}): give another with --port "
+                        f"(0: any free port)") from None
+    return sock
 
 
 def new_seed() -> int:

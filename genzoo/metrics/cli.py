@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from genzoo.bench.cli import seed_arg      # light: the parsers import no torch
+    from .._args import seed_arg      # light: the parsers import no torch
 
     p = subparsers.add_parser(
         "score", help="score a saved model against a reference dataset",

@@ -54,8 +54,8 @@ HIGHER_IS_BETTER: dict[str, bool] = {
 }
 
 # What each requestable name yields (a name not listed here yields itself)
-_EXPANDS = {"kid": ["kid", "kid_std"], "is": ["is", "is_std"], "kid_inception": ["kid_inception", "kid_inception_std"],
-            "is_inception": ["is_inception", "is_inception_std"], "class_frac": [f"class_frac_{k}" for k in range(10)]}
+METRIC_KEYS = {"kid": ["kid", "kid_std"], "is": ["is", "is_std"], "kid_inception": ["kid_inception", "kid_inception_std"],
+               "is_inception": ["is_inception", "is_inception_std"], "class_frac": [f"class_frac_{k}" for k in range(10)]}
 _GRAY = ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "mode_kl",
          "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception"]
 _STACKED = ["fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "mode_kl", "sharpness",
@@ -312,13 +312,13 @@ def _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates
 
 
 def _score_inception(x, ref, want, explicit, weights, seed, device, progress, notes, measured) -> dict[str, float]:
-    from torchmetrics.utilities.imports import _TORCH_FIDELITY_AVAILABLE
+    import importlib.util
 
     from .evaluator import file_sha256
     from .inception import InceptionV3, find_weights
 
     path, where = find_weights(weights)
-    if path is not None and not _TORCH_FIDELITY_AVAILABLE:
+    if path is not None and importlib.util.find_spec("torch_fidelity") is None:
         path, where = None, "torchmetrics' InceptionV3 needs torch-fidelity (pip install torchmetrics[image])"
     if path is None:
         notes.append(f"{', '.join(want)} left out: {where}")
@@ -412,7 +412,7 @@ def score(samples, reference, metrics=None, *, n: int | None = None, seed: int =
         else:
             values = _score_images(x, reference, want, explicit, inception_weights, seed, _device(device), progress,
                                    notes, measured)
-    order = [k for m in want for k in _EXPANDS.get(m, [m])]
+    order = [k for m in want for k in METRIC_KEYS.get(m, [m])]
     ordered = {k: values[k] for k in order if k in values}
     return Scores(ordered, notes, {k: HIGHER_IS_BETTER[k] for k in ordered if k in HIGHER_IS_BETTER},
                   _measured(x, reference, ordered, measured))

@@ -2,20 +2,26 @@
 
 A GAN variant is its losses (:mod:`genzoo.models.losses`) and a few declarations:
 
-- ``d_loss(real_logits, fake_logits)``, ``g_loss(fake_logits)`` and ``diagnostics(real_logits,
-  fake_logits)`` (what is logged beside the losses), as pure functions;
+- ``gan_losses``: its :class:`~genzoo.models.losses.GANLosses`, D's loss of ``(real_logits,
+  fake_logits)``, G's of ``fake_logits`` and the diagnostics logged beside them, as pure
+  functions; a config with the ``loss`` option (:class:`~genzoo.models._config.GeneratorLoss`)
+  names them instead. The model picks them once, when it is made (``d_loss``, ``g_loss``,
+  ``diagnostics``);
 - ``d_penalty(real, fake, labels, ctx)``: an extra term of the discriminator's loss (WGAN-GP's
   gradient penalty), or None;
 - ``after_d_step()``: a constraint applied after each discriminator step (WGAN's clipping);
-- ``n_critic`` (the config's, else 1): discriminator updates per generator update;
+- ``n_critic`` (the config's): discriminator updates per generator update;
 - ``reuse_fake``: whether the generator update scores the batch the (last) discriminator update
-  generated (the original GAN's alternating step) or draws fresh noise (WGAN's).
+  generated (the original GAN's alternating step) or draws fresh noise (WGAN's);
+- ``equilibrium_loss``: what it logs at the equilibrium D = 1/2 (the 1010-pattern claim), or None.
 
-The unconditional variants' configs extend :class:`AdversarialConfig`, which adds the remedies for
-mode collapse that work on any of them, each a few lines here or in :mod:`.layers`: ``pack``
-(PacGAN: D judges ``pack`` samples at once), ``minibatch_std`` (ProGAN's batch-deviation feature
-before D's last layer), ``minibatch_discrimination`` (Salimans et al. 2016's closeness features
-there instead) and ``replay`` (a share of D's fake batch drawn from a buffer of past samples).
+Every GAN's config extends :class:`AdversarialConfig`; the unconditional
+variants' configs add :class:`RemediesConfig`, the remedies for mode collapse
+that work on any of them, each a few lines here or in :mod:`.layers`: ``pack`` (PacGAN: D judges
+``pack`` samples at once), ``minibatch_std`` (ProGAN's batch-deviation feature before D's last
+layer), ``minibatch_discrimination`` (Salimans et al. 2016's closeness features there instead) and
+``replay`` (a share of D's fake batch drawn from a buffer of past samples). A model whose config
+has no remedies declares ``pack`` and ``replay`` itself (cGAN).
 
 The training loop does the updates; nothing here calls ``backward`` or ``step``.
 """
@@ -24,44 +30,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import nn
 
+from ..space import choice, fixed, log_uniform, uniform
 from . import losses
-from .base import BaseConfig, GenerativeModel, Update
-from ..sweep.space import choice, fixed, log_uniform, uniform
+from ._config import AdversarialConfig, GeneratorLoss, RemediesConfig
+from .base import GenerativeModel, Update
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
-@dataclass(frozen=True)
-class AdversarialConfig(BaseConfig):
-    """What every unconditional GAN variant's config has besides its own settings."""
-
-    LIMITS: ClassVar[dict[str, str]] = {"pack": ">= 1", "replay": "[0, 1)", "replay_size": ">= 1", "n_critic": ">= 1"}
-
-    pack: int = 1     # PacGAN (Lin et al. 2018): D sees `pack` samples (all real or all fake) as one input
-    minibatch_std: bool = False             # ProGAN (Karras et al. 2018): batch std as one more D feature
-    minibatch_discrimination: bool = False  # Salimans et al. 2016: closeness to the batch as D features
-    replay: float = 0.0       # experience replay: this share of D's fake batch comes from past samples
-    replay_size: int = 10000  # ... kept in a buffer of this many generated samples
-    n_critic: int = 1         # discriminator steps per generator step (compare_gan's disc_iters)
-
-    def __post_init__(self):
-        super().__post_init__()
-        who = type(self).model_name or type(self).__name__
-        if self.batch_size % self.pack:
-            raise ValueError(f"{who}: batch_size must be a multiple of pack ({self.pack}), got {self.batch_size}")
-        if self.minibatch_std and self.minibatch_discrimination:
-            raise ValueError(f"{who}: minibatch_std and minibatch_discrimination are two alternatives for D's last "
-                             f"layer: set one of them")
-
-    @property
-    def d_batch_stat(self) -> str:
-        """The batch-statistic layer D gets (:func:`genzoo.models.layers.batch_statistic`)."""
-        return "minibatch_std" if self.minibatch_std else "minibatch_discrimination" if self.minibatch_discrimination else ""
+__all__ = ["GAN_SWEEP_SPACE", "AdversarialConfig", "AdversarialModel", "RemediesConfig", "ReplayBuffer",
+           "conv_or_mlp_networks", "pack_items", "packed_shape", "register_variant"]   # the two GAN config bases too
 
 
 class ReplayBuffer:
@@ -122,16 +104,15 @@ def pack_items(x: torch.Tensor, pack: int) -> torch.Tensor:
     return x[:n * pack].reshape(n, pack * x.shape[1], *x.shape[2:])
 
 
-def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool | None = None) -> nn.ModuleDict:
-    """The usual G and D of a GAN variant: DCGAN networks on images (``g_width``, ``d_width``),
-    MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``: a critic without batch norm
-    (None: the config's ``d_batch_norm``, else batch norm). D's input is ``pack`` items (the
-    config's, else 1)."""
+def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool) -> nn.ModuleDict:
+    """The usual G and D of a GAN variant, for a ``config`` with the fields of
+    :class:`~._config.ConvOrMLPNets` and :class:`RemediesConfig`: DCGAN networks on images
+    (``g_width``, ``d_width``), MLPs on points (``g_hidden``, ``d_hidden``); ``d_batch_norm=False``:
+    a critic without batch norm. D's input is the config's ``pack`` items, its batch statistic the
+    config's."""
     c = config
-    if d_batch_norm is None:
-        d_batch_norm = getattr(c, "d_batch_norm", True)
-    d_shape = packed_shape(shape, getattr(c, "pack", 1))
-    stat = getattr(c, "d_batch_stat", "")
+    d_shape = packed_shape(shape, c.pack)
+    stat = c.d_batch_stat
     if len(shape) == 3:
         return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
                               "D": DCDiscriminator(d_shape[0], c.d_width, batch_norm=d_batch_norm, batch_stat=stat)})
@@ -159,11 +140,20 @@ class AdversarialModel(GenerativeModel):
     family = "gan"
     data_kinds = ("image", "points")
     sampler_nets = ("G",)
-    d_loss = staticmethod(losses.bce_d_loss)
-    g_loss = staticmethod(losses.non_saturating_g_loss)
-    diagnostics = staticmethod(losses.probability_diagnostics)
+    gan_losses: ClassVar[losses.GANLosses] = losses.NON_SATURATING
+    equilibrium_loss: ClassVar[losses.EquilibriumLoss | None] = None
     reuse_fake: ClassVar[bool] = True
     sweep_space: ClassVar[dict] = GAN_SWEEP_SPACE
+
+    def __init__(self, config=None, **overrides):
+        super().__init__(config, **overrides)
+        self.d_loss, self.g_loss, self.diagnostics = self.select_losses()
+
+    def select_losses(self) -> losses.GANLosses:
+        """This model's losses: the ones its config's ``loss`` names, else the variant's own."""
+        if isinstance(self.config, GeneratorLoss):
+            return self.config.gan_losses
+        return self.gan_losses
 
     # --- declarations a variant overrides ---------------------------------------------------------
     def d_penalty(self, real, fake, labels, ctx) -> torch.Tensor | None:
@@ -174,11 +164,21 @@ class AdversarialModel(GenerativeModel):
 
     @property
     def n_critic(self) -> int:
-        return int(getattr(self.config, "n_critic", 1))
+        return self.config.n_critic
 
     @property
     def batches_per_step(self) -> int:       # each generator step consumes n_critic real batches
         return self.n_critic
+
+    @property
+    def pack(self) -> int:
+        """Items D judges at once (PacGAN)."""
+        return self.config.pack
+
+    @property
+    def replay(self) -> float:
+        """The share of D's fake batch drawn from past samples (experience replay)."""
+        return self.config.replay
 
     # --- networks ------------------------------------------------------------------------------
     def to_model_scale(self, x):
@@ -201,9 +201,12 @@ class AdversarialModel(GenerativeModel):
     def generate(self, z, labels):
         return self.nets_["G"](z)
 
-    @property
-    def pack(self) -> int:
-        return int(getattr(self.config, "pack", 1))
+    def pack_refusal(self, data) -> str | None:
+        if self.replay:
+            return f"{self.name} uses experience replay (a buffer outside the step)"
+        if type(self).d_penalty is not AdversarialModel.d_penalty:
+            return f"{self.name}'s discriminator penalty differentiates inside the step, which vmap cannot do"
+        return super().pack_refusal(data)
 
     def unsupported_reason(self, data) -> str | None:
         if 0 < len(data) < self.pack:
@@ -215,17 +218,12 @@ class AdversarialModel(GenerativeModel):
 
     # --- the updates of one step ---------------------------------------------------------------
     def updates(self) -> list[Update]:
-        share = float(getattr(self.config, "replay", 0.0))
+        share = self.replay
         d_update = self._d_update
         if share:                           # one buffer per fit, held by the update, not the model
             buffer = ReplayBuffer(self.config.replay_size)
             d_update = functools.partial(self._d_update, replay=(buffer, share))
         return [Update("d", d_update, self.after_d_step)] * self.n_critic + [Update("g", self._g_update)]
-
-    def _generator_loss(self):
-        if getattr(self.config, "loss", None) == "minimax":
-            return losses.minimax_g_loss
-        return self.g_loss
 
     def _d_update(self, ctx, state, replay=None):
         x, y = ctx.next_batch()
@@ -253,5 +251,5 @@ class AdversarialModel(GenerativeModel):
         else:
             labels = ctx.randint(self.num_classes_, ctx.batch_size) if self.conditional else None
             fake = self.generate(ctx.randn(ctx.batch_size, self.config.latent_dim), labels)
-        loss = self._generator_loss()(self.discriminate(fake, labels))
+        loss = self.g_loss(self.discriminate(fake, labels))
         return loss, {"loss_g": loss}

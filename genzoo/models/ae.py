@@ -12,9 +12,10 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ..space import log_uniform
 from . import losses
 from ._api import register_model
-from ..sweep.space import log_uniform
+from ._config import LearningRate
 from .base import BaseConfig, GenerativeModel, Update
 from .layers import ConvDecoder, ConvEncoder
 
@@ -110,14 +111,31 @@ class _eval:
 
 
 @dataclass(frozen=True)
-class AEConfig(BaseConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"width": ">= 1", "lr": "> 0"}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"sample_prior": ("fitted", "normal")}
+class AutoencoderWidth(BaseConfig):
+    """The width of the convolutional encoder and decoder (:class:`~.layers.ConvEncoder`)."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"width": ">= 1"}
+
+    width: int = 32
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig(LearningRate, AutoencoderWidth):
+    """What the AE's and the VAE's configs share: a 16-d code, batches of 128, Adam(1e-3).
+    Fields: width, then lr."""
 
     latent_dim: int = 16
-    width: int = 32
-    lr: float = 1e-3
     batch_size: int = 128
+    lr: float = 1e-3
+
+
+PRIORS = ("fitted", "normal")     # what the AE samples: codes from the Gaussian fitted to the training codes, or N(0, I)
+
+
+@dataclass(frozen=True)
+class AEConfig(AutoencoderConfig):
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"sample_prior": PRIORS}
+
     sample_prior: str = "fitted"   # "fitted": Gaussian fitted to training codes; "normal": N(0, I)
 
 
@@ -149,8 +167,8 @@ class AE(AutoEncoderBase):
     def sample(self, n, labels=None, *, seed=None, prior: str | None = None):
         """As :meth:`GenerativeModel.sample`; ``prior`` ("fitted" or "normal") overrides the config's."""
         prior = self.config.sample_prior if prior is None else prior
-        if prior not in ("fitted", "normal"):
-            raise ValueError(f"prior must be 'fitted' or 'normal', got {prior!r}")
+        if prior not in PRIORS:
+            raise ValueError(f"prior must be {' or '.join(map(repr, PRIORS))}, got {prior!r}")
         return self._sample(n, labels, seed, codes=self._code_map(prior))
 
     def _code_map(self, prior: str | None = None):

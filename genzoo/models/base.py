@@ -23,7 +23,7 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import torch
 from safetensors.torch import load as safetensors_load
@@ -34,6 +34,7 @@ from .._io import sweep_stale_tmp, write_bytes, write_text
 from ..data import Dataset
 from ..errors import CheckpointError, NotFittedError
 from ..limits import MAX_BATCH_SIZE, MAX_SAMPLE_SEED, check_seed
+from ..training import Update, check_log_interval, fit_model, resolve_device  # the loop, below the models
 from . import _checks, _checkpoint
 
 
@@ -216,31 +217,6 @@ def _plural(hint) -> str:
     return {int: "integers", float: "numbers", str: "strings", bool: "booleans"}.get(hint, "values")
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda[:N]'") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but CUDA is not available on this machine")
-    return dev
-
-
-@dataclass(frozen=True)
-class Update:
-    """One optimizer update of a training step: ``loss(ctx, state)`` returns the scalar to minimise
-    and the (scalar tensor) values to log; the loop zeroes ``optimizer``'s gradients, back-propagates
-    the loss and steps, then calls ``after`` (e.g. WGAN's weight clipping). ``state`` is a dict
-    shared by the updates of one step (a GAN's generator update reuses the discriminator update's
-    generated batch through it)."""
-
-    optimizer: str
-    loss: Callable
-    after: Callable | None = None
-
-
 class GenerativeModel:
     """Base class of every model. Subclasses set ``Config``, ``PRESETS``, ``data_kinds``,
     ``family`` and (for the literature comparison) ``paper`` and ``published_names``."""
@@ -323,6 +299,14 @@ class GenerativeModel:
             return f"{self.name} fits 28x28 images; {data.name!r} holds images of shape {data.shape}"
         return None
 
+    def pack_refusal(self, data: Dataset) -> str | None:
+        """Why :func:`genzoo.fit_seeds` cannot train seeds of this model (its config as it is)
+        together on ``data``, in a few words naming the model (``check_packable`` refuses with
+        it), or None. A family overrides it where its step keeps state outside the networks and
+        the step context (a buffer of past samples) or differentiates inside the step (a gradient
+        penalty): what vmap over stacked seeds cannot do."""
+        return None
+
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "nets_")
@@ -338,16 +322,13 @@ class GenerativeModel:
         ``genzoo.limits.MAX_SEED``. ``log_interval``: steps between two reads of the losses back to
         the host (the history still gets every step). Bad input (the seed, the data:
         :meth:`check_data`) is refused before any network is built."""
-        from ..training import fit_model
-        from ..training.loop import check_log_interval
-
         seed = check_seed(seed, "fit: seed")
         check_log_interval(log_interval)
         self.check_data(data)
         dev = resolve_device(device)
         before = self._fitted_state()
         try:
-            self._setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
+            self.setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
             fit_model(self, data, seed=seed, device=dev, callbacks=callbacks, log_interval=log_interval)
         except BaseException:     # diverged, failed or interrupted: the model is as it was
             self._restore_fitted_state(before)
@@ -384,7 +365,7 @@ class GenerativeModel:
         for k, v in state.items():
             setattr(self, k, v)
 
-    def _setup(self, shape, num_classes, seed, device, data_name=""):
+    def setup(self, shape, num_classes, seed, device, data_name=""):
         """Fresh networks for this data (seeded), replacing any fitted state."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -519,7 +500,7 @@ class GenerativeModel:
             raise CheckpointError(f"{cfg_path}: {exc}") from None
         shape, num_classes, seed, data_name = _fitted_fields(cfg_path, meta.get("fitted"))
         try:
-            model._setup(shape, num_classes, seed, torch.device("cpu"), data_name)
+            model.setup(shape, num_classes, seed, torch.device("cpu"), data_name)
         except (TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{cfg_path}: cannot build {cls.name} networks for items of shape "
                                   f"{list(shape)} ({_first_lines(exc)})") from None

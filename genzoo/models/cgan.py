@@ -12,28 +12,25 @@ import torch
 from torch import nn
 
 from ._api import register_model
+from ._config import AdamGD, AdversarialConfig, ConvOrMLPNets, DiscriminatorBatchNorm, GeneratorLoss
 from .adversarial import AdversarialModel
 from .base import BaseConfig
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
-class CGANConfig(BaseConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "embed_dim": ">= 1", "n_critic": ">= 1", "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
+class LabelEmbedding(BaseConfig):
+    """The size of the label embedding G sees beside z (and D beside the points)."""
 
-    g_width: int = 64
-    d_width: int = 64
-    g_hidden: tuple[int, ...] = (512, 512, 512)   # points only
-    d_hidden: tuple[int, ...] = (512, 512, 512)
+    LIMITS: ClassVar[dict[str, str]] = {"embed_dim": ">= 1"}
+
     embed_dim: int = 50
-    d_batch_norm: bool = True     # images: batch norm in D
-    n_critic: int = 1             # D steps per G step
-    loss: str = "non-saturating"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
+
+
+@dataclass(frozen=True)
+class CGANConfig(AdamGD, GeneratorLoss, AdversarialConfig, DiscriminatorBatchNorm, LabelEmbedding, ConvOrMLPNets):
+    """Fields: the widths (images) and MLP sizes (points), embed_dim, d_batch_norm (images),
+    n_critic, loss, then Adam's (lr_g, lr_d, beta1). None of the remedies for mode collapse."""
 
 
 @register_model("cgan")
@@ -48,6 +45,14 @@ class CGAN(AdversarialModel):
     architecture = "conv"
     sampler_nets = ("G", "g_embed")
     paper = "Mirza & Osindero 2014"
+
+    @property
+    def pack(self) -> int:          # its config has no remedies: D judges one (item, label) at a time
+        return 1
+
+    @property
+    def replay(self) -> float:      # ... and sees only fresh samples
+        return 0.0
 
     def build(self, shape, num_classes):
         c = self.config

@@ -4,28 +4,18 @@ in both (not at G's output nor D's input), ReLU + Tanh in G, LeakyReLU(0.2) in D
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from torch import nn
 
 from ._api import register_model
-from .adversarial import AdversarialConfig, AdversarialModel
+from ._config import AdamGD, AdversarialConfig, ConvWidths, DiscriminatorBatchNorm, GeneratorLoss, RemediesConfig
+from .adversarial import AdversarialModel
 from .layers import DCDiscriminator, DCGenerator
 
 
 @dataclass(frozen=True)
-class DCGANConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "lr_g": "> 0", "lr_d": "> 0",
-                                        "beta1": "[0, 1)"}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
-
-    g_width: int = 64
-    d_width: int = 64
-    d_batch_norm: bool = True
-    loss: str = "non-saturating"
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
+class DCGANConfig(AdamGD, GeneratorLoss, DiscriminatorBatchNorm, ConvWidths, AdversarialConfig, RemediesConfig):
+    """Fields: the remedies, n_critic, the widths, d_batch_norm, loss, then Adam's (lr_g, lr_d, beta1)."""
 
 
 @register_model("dcgan")

@@ -3,31 +3,35 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
 from torch import nn
 
+from . import losses
 from ._api import register_model
-from .adversarial import AdversarialConfig, AdversarialModel, packed_shape
+from ._config import AdamGD, AdversarialConfig, GeneratorLoss, MLPSizes, RemediesConfig
+from .adversarial import AdversarialModel, packed_shape
 from .layers import MLPDiscriminator, MLPGenerator
 
 
 @dataclass(frozen=True)
-class GANConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_hidden": ">= 1", "d_hidden": ">= 1", "d_dropout": "[0, 1)", "d_maxout": ">= 0",
-                                        "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"loss": ("non-saturating", "minimax")}
+class GANNets(MLPSizes):
+    """The original GAN's MLPs: their sizes and D's dropout, maxout units and G's batch norm."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"d_dropout": "[0, 1)", "d_maxout": ">= 0"}
 
     g_hidden: tuple[int, ...] = (256, 512, 1024)
     d_hidden: tuple[int, ...] = (1024, 512, 256)
     d_dropout: float = 0.3
     d_maxout: int = 0           # > 0: D's hidden units are maxout units of this many pieces (PacGAN's 2-D D: 5)
     g_batch_norm: bool = False  # batch norm in G's hidden layers (PacGAN's 2-D G)
-    loss: str = "non-saturating"   # or "minimax" (the original objective)
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
+
+
+@dataclass(frozen=True)
+class GANConfig(AdamGD, GeneratorLoss, GANNets, AdversarialConfig, RemediesConfig):
+    """Fields: the remedies, n_critic, the MLPs, loss, then Adam's (lr_g, lr_d, beta1)."""
 
 
 @register_model("gan")
@@ -37,6 +41,7 @@ class GAN(AdversarialModel):
     architecture = "mlp"
     paper = "Goodfellow et al. 2014"
     published_names = ("NS GAN", "MM GAN")
+    equilibrium_loss = losses.EquilibriumLoss("loss_g", math.log(2), "generator BCE loss ln 2")
 
     Config = GANConfig
     PRESETS = {

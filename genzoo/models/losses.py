@@ -3,12 +3,33 @@
 A GAN variant is its losses: the discriminator's loss of ``(real_logits, fake_logits)``, the
 generator's loss of ``fake_logits``, optionally a penalty on the discriminator, and the
 diagnostics worth logging. Every function takes and returns tensors and keeps no state.
+:class:`GANLosses` bundles a variant's three; a model picks its bundle once, when it is made.
 """
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import torch
 import torch.nn.functional as F
+
+
+class GANLosses(NamedTuple):
+    """A GAN variant's losses: D's of ``(real_logits, fake_logits)``, G's of ``fake_logits``, and
+    the values logged beside them, a dict of ``(real_logits, fake_logits)``."""
+
+    d_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    g_loss: Callable[[torch.Tensor], torch.Tensor]
+    diagnostics: Callable[[torch.Tensor, torch.Tensor], dict[str, torch.Tensor]]
+
+
+class EquilibriumLoss(NamedTuple):
+    """What a model logs at the game's equilibrium D(x) = D(G(z)) = 1/2 (the claims about the 1010
+    pattern read it): the logged key, its value there, and what it is in words."""
+
+    key: str
+    value: float
+    what: str
 
 # ------------------------------------------------------------------------ GAN (Goodfellow et al.)
 
@@ -86,6 +107,15 @@ def clip_weights(module: torch.nn.Module, clip: float) -> None:
     """WGAN's Lipschitz constraint: every weight of the critic clamped to [-clip, clip]."""
     for p in module.parameters():
         p.clamp_(-clip, clip)
+
+
+# -------------------------------------------------------------------------- the variants' losses
+
+NON_SATURATING = GANLosses(bce_d_loss, non_saturating_g_loss, probability_diagnostics)
+MINIMAX = GANLosses(bce_d_loss, minimax_g_loss, probability_diagnostics)
+BCE_LOSSES = {"non-saturating": NON_SATURATING, "minimax": MINIMAX}   # a config's ``loss`` names one
+LEAST_SQUARES = GANLosses(least_squares_d_loss, least_squares_g_loss, mean_output_diagnostics)
+WASSERSTEIN = GANLosses(wasserstein_d_loss, wasserstein_g_loss, wasserstein_diagnostics)
 
 
 # -------------------------------------------------------------------------- AE / VAE

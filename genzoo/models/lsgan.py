@@ -5,26 +5,17 @@ images, MLPs on 2-D points."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 from . import losses
 from ._api import register_model
-from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
+from ._config import AdamGD, AdversarialConfig, ConvOrMLPNets, DiscriminatorBatchNorm, RemediesConfig
+from .adversarial import AdversarialModel, conv_or_mlp_networks
 
 
 @dataclass(frozen=True)
-class LSGANConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "lr_g": "> 0", "lr_d": "> 0", "beta1": "[0, 1)"}
-
-    g_width: int = 64                              # images: DCGAN widths
-    d_width: int = 64
-    g_hidden: tuple[int, ...] = (512, 512, 512)    # points: MLP widths
-    d_hidden: tuple[int, ...] = (512, 512, 512)
-    d_batch_norm: bool = True                      # images: batch norm in D
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
+class LSGANConfig(AdamGD, DiscriminatorBatchNorm, ConvOrMLPNets, AdversarialConfig, RemediesConfig):
+    """Fields: the remedies, n_critic, the widths (images) and MLP sizes (points), d_batch_norm
+    (images), then Adam's (lr_g, lr_d, beta1)."""
 
 
 @register_model("lsgan")
@@ -35,12 +26,11 @@ class LSGAN(AdversarialModel):
         "tiny": {"g_width": 8, "d_width": 8, "g_hidden": (64, 64), "d_hidden": (64, 64), "latent_dim": 8,
                  "max_steps": 40, "batch_size": 32},
     }
-    d_loss = staticmethod(losses.least_squares_d_loss)
-    g_loss = staticmethod(losses.least_squares_g_loss)
-    diagnostics = staticmethod(losses.mean_output_diagnostics)
+    gan_losses = losses.LEAST_SQUARES
+    equilibrium_loss = losses.EquilibriumLoss("loss_d", 0.25, "discriminator MSE loss 1/4")
     architecture = "conv"
     paper = "Mao et al. 2017"
     published_names = ("LSGAN",)
 
     def build(self, shape, num_classes):
-        return conv_or_mlp_networks(self.config, shape)
+        return conv_or_mlp_networks(self.config, shape, d_batch_norm=self.config.d_batch_norm)

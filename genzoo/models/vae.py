@@ -10,19 +10,14 @@ from torch import nn
 
 from . import losses
 from ._api import register_model
-from .ae import AutoEncoderBase
-from .base import BaseConfig
+from .ae import AutoEncoderBase, AutoencoderConfig
 from .layers import ConvDecoder, ConvEncoder
 
 
 @dataclass(frozen=True)
-class VAEConfig(BaseConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"width": ">= 1", "lr": "> 0", "beta": ">= 0"}
+class VAEConfig(AutoencoderConfig):
+    LIMITS: ClassVar[dict[str, str]] = {"beta": ">= 0"}
 
-    latent_dim: int = 16
-    width: int = 32
-    lr: float = 1e-3
-    batch_size: int = 128
     beta: float = 1.0   # weight of the KL term (1 = the ELBO)
 
 

@@ -8,29 +8,40 @@ from typing import ClassVar
 
 import torch
 
+from ..space import choice, fixed, log_uniform, uniform
 from . import losses
-from ..sweep.space import choice, fixed, log_uniform, uniform
 from ._api import register_model
-from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
+from ._config import AdversarialConfig, ConvOrMLPNets, DiscriminatorBatchNorm, RemediesConfig, SharedAdam
+from .adversarial import AdversarialModel, conv_or_mlp_networks
+from .base import BaseConfig
 
 
 @dataclass(frozen=True)
-class WGANConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "n_critic": ">= 1", "clip": "> 0", "lr": "> 0",
-                                        "beta1": "[0, 1)"}
+class WeightClipping(BaseConfig):
+    """WGAN's Lipschitz constraint: the critic's weights clamped to [-clip, clip] after each step."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"clip": "> 0"}
+
+    clip: float = 0.01
+
+
+@dataclass(frozen=True)
+class OptimizerChoice(BaseConfig):
+    """RMSprop (Arjovsky et al.) or Adam (compare_gan's WGAN) for G and the critic."""
+
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"optimizer": ("rmsprop", "adam")}
 
-    g_width: int = 64                       # images: DCGAN widths
-    d_width: int = 64
-    g_hidden: tuple[int, ...] = (512, 512, 512)   # points: MLP widths
-    d_hidden: tuple[int, ...] = (512, 512, 512)
+    optimizer: str = "rmsprop"
+
+
+@dataclass(frozen=True)
+class WGANConfig(SharedAdam, OptimizerChoice, DiscriminatorBatchNorm, WeightClipping, ConvOrMLPNets,
+                 AdversarialConfig, RemediesConfig):
+    """Fields: the remedies, n_critic, the widths (images) and MLP sizes (points), clip,
+    d_batch_norm (images: batch norm in the critic), optimizer, lr, beta1 (Adam only)."""
+
     n_critic: int = 5
-    clip: float = 0.01
-    d_batch_norm: bool = True               # images: batch norm in the critic
-    optimizer: str = "rmsprop"              # Arjovsky et al.; "adam": compare_gan's WGAN
     lr: float = 5e-5
-    beta1: float = 0.5                      # Adam only
 
 
 @register_model("wgan")
@@ -39,9 +50,7 @@ class WGAN(AdversarialModel):
     generator update draws fresh noise."""
 
     Config = WGANConfig
-    d_loss = staticmethod(losses.wasserstein_d_loss)
-    g_loss = staticmethod(losses.wasserstein_g_loss)
-    diagnostics = staticmethod(losses.wasserstein_diagnostics)
+    gan_losses = losses.WASSERSTEIN
     reuse_fake = False
     # compare_gan's WGAN: Adam (the paper's RMSprop is trial 0, the defaults), clipping searched too
     sweep_space = {
@@ -62,7 +71,7 @@ class WGAN(AdversarialModel):
     }
 
     def build(self, shape, num_classes):
-        return conv_or_mlp_networks(self.config, shape)
+        return conv_or_mlp_networks(self.config, shape, d_batch_norm=self.config.d_batch_norm)
 
     def configure_optimizers(self):
         c = self.config

@@ -10,26 +10,32 @@ from typing import ClassVar
 
 import torch
 
+from ..space import choice, fixed, log_uniform, uniform
 from . import losses
-from ..sweep.space import choice, fixed, log_uniform, uniform
 from ._api import register_model
-from .adversarial import AdversarialConfig, AdversarialModel, conv_or_mlp_networks
+from ._config import AdversarialConfig, ConvOrMLPNets, RemediesConfig, SharedAdam
+from .adversarial import AdversarialModel, conv_or_mlp_networks
+from .base import BaseConfig
 
 
 @dataclass(frozen=True)
-class WGANGPConfig(AdversarialConfig):
-    LIMITS: ClassVar[dict[str, str]] = {"g_width": ">= 1", "d_width": ">= 1", "g_hidden": ">= 1", "d_hidden": ">= 1",
-                                        "n_critic": ">= 1", "gp_lambda": ">= 0", "lr": "> 0", "beta1": "[0, 1)",
-                                        "beta2": "[0, 1)"}
+class GradientPenalty(BaseConfig):
+    """The weight of WGAN-GP's gradient penalty in the critic's loss."""
 
-    g_width: int = 64                              # images: DCGAN widths
-    d_width: int = 64
-    g_hidden: tuple[int, ...] = (512, 512, 512)    # points: MLP widths
-    d_hidden: tuple[int, ...] = (512, 512, 512)
-    n_critic: int = 5
+    LIMITS: ClassVar[dict[str, str]] = {"gp_lambda": ">= 0"}
+
     gp_lambda: float = 10.0
+
+
+@dataclass(frozen=True)
+class WGANGPConfig(SharedAdam, GradientPenalty, ConvOrMLPNets, AdversarialConfig, RemediesConfig):
+    """Fields: the remedies, n_critic, the widths (images) and MLP sizes (points), gp_lambda, lr,
+    beta1, beta2 (Adam's betas)."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"beta2": "[0, 1)"}
+
+    n_critic: int = 5
     lr: float = 1e-4
-    beta1: float = 0.5
     beta2: float = 0.9
 
 
@@ -41,9 +47,7 @@ class WGANGP(AdversarialModel):
         "tiny": {"g_width": 8, "d_width": 8, "g_hidden": (64, 64), "d_hidden": (64, 64), "latent_dim": 8,
                  "max_steps": 30, "batch_size": 32, "n_critic": 2},
     }
-    d_loss = staticmethod(losses.wasserstein_d_loss)
-    g_loss = staticmethod(losses.wasserstein_g_loss)
-    diagnostics = staticmethod(losses.wasserstein_diagnostics)
+    gan_losses = losses.WASSERSTEIN
     reuse_fake = False
     # compare_gan's WGAN-GP space; the critic has no batch norm (the penalty is per sample)
     sweep_space = {

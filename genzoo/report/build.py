@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .._io import sweep_stale_tmp
-from . import _io
+from .._io import sweep_stale_tmp, write_text
 from .claims import Claim, claims_for, claims_markdown
 from .figures import FIGURES, Problems, make_figures
 from .literature import literature_markdown
@@ -290,12 +289,12 @@ def build_report(benchmark: str, results_dir: str | os.PathLike = "results", *, 
     comparable = same_profiles(bench, ref) if ref is not None else None
     repro_rows = reproduction(bench, comparable) if comparable is not None else []
     files = {
-        "summary_csv": _io.write_text(bench.dir / "summary.csv", to_csv_text(df)),
-        "claims_md": _io.write_text(bench.dir / "claims.md", claims_markdown(bench, claims, header)),
-        "claims_json": _io.write_text(bench.dir / "claims.json",
+        "summary_csv": write_text(bench.dir / "summary.csv", to_csv_text(df)),
+        "claims_md": write_text(bench.dir / "claims.md", claims_markdown(bench, claims, header)),
+        "claims_json": write_text(bench.dir / "claims.json",
                                       json.dumps(_clean([c.to_dict() for c in claims]), indent=2, allow_nan=False) + "\n"),
-        "literature_md": _io.write_text(bench.dir / "literature.md", literature_markdown(bench, header)),
-        "summary_md": _io.write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems,
+        "literature_md": write_text(bench.dir / "literature.md", literature_markdown(bench, header)),
+        "summary_md": write_text(bench.dir / "summary.md", summary_markdown(bench, df, claims, figs, problems,
                                                                                   drawn=figures, reproduction=repro)),
     }
     return Report(bench.name, bench.dir, files, figs, df, claims, list(problems), dict(bench.incomplete),

@@ -64,7 +64,7 @@ def update_readme(readme: Path, results: str) -> None:
     """Replace the README's generated block of ``results`` with :func:`readme_snippet` of every
     benchmark in it."""
     from ..errors import UserError
-    from ._io import write_text
+    from .._io import write_text
     from .build import readme_snippet
 
     start, end = readme_markers(results)

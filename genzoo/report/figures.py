@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import matplotlib
@@ -11,8 +12,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from .._io import atomic_path
 from ..bench.artifacts import decode_samples
-from ._io import save_figure
 from .records import MODES_TOTAL, Benchmark, Run, class_frac_index, is_class_frac
 from .summary import fmt, fmt_mean_std, mean_std
 
@@ -30,6 +31,15 @@ FIGURES = {
     "cgan_per_class": "cgan_per_class.png",
     "ae_vs_vae_prior": "ae_vs_vae_prior.png",
 }
+
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as PNG atomically (through :mod:`genzoo._io`, as every genzoo file)."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return Path(path)
+
 
 CURVE_GROUPS = (
     ("G/D losses", ("loss_g", "loss_d")),

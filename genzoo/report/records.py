@@ -243,11 +243,12 @@ class Benchmark:
             out[c] = out.get(c, 0) + 1
         return out
 
-    def distinct(self, key: str) -> dict[str, int]:
-        """Distinct values (as text) of a record key over all runs, with their counts."""
+    def distinct(self, field: str) -> dict[str, int]:
+        """Distinct values (as text) of a record field (``profile``, ``device``, ...) over all runs,
+        with their counts."""
         out: dict[str, int] = {}
         for r in self.runs:
-            v = r.record.get(key)
+            v = getattr(r.record, field)
             if v is None or v == "" or v == {}:
                 continue
             if isinstance(v, dict):

@@ -18,7 +18,8 @@ genzoo sweep --show-space MODEL prints a model's search space."""
 
 
 def add_parser(sub) -> None:
-    from ..bench.cli import _csv, add_run_options, seed_arg
+    from .._args import list_arg, seed_arg
+    from ..bench.cli import add_run_options
     from ..limits import MAX_SEED
 
     p = sub.add_parser("sweep", help="hyper-parameter random search (Lucic et al. 2018): best-of-K, FID against budget",
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
                    help="a sweep of the benchmark file ([sweeps.NAME]: its models, trials, space and the benchmark "
                         "profile the trials train with), else a benchmark profile; auto (default): paper on a CUDA "
                         "device, quick otherwise")
-    p.add_argument("--models", type=_csv("models"), default=None, metavar="A,B", help="the models to sweep")
+    p.add_argument("--models", type=list_arg("models"), default=None, metavar="A,B", help="the models to sweep")
     p.add_argument("--trials", type=int, default=None, help="trials per model, trial 0 = the defaults")
     p.add_argument("--space", default=None, choices=["wide", "narrow"], help="search space (default wide)")
     p.add_argument("--seed", type=seed_arg, default=None,
@@ -44,8 +45,7 @@ def add_parser(sub) -> None:
 
 def _main(args) -> int:
     from ..bench.cli import check_engine_options, run_options
-    from ..bench.runner import resolve_device, resolve_profile
-    from ..bench.spec import load_benchmark
+    from ..bench import load_benchmark, resolve_device, resolve_profile
     from ..errors import UserError
     from .run import run_sweep
     from .space import describe_space

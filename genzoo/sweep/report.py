@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import _io
-from ..report._io import save_figure
+from .._io import write_text
+from ..report.figures import save_figure
 from .stats import budget_curve
 
 
@@ -44,22 +44,23 @@ def _finite(v) -> bool:
 
 
 def collect(records, metric: str = "fid", lower_is_better: bool = True) -> dict[str, ModelSweep]:
-    """Records of one sweep -> per model its trials (the run with the trial's first seed) and the
-    re-runs of its best trial. A run that failed or diverged is a trial without a value."""
+    """Records of one sweep (:class:`~genzoo.bench.record.RunRecord`) -> per model its trials (the
+    run with the trial's first seed) and the re-runs of its best trial. A run that failed or
+    diverged is a trial without a value."""
     out: dict[str, ModelSweep] = {}
     first_seed: dict[tuple[str, int], int] = {}
     by_seed: dict[tuple[str, int], dict[int, float | None]] = {}      # (model, trial) -> seed -> value
     for rec in records:
-        sw = rec.get("sweep") or {}
+        sw = rec.sweep or {}
         if "trial" not in sw:
             continue
-        model, t, seed = rec.get("model"), int(sw["trial"]), int(rec.get("seed") or 0)
+        model, t, seed = rec.model, int(sw["trial"]), int(rec.seed or 0)
         ms = out.setdefault(model, ModelSweep(model))
-        value = (rec.get("metrics") or {}).get(metric) if rec.get("status") == "ok" else None
+        value = (rec.metrics or {}).get(metric) if rec.status == "ok" else None
         key = (model, t)
         if key not in first_seed or seed < first_seed[key]:
             first_seed[key] = seed
-            ms.trials[t] = {"settings": dict(sw.get("settings") or {}), "value": value, "status": rec.get("status"),
+            ms.trials[t] = {"settings": dict(sw.get("settings") or {}), "value": value, "status": rec.status,
                             "seed": seed}
         by_seed.setdefault(key, {})[seed] = value
     for ms in out.values():
@@ -166,5 +167,5 @@ def write_report(folder: str | Path, records, *, metric: str = "fid", lower_is_b
         for t, tr in sorted(sweeps[model].trials.items()):
             settings = ";".join(f"{k}={v}" for k, v in sorted(tr["settings"].items()))
             rows.append(f"{model},{t},{tr['status']},{tr['seed']},{'' if tr['value'] is None else tr['value']},{settings}")
-    _io.write_text(folder / "sweep.csv", "\n".join(rows) + "\n")
-    return _io.write_text(folder / "sweep.md", "\n".join(lines) + "\n")
+    write_text(folder / "sweep.csv", "\n".join(rows) + "\n")
+    return write_text(folder / "sweep.md", "\n".join(lines) + "\n")

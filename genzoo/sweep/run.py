@@ -39,8 +39,7 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     ``[sweeps.<name>]`` table of the benchmark giving the defaults of everything else (the
     benchmark profile the trials train with, models, trials, space, seed, re-run seeds)."""
     import genzoo
-    from ..bench.runner import resolve_device, resolve_profile, run_benchmark
-    from ..bench.spec import Benchmark, load_benchmark
+    from ..bench import Benchmark, load_benchmark, resolve_device, resolve_profile, run_benchmark
     from ..metrics import HIGHER_IS_BETTER
     from .report import collect, write_report
 
@@ -73,14 +72,14 @@ def run_sweep(benchmark, *, sweep: str | None = None, models: list[str] | None =
     if metric is not None:
         check_metric(metric, bench.dataset, specs)
     records = list(run_benchmark(bench, specs=specs, **common).records)
-    metric = metric or ("fid" if any("fid" in (r.get("metrics") or {}) for r in records) else "modes_covered")
+    metric = metric or ("fid" if any("fid" in (r.metrics or {}) for r in records) else "modes_covered")
     lower = not HIGHER_IS_BETTER.get(metric, False)
     best = {m: s.best_trial for m, s in collect(records, metric, lower).items() if s.best_trial is not None}
     if rerun_seeds > 1 and best:
         again = trial_specs(bench, profile, sorted(best), trials, level=level, seed=seed,
                             seeds=list(range(rerun_seeds)), only_trials=best)
-        seen = {r.get("run_id") for r in records}
-        records += [r for r in run_benchmark(bench, specs=again, **common).records if r.get("run_id") not in seen]
+        seen = {r.run_id for r in records}
+        records += [r for r in run_benchmark(bench, specs=again, **common).records if r.run_id not in seen]
     return write_report(root / bench.name, records, metric=metric, lower_is_better=lower,
                         title=f"{bench.name}, profile {profile}, {level} space, {trials} trials, sweep seed {seed}",
                         literature=published_fids(bench.dataset, models) if metric == "fid" else None)
@@ -98,12 +97,13 @@ def check_metric(metric: str, dataset: str, specs) -> None:
                         f"{', '.join(scored) or 'none'} (the profile's metrics, else the defaults for {dataset})")
 
 
-def scored_metrics(dataset: str, settings: dict) -> list[str]:
-    """The keys a run's ``metrics`` get from its settings' ``metrics`` (empty: the dataset's defaults)."""
-    from ..metrics.score import _EXPANDS, default_metrics
+def scored_metrics(dataset: str, settings) -> list[str]:
+    """The keys a run's ``metrics`` get from its settings' ``metrics`` (a
+    :class:`~genzoo.bench.runspec.RunSettings`; empty: the dataset's defaults)."""
+    from ..metrics.score import METRIC_KEYS, default_metrics
 
-    names = settings.get("metrics") or default_metrics(dataset)
-    return list(dict.fromkeys(key for name in names for key in _EXPANDS.get(name, [name])))
+    names = settings.metrics or default_metrics(dataset)
+    return list(dict.fromkeys(key for name in names for key in METRIC_KEYS.get(name, [name])))
 
 
 def published_fids(dataset: str, models: list[str]) -> dict[str, str]:

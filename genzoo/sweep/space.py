@@ -3,62 +3,22 @@ define them: each model declares its space next to itself (``sweep_space`` on th
 ``{"wide": {...}, "narrow": {...}}`` of :class:`Dim`), and :func:`draw_trials` turns it into
 trials: trial 0 is the model's defaults, trial t >= 1 one draw from the space, made from its own
 generator ``numpy.random.default_rng([seed, t])``, so the same seed gives the same trials and a
-sweep of K trials is the first K of a longer one."""
+sweep of K trials is the first K of a longer one. The dimensions themselves (:class:`Dim` and the
+functions that make them) live in the leaf module :mod:`genzoo.space`, which the models import."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import UserError
+from ..space import Dim, choice, fixed, log_uniform, uniform    # the dimensions (re-exported: a leaf module)
 
 LEVELS = ("wide", "narrow")
 
-
-@dataclass(frozen=True)
-class Dim:
-    """One searched hyper-parameter: one value per trial, written to every config field of ``keys``
-    (G and D share their learning rate and beta1, as in compare_gan)."""
-
-    keys: tuple[str, ...]
-    kind: str                       # "log_uniform" (``low``/``high`` are exponents of 10), "uniform", "choice"
-    low: float = 0.0
-    high: float = 0.0
-    choices: tuple = ()
-
-    def draw(self, rng: np.random.Generator):
-        if self.kind == "log_uniform":
-            return float(10 ** rng.uniform(self.low, self.high))
-        if self.kind == "uniform":
-            return float(rng.uniform(self.low, self.high))
-        return self.choices[int(rng.integers(len(self.choices)))]
-
-    def describe(self) -> str:
-        if self.kind == "log_uniform":
-            return f"log-uniform 10^[{self.low:g}, {self.high:g}]"
-        if self.kind == "uniform":
-            return f"uniform [{self.low:g}, {self.high:g}]"
-        if len(self.choices) == 1:
-            return f"fixed {self.choices[0]!r}"
-        return "one of {" + ", ".join(repr(c) for c in self.choices) + "}"
-
-
-def log_uniform(*keys: str, low: float, high: float) -> Dim:
-    return Dim(tuple(keys), "log_uniform", low, high)
-
-
-def uniform(*keys: str, low: float, high: float) -> Dim:
-    return Dim(tuple(keys), "uniform", low, high)
-
-
-def choice(*keys: str, values: tuple) -> Dim:
-    return Dim(tuple(keys), "choice", choices=tuple(values))
-
-
-def fixed(*keys: str, value) -> Dim:
-    return choice(*keys, values=(value,))
+__all__ = ["LEVELS", "Dim", "choice", "describe_space", "draw_trials", "fixed", "log_uniform", "model_space",
+           "uniform"]
 
 
 def model_space(model: str, level: str = "wide") -> dict[str, Dim]:

@@ -1,6 +1,7 @@
-"""The one training loop every model shares: device, batching, seeding, the optimizer updates
-(``zero_grad`` / ``backward`` / ``step`` of each :class:`genzoo.models.base.Update`), the
-divergence check, history, callbacks and progress."""
+"""The one training loop every fit runs, of one seed (``model.fit``) or of several stacked
+(:func:`genzoo.fit_seeds`): device, schedule, the divergence check, history, callbacks and
+progress, around a step object (:class:`~genzoo.training.step.SoloStep` or
+:class:`~genzoo.training.packed.StackedStep`) that runs the optimizer updates of one step."""
 
 from __future__ import annotations
 
@@ -11,49 +12,22 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import DivergenceError
+from .step import SoloStep, StepContext, losses_first, run_updates
+
+__all__ = ["LOG_INTERVAL", "StepContext", "check_log_interval", "fit_model", "losses_first", "planned_steps",
+           "resolve_device", "run_updates", "total_steps", "train"]
 
 
-class StepContext:
-    """What a model's losses draw from: seeded batches by index and seeded noise.
-
-    The whole dataset sits on the training device as one tensor; batches are index gathers
-    from a per-epoch permutation drawn on the device with a seeded generator of that device (no
-    host round trip; on the CPU the same permutations as ever).
-    """
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device):
-        self.x, self.y, self.device = x, y, device
-        self.batch_size = min(batch_size, len(x))
-        self._perm_gen = torch.Generator(device=device).manual_seed(seed)
-        self._noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
-        self._perm = torch.empty(0, dtype=torch.long, device=device)
-        self._pos = 0
-        self.batches_drawn = 0
-        self.step = 0
-
-    @property
-    def epoch(self) -> float:
-        """Passes over the data so far."""
-        return self.batches_drawn * self.batch_size / len(self.x)
-
-    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._pos + self.batch_size > len(self._perm):  # drop the ragged tail, reshuffle
-            self._perm = torch.randperm(len(self.x), generator=self._perm_gen, device=self.device)
-            self._pos = 0
-        idx = self._perm[self._pos:self._pos + self.batch_size]
-        self._pos += self.batch_size
-        self.batches_drawn += 1
-        return self.x[idx], self.y[idx]                       # (B, ...), (B,)
-
-    def randn(self, *shape: int) -> torch.Tensor:
-        return torch.randn(*shape, generator=self._noise_gen, device=self.device)
-
-    def randint(self, high: int, *shape: int) -> torch.Tensor:
-        return torch.randint(high, shape, generator=self._noise_gen, device=self.device)
-
-    def rand(self, *shape: int) -> torch.Tensor:
-        """Uniform [0, 1) noise (e.g. WGAN-GP's interpolation weights)."""
-        return torch.rand(*shape, generator=self._noise_gen, device=self.device)
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda[:N]'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available on this machine")
+    return dev
 
 
 def total_steps(model, n_items: int) -> int:
@@ -79,14 +53,8 @@ def check_log_interval(log_interval) -> None:
 
 
 def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL) -> None:
-    """Train ``model`` (already built by ``model._setup``) on ``data``; fills ``history_``.
-
-    Nothing in a step reads a device value back to the host: each step's logged values stay on
-    the device and are read back every ``log_interval`` steps in one transfer (also at the last
-    step, and at the steps a callback asks to see as they happen: ``sync_steps(total_steps)``).
-    Then the history gets one entry per step, the callbacks' ``on_step_end`` runs for each, and a
-    non-finite value raises :class:`DivergenceError` naming the first bad step (the steps run
-    after it in the same block are discarded with the model, which a failed fit does not keep)."""
+    """Train ``model`` (already built by ``model.setup``) on ``data``; fills ``history_``: the
+    loop of :func:`train` with the step of one seed."""
     check_log_interval(log_interval)
     x = model.to_model_scale(data.x.to(device))
     y = data.y.to(device)
@@ -94,76 +62,71 @@ def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log
     steps = total_steps(model, len(x))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed + 2)  # any module drawing from the global RNG (dropout) stays seeded
-        optimizers = model.configure_optimizers()
-        updates = model.updates()
-        for u in updates:
-            if u.optimizer not in optimizers:
-                raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
-                                 f"configure_optimizers() returns {sorted(optimizers)}")
-        sync = set()
-        for cb in callbacks:
+        train(SoloStep(model, ctx), [list(callbacks)], steps, log_interval=log_interval, desc=f"fit {model.name}")
+
+
+def train(stepper, callbacks: list[list], steps: int, *, log_interval: int, desc: str) -> None:
+    """Run ``steps`` steps of ``stepper`` (a step object: :class:`~genzoo.training.step.SoloStep`
+    says what it has) and fill each of its models' ``history_``; ``callbacks[i]`` are the
+    callbacks of ``stepper.models[i]``.
+
+    A callback may have ``on_fit_start(model, total_steps)``, ``sync_steps(total_steps)`` (the
+    steps it must see as they happen), ``on_step_end(model, step, record)`` (``record`` is the
+    history entry just appended to ``model.history_``) and ``on_fit_end(model)``.
+
+    Nothing in a step reads a device value back to the host: each step's logged values stay on
+    the device and are read back every ``log_interval`` steps in one transfer (also at the last
+    step, and at the steps a callback asks to see as they happen). Then each model's history gets
+    one entry per step, its callbacks' ``on_step_end`` runs for each, and a non-finite value raises
+    :class:`DivergenceError` naming the first bad step (the steps run after it in the same block
+    are discarded with the model, which a failed fit does not keep)."""
+    models = stepper.models
+    sync: set[int] = set()
+    for model, cbs in zip(models, callbacks):
+        for cb in cbs:
             _call(cb, "on_fit_start", model, steps)
             sync |= set(getattr(cb, "sync_steps", lambda total: ())(steps))
-        t0 = time.perf_counter()
-        bar = tqdm(total=steps, desc=f"fit {model.name}", unit="step", disable=None, leave=False)
-        model.nets_.train()
-        pending: list[tuple[int, float, dict]] = []      # (step, epoch, device values) not yet read
-        try:
-            for step in range(1, steps + 1):
-                ctx.step = step
-                logs = run_updates(updates, optimizers, ctx)
-                pending.append((step, ctx.epoch, logs))              # the epoch after the step's batches
-                if step % log_interval == 0 or step == steps or step in sync:
-                    _flush(model, pending, callbacks, bar)
-                    pending = []
-        finally:
-            bar.close()
-        model.on_train_end(x, y)
-        model.nets_.eval()
-        model.train_time_s_ = time.perf_counter() - t0
-        model.items_seen_ = ctx.batches_drawn * ctx.batch_size
-        for cb in callbacks:
+    t0 = time.perf_counter()
+    bar = tqdm(total=steps, desc=desc, unit="step", disable=None, leave=False)
+    stepper.train()
+    pending: list[tuple[int, float, dict]] = []      # (step, epoch, device values) not yet read
+    try:
+        for step in range(1, steps + 1):
+            logs = stepper(step)
+            pending.append((step, stepper.epoch, logs))              # the epoch after the step's batches
+            if step % log_interval == 0 or step == steps or step in sync:
+                _flush(stepper, callbacks, pending, bar)
+                pending = []
+    finally:
+        bar.close()
+    stepper.finish()
+    elapsed = time.perf_counter() - t0
+    for model, cbs in zip(models, callbacks):
+        model.train_time_s_ = elapsed
+        for cb in cbs:
             _call(cb, "on_fit_end", model)
 
 
-def _flush(model, pending: list[tuple[int, float, dict]], callbacks, bar) -> None:
-    """Read a block of steps' values back in one transfer; history, divergence check, callbacks."""
+def _flush(stepper, callbacks, pending: list[tuple[int, float, dict]], bar) -> None:
+    """Read a block of steps' values back in one transfer; then step by step, model by model:
+    the divergence check, the history and the callbacks."""
     keys = list(pending[0][2])
-    values = torch.stack([torch.stack([v[k].float() for k in keys]) for _, _, v in pending]).tolist()
-    for (step, epoch, _), row in zip(pending, values):
-        logs = dict(zip(keys, row))
-        if not all(math.isfinite(v) for v in row):
-            raise DivergenceError(step, logs, history=model.history_)
-        record = {"step": step, "epoch": epoch, **logs}
-        model.history_.append(record)
-        for cb in callbacks:
-            _call(cb, "on_step_end", model, step, record)
-    bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
+    values = torch.stack([torch.stack([v[k].float().reshape(-1) for k in keys]) for _, _, v in pending])  # (T, K, S)
+    rows = values.transpose(1, 2).tolist()                                                              # (T, S, K)
+    for i, cbs in enumerate(callbacks):
+        if cbs:
+            stepper.sync(i)
+    for (step, epoch, _), per_model in zip(pending, rows):
+        for model, cbs, row in zip(stepper.models, callbacks, per_model):
+            logs = dict(zip(keys, row))
+            if not all(math.isfinite(v) for v in row):
+                raise DivergenceError(step, logs, history=model.history_)
+            record = {"step": step, "epoch": epoch, **logs}
+            model.history_.append(record)
+            for cb in cbs:
+                _call(cb, "on_step_end", model, step, record)
+    bar.set_postfix({k: f"{v:.3g}" for k, v in zip(keys, rows[-1][0])}, refresh=False)
     bar.update(len(pending))
-
-
-def run_updates(updates, optimizers: dict, ctx: StepContext) -> dict[str, torch.Tensor]:
-    """One training step: each update's loss, then ``zero_grad`` / ``backward`` / ``step`` of its
-    optimizer and its ``after`` hook. Returns the logged values (detached scalar tensors), the
-    last update's values winning where two log the same key (a critic's last step), the losses
-    (``loss*`` keys) first."""
-    state: dict = {}
-    logs: dict[str, torch.Tensor] = {}
-    for u in updates:
-        loss, values = u.loss(ctx, state)
-        opt = optimizers[u.optimizer]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if u.after is not None:
-            u.after()
-        logs.update({k: v.detach() for k, v in values.items()})
-    return losses_first(logs)
-
-
-def losses_first(logs: dict) -> dict:
-    """A step's logged values with the losses (``loss*`` keys) first, the order of the history."""
-    return {**{k: v for k, v in logs.items() if k.startswith("loss")}, **logs}
 
 
 def _call(cb, hook: str, *args) -> None:

@@ -3,72 +3,168 @@
 The seeds' networks become one stacked network (``torch.func.stack_module_state``: every parameter
 and buffer gets a leading seed dimension) and each update of a step runs once for all seeds,
 ``torch.func.vmap`` over ``torch.func.functional_call``. So a step is one set of (bigger) kernels
-instead of one per seed, which is what a GPU needs from genzoo's small networks.
+instead of one per seed, which is what a GPU needs from genzoo's small networks. The loop is the
+one ``model.fit`` runs (:func:`genzoo.training.loop.train`: callbacks, progress, the divergence
+check, history), with :class:`StackedStep` as its step.
 
 A seed trains exactly as ``model.fit(data, seed=s)`` would, whichever seeds share the process:
 
-- each seed keeps its own :class:`~genzoo.training.loop.StepContext` (its batch permutations and its
-  noise come from that seed's generators); the draws a step needs are found once, by running one
-  step of the unpacked model with a recording context, then made per seed before each update and
-  handed to the vmapped update in that order;
+- each seed keeps its own :class:`~genzoo.training.step.StepContext`; when an update draws (a
+  batch, noise), every seed's context makes that draw then and there, outside vmap, and each
+  seed's lane gets its own (:class:`LaneContext`): the draws of a step are that step's, whatever
+  the step (a schedule reading ``ctx.step``) changes;
+- dropout draws each seed's mask as its own fit does, from the device's default generator in that
+  seed's state (``seed + 2`` at the start, as ``fit`` seeds it), kept per seed (:class:`SeedDropout`);
 - the optimizers are the model's own (``configure_optimizers``), built over the stacked
   parameters: Adam and RMSprop work element by element, so each seed's slice is updated as alone;
   constraints (WGAN's clipping) apply element by element too;
 - batch norm keeps per-seed running statistics (the buffers are stacked as well).
 
-What cannot be packed is refused with a one-line ``ValueError`` naming why: dropout (its masks
-come from the global generator, not a seed's), experience replay (a buffer outside the step), and
-updates that differentiate inside the step (WGAN-GP's gradient penalty).
+What cannot be packed, the model declares (``model.pack_refusal(data)``: a reason, or None), and
+:func:`check_packable` refuses it with a one-line ``ValueError``: experience replay (a buffer
+outside the step), updates that differentiate inside the step (WGAN-GP's gradient penalty). Any
+other random draw inside an update (one not made through the context or a dropout layer) stops
+the fit with vmap's error instead of training the seeds on shared noise.
 """
 
 from __future__ import annotations
 
 import copy
-import math
-import time
 from collections.abc import Iterable
+from typing import Callable
 
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
-from tqdm.auto import tqdm
 
-from ..errors import DivergenceError
 from ..limits import MAX_SEED, check_seed
-from .loop import LOG_INTERVAL, StepContext, check_log_interval, losses_first, total_steps
+from .loop import LOG_INTERVAL, check_log_interval, resolve_device, total_steps, train
+from .step import StepContext, apply_updates, model_updates
+
+__all__ = ["LaneContext", "SeedDropout", "StackedStep", "check_packable", "fit_seeds"]
 
 
-class _Recorder:
-    """A StepContext that notes each draw (method, args) an update makes."""
+class _PerSeed(torch.autograd.Function):
+    """Under ``vmap`` over the seeds, ``_PerSeed.apply(lane, draw)`` runs ``draw()`` once, outside
+    vmap (``draw`` returns a tensor, or a tuple of them, with a leading seed dimension), and each
+    lane gets its seed's slice. ``lane`` (the vmapped seed index) only makes the call a batched one."""
 
-    def __init__(self, ctx: StepContext):
-        self._ctx, self.calls = ctx, []
+    @staticmethod
+    def forward(lane, draw):
+        raise RuntimeError("a packed fit's draws are made under vmap only")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def vmap(info, in_dims, lane, draw):
+        out = draw()
+        return out, (tuple(0 for _ in out) if isinstance(out, tuple) else 0)
+
+
+class LaneContext:
+    """What a vmapped update sees as its :class:`StepContext`: every draw is made by each seed's
+    own context at this step, in the order the update makes it, and each lane gets its seed's.
+    ``step``, ``epoch`` and ``batch_size`` are the same for every seed."""
+
+    def __init__(self, ctxs: list[StepContext], seeds: list[int], device: torch.device):
+        self.ctxs, self.device = ctxs, device
+        self.lane: torch.Tensor | None = None              # the vmapped seed index, during an update
+        # each seed's state of the device's default generator (dropout), as its own fit starts it
+        self.rng_states = [torch.Generator(device=device).manual_seed(s + 2).get_state() for s in seeds]
+
+    @property
+    def step(self) -> int:
+        return self.ctxs[0].step
+
+    @property
+    def epoch(self) -> float:
+        return self.ctxs[0].epoch
+
+    @property
+    def batch_size(self) -> int:
+        return self.ctxs[0].batch_size
 
     def __getattr__(self, name):
-        value = getattr(self._ctx, name)
-        if name in ("next_batch", "randn", "randint", "rand"):
-            def call(*args):
-                self.calls.append((name, args))
-                return value(*args)
-            return call
+        if name.startswith("_") or name == "ctxs":
+            raise AttributeError(name)
+        value = getattr(self.ctxs[0], name)
+        if callable(value):
+            raise AttributeError(f"StepContext.{name} has no per-seed version in a packed fit (LaneContext)")
         return value
 
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.each(lambda c: c.next_batch())
 
-class _Replay:
-    """What a vmapped update sees as its context: the draws made for its seed, in order."""
+    def randn(self, *shape: int) -> torch.Tensor:
+        return self.each(lambda c: c.randn(*shape))
 
-    def __init__(self, ctx: StepContext, draws: list):
-        self._ctx, self._draws, self._i = ctx, draws, 0
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return self.each(lambda c: c.randint(high, *shape))
 
-    def _next(self, *args):
-        out = self._draws[self._i]
-        self._i += 1
-        return out
+    def rand(self, *shape: int) -> torch.Tensor:
+        return self.each(lambda c: c.rand(*shape))
 
-    next_batch = randn = randint = rand = _next
+    def each(self, draw: Callable):
+        """``draw(ctx)`` for every seed's context, now; each lane gets its seed's result."""
+        return _PerSeed.apply(self.lane, lambda: _stack([draw(c) for c in self.ctxs]))
 
-    def __getattr__(self, name):                 # batch_size, step, epoch: the same for every seed
-        return getattr(self._ctx, name)
+    def each_global(self, draw: Callable) -> torch.Tensor:
+        """``draw()`` once per seed with the device's default generator in that seed's state (as
+        that seed's own fit has it at this point); each lane gets its seed's result."""
+        def stacked():
+            outer = _rng_state(self.device)
+            outs = []
+            try:
+                for i, state in enumerate(self.rng_states):
+                    _set_rng_state(state, self.device)
+                    outs.append(draw())
+                    self.rng_states[i] = _rng_state(self.device)
+            finally:
+                _set_rng_state(outer, self.device)
+            return torch.stack(outs)
+        return _PerSeed.apply(self.lane, stacked)
+
+
+def _rng_state(device: torch.device) -> torch.Tensor:
+    if device.type == "cpu":
+        return torch.get_rng_state()
+    return torch.get_device_module(device.type).get_rng_state(device)
+
+
+def _set_rng_state(state: torch.Tensor, device: torch.device) -> None:
+    if device.type == "cpu":
+        torch.set_rng_state(state)
+    else:
+        torch.get_device_module(device.type).set_rng_state(state, device)
+
+
+_DROPOUTS = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d)     # input * (a mask of the layer's own)
+
+
+class SeedDropout(nn.Module):
+    """A dropout layer of the stacked networks: each seed's mask is the layer applied to ones,
+    drawn as that seed's own fit draws it (:meth:`LaneContext.each_global`), and each lane is
+    multiplied by its seed's mask (what the layer does: ``input * mask``)."""
+
+    def __init__(self, dropout: nn.Module, lanes: LaneContext):
+        super().__init__()
+        self.dropout, self.lanes = dropout, lanes
+
+    def forward(self, h):
+        if not self.training or self.dropout.p == 0:
+            return h
+        shape, dtype, device = tuple(h.shape), h.dtype, h.device
+        return h * self.lanes.each_global(lambda: self.dropout(torch.ones(shape, dtype=dtype, device=device)))
+
+
+def per_seed_dropout(nets: nn.Module, lanes: LaneContext) -> None:
+    """Replace the dropout layers of ``nets`` (stacked networks) by :class:`SeedDropout` layers."""
+    for module in list(nets.modules()):
+        for name, child in list(module.named_children()):
+            if type(child) in _DROPOUTS:
+                setattr(module, name, SeedDropout(child, lanes))
 
 
 class _Run(nn.Module):
@@ -83,75 +179,82 @@ class _Run(nn.Module):
         return fn(*args)
 
 
-def check_packable(model, data) -> None:
-    """Raise ValueError when ``fit_seeds`` cannot train this (unfitted) model on ``data``."""
-    model.check_data(data, "fit_seeds")
-    probe = type(model)(model.config)
-    with torch.random.fork_rng(devices=[]):
-        probe.nets_ = probe.build(tuple(data.shape), data.num_classes)
-    _check_packable(probe)
+class StackedStep:
+    """The training step of several seeds of one model, stacked (the step object of
+    :func:`~genzoo.training.loop.train`, as :class:`~genzoo.training.step.SoloStep`): each
+    update's loss runs once for all seeds, vmapped; ``models`` (one per seed, in the order of
+    ``seeds``) get the trained weights at ``sync`` and ``finish``."""
+
+    def __init__(self, models: list, x: torch.Tensor, y: torch.Tensor, seeds: list[int], device: torch.device):
+        self.models, self.seeds = models, list(seeds)
+        self.ctxs = [StepContext(x, y, models[0].config.batch_size, s, device) for s in seeds]
+        self.lanes = LaneContext(self.ctxs, self.seeds, device)
+        self.template = _stacked_copy(models)
+        per_seed_dropout(self.template.nets_, self.lanes)
+        self.run = _Run(self.template.nets_)
+        self.optimizers, self.updates = model_updates(self.template)
+        named_p, named_b = list(self.template.nets_.named_parameters()), list(self.template.nets_.named_buffers())
+        self.names = [f"nets.{n}" for n, _ in named_p] + [f"nets.{n}" for n, _ in named_b]
+        self.tensors = [t for _, t in named_p] + [t for _, t in named_b]   # stepped in place: the same every step
+        self.lane_ids = torch.arange(len(seeds), device=device)
+
+    @property
+    def epoch(self) -> float:
+        return self.ctxs[0].epoch
+
+    def train(self) -> None:
+        self.template.nets_.train()
+        for m in self.models:
+            m.nets_.train()
+
+    def __call__(self, step: int) -> dict[str, torch.Tensor]:
+        for c in self.ctxs:
+            c.step = step
+        return apply_updates(self.updates, self.optimizers, self._loss)
+
+    def _loss(self, u, state: dict):
+        """The update's loss of every seed, (seeds,), vmapped. ``state`` holds per-seed tensors
+        (a leading seed dimension) and other values (None labels), the same for every seed."""
+        others = {k: v for k, v in state.items() if not isinstance(v, torch.Tensor)}
+
+        def lane(tensors, lane_id, st):
+            self.lanes.lane = lane_id
+            st = {**others, **st}
+            loss, values = functional_call(self.run, dict(zip(self.names, tensors)), (u.loss, self.lanes, st),
+                                           strict=True, tie_weights=False)
+            others.update({k: v for k, v in st.items() if not isinstance(v, torch.Tensor)})
+            return loss, values, {k: v for k, v in st.items() if isinstance(v, torch.Tensor)}
+
+        tensors_in = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+        try:
+            loss, values, tensors_out = vmap(lane, randomness="error")(self.tensors, self.lane_ids, tensors_in)
+        finally:
+            self.lanes.lane = None
+        state.clear()
+        state.update(others)
+        state.update(tensors_out)
+        return loss, values
+
+    @torch.no_grad()
+    def sync(self, i: int) -> None:
+        nets = self.template.nets_
+        for n, p in self.models[i].nets_.named_parameters():
+            p.copy_(nets.get_parameter(n)[i])
+        for n, b in self.models[i].nets_.named_buffers():
+            b.copy_(nets.get_buffer(n)[i])
+
+    def finish(self) -> None:
+        for i, (m, c) in enumerate(zip(self.models, self.ctxs)):
+            self.sync(i)
+            m.on_train_end(c.x, c.y)
+            m.nets_.eval()
+            m.items_seen_ = c.batches_drawn * c.batch_size
+            m.packed_with_ = tuple(self.seeds)
 
 
-def _check_packable(model) -> None:
-    drop = [m for m in model.nets_.modules() if isinstance(m, nn.Dropout) and m.p > 0]
-    if drop:
-        raise ValueError(f"fit_seeds: {model.name} uses dropout (p = {drop[0].p}), whose masks come from the "
-                         f"global random generator, not from each seed's: train its seeds with fit")
-    if float(getattr(model.config, "replay", 0.0) or 0.0):
-        raise ValueError(f"fit_seeds: {model.name} uses experience replay (a buffer outside the step): "
-                         f"train its seeds with fit")
-    penalty = getattr(type(model), "d_penalty", None)
-    if penalty is not None and penalty is not _base_penalty():
-        raise ValueError(f"fit_seeds: {model.name}'s discriminator penalty differentiates inside the step, "
-                         f"which vmap cannot do: train its seeds with fit")
-
-
-def _base_penalty():
-    from ..models.adversarial import AdversarialModel
-
-    return AdversarialModel.d_penalty
-
-
-def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTERVAL) -> list:
-    """Train one copy of ``model`` (its config; ``model`` itself is left as it is) per seed,
-    together; returns the fitted models in the order of ``seeds``, each a normal model (its
-    ``history_``, ``sample``, ``save_pretrained``), as ``fit(data, seed=s)`` would have made it.
-
-    A non-finite logged value raises :class:`~genzoo.errors.DivergenceError` naming the seed's
-    first bad step, as ``fit`` does; the other seeds' models are then not returned."""
-    from ..models.base import resolve_device
-
-    seeds = _check_seeds(seeds)
-    model.check_data(data, "fit_seeds")
-    check_log_interval(log_interval)
-    dev = resolve_device(device)
-
-    models = []
-    for s in seeds:
-        m = type(model)(model.config)
-        m._setup(data.shape, data.num_classes, s, dev, data_name=data.name)
-        models.append(m)
-    _check_packable(models[0])
-
-    x = models[0].to_model_scale(data.x.to(dev))
-    y = data.y.to(dev)
-    ctxs = [StepContext(x, y, models[0].config.batch_size, s, dev) for s in seeds]
-    steps = total_steps(models[0], len(x))
-
-    # the draws of each update, from one step of a copy of the first seed's model (its losses only:
-    # no step is taken), the copy that then holds the stacked tensors
+def _stacked_copy(models: list):
+    """A copy of ``models[0]`` whose networks hold the stacked parameters and buffers of all."""
     template = copy.deepcopy(models[0])
-    rec = _Recorder(StepContext(x, y, template.config.batch_size, seeds[0], dev))
-    calls: list[list] = []
-    state: dict = {}
-    with torch.random.fork_rng(devices=[]):
-        for u in template.updates():
-            rec.calls = []
-            u.loss(rec, state)
-            calls.append(list(rec.calls))
-    del state
-
-    # one stacked network: the template's parameters and buffers become the stacked leaves
     params, buffers = stack_module_state([m.nets_ for m in models])
     for name, p in params.items():
         owner, attr = _owner(template.nets_, name)
@@ -159,70 +262,48 @@ def fit_seeds(model, data, seeds, *, device="auto", log_interval: int = LOG_INTE
     for name, b in buffers.items():
         owner, attr = _owner(template.nets_, name)
         owner._buffers[attr] = b.clone()
-    run = _Run(template.nets_)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seeds[0] + 2)
-        optimizers = template.configure_optimizers()
-        updates = template.updates()
-    if len(calls) != len(updates):
-        raise ValueError(f"fit_seeds: {template.name}'s updates changed between two calls of updates()")
+    return template
 
-    named_p, named_b = list(template.nets_.named_parameters()), list(template.nets_.named_buffers())
-    names_p, pv = [f"nets.{n}" for n, _ in named_p], [p for _, p in named_p]     # stepped in place: the
-    names_b, bv = [f"nets.{n}" for n, _ in named_b], [b for _, b in named_b]     # same tensors every step
-    histories: list[list] = [[] for _ in seeds]
-    template.nets_.train()
-    t0 = time.perf_counter()
-    pending = []
-    bar = tqdm(total=steps, desc=f"fit_seeds {model.name} x{len(seeds)}", unit="step", disable=None, leave=False)
-    for step in range(1, steps + 1):
-        for c in ctxs:
-            c.step = step
-        state_t: dict = {}          # tensors shared between the updates of the step, per seed (dim 0)
-        state_o: dict = {}          # the rest (None labels), the same for every seed
-        logs: dict = {}
-        for u, u_calls in zip(updates, calls):
-            draws = [_stack([getattr(c, meth)(*args) for c in ctxs]) for meth, args in u_calls]
 
-            def lane(pv, bv, draws, st, u=u):
-                tensors = dict(zip(names_p, pv))
-                tensors.update(zip(names_b, bv))
-                st = {**state_o, **st}
-                loss, values = functional_call(run, tensors, (u.loss, _Replay(ctxs[0], list(draws)), st),
-                                               strict=True, tie_weights=False)
-                state_o.update({k: v for k, v in st.items() if not isinstance(v, torch.Tensor)})  # None labels
-                return loss, values, {k: v for k, v in st.items() if isinstance(v, torch.Tensor)}
+def check_packable(model, data) -> None:
+    """Raise ValueError when ``fit_seeds`` cannot train this (unfitted) model on ``data``: the data
+    does not fit the model (``model.check_data``), or the model declares why its seeds cannot be
+    stacked (``model.pack_refusal(data)``)."""
+    model.check_data(data, "fit_seeds")
+    reason = model.pack_refusal(data)
+    if reason:
+        raise ValueError(f"fit_seeds: {reason}: train its seeds with fit")
 
-            loss, values, state_t = vmap(lane, randomness="error")(pv, bv, draws, state_t)
-            opt = optimizers[u.optimizer]
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()
-            opt.step()
-            if u.after is not None:
-                u.after()
-            logs.update({k: v.detach() for k, v in values.items()})
-        logs = losses_first(logs)
-        pending.append((step, [c.epoch for c in ctxs], logs))
-        if step % log_interval == 0 or step == steps:
-            _flush(pending, histories, seeds)
-            bar.update(len(pending))
-            pending = []
-    bar.close()
-    train_time = time.perf_counter() - t0
 
-    # back to one model per seed
-    for i, m in enumerate(models):
-        with torch.no_grad():
-            for n, p in m.nets_.named_parameters():
-                p.copy_(template.nets_.get_parameter(n)[i])
-            for n, b in m.nets_.named_buffers():
-                b.copy_(template.nets_.get_buffer(n)[i])
-        m.history_ = histories[i]
-        m.on_train_end(x, y)
-        m.nets_.eval()
-        m.train_time_s_ = train_time
-        m.items_seen_ = ctxs[i].batches_drawn * ctxs[i].batch_size
-        m.packed_with_ = tuple(seeds)
+def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval: int = LOG_INTERVAL) -> list:
+    """Train one copy of ``model`` (its config; ``model`` itself is left as it is) per seed,
+    together; returns the fitted models in the order of ``seeds``, each a normal model (its
+    ``history_``, ``sample``, ``save_pretrained``), as ``fit(data, seed=s)`` would have made it,
+    with ``packed_with_`` (the seeds trained together) and ``train_time_s_`` (the time of all).
+
+    ``callbacks``: one list of callbacks per seed (``callbacks[i]`` for ``seeds[i]``), each seeing
+    its seed's model and history exactly as under ``model.fit(data, seed=s, callbacks=...)``: the
+    same hooks (``on_fit_start``, ``sync_steps``, ``on_step_end``, ``on_fit_end``) at the same
+    steps, the model holding that seed's weights whenever a hook runs. ``log_interval``: as ``fit``.
+
+    A non-finite logged value raises :class:`~genzoo.errors.DivergenceError` naming the first bad
+    step of a seed, as ``fit`` does; no model is then returned. What cannot be packed is refused
+    first (:func:`check_packable`)."""
+    seeds = _check_seeds(seeds)
+    check_packable(model, data)
+    check_log_interval(log_interval)
+    per_seed = _check_callbacks(callbacks, len(seeds))
+    dev = resolve_device(device)
+    models = []
+    for s in seeds:
+        m = type(model)(model.config)
+        m.setup(data.shape, data.num_classes, s, dev, data_name=data.name)
+        models.append(m)
+    x = models[0].to_model_scale(data.x.to(dev))
+    y = data.y.to(dev)
+    stepper = StackedStep(models, x, y, seeds, dev)
+    train(stepper, per_seed, total_steps(models[0], len(x)), log_interval=log_interval,
+          desc=f"fit_seeds {model.name} x{len(seeds)}")
     return models
 
 
@@ -239,6 +320,19 @@ def _check_seeds(seeds) -> list[int]:
     return seeds
 
 
+def _check_callbacks(callbacks, n: int) -> list[list]:
+    """``callbacks`` as one list per seed, or ValueError."""
+    if callbacks is None:
+        return [[] for _ in range(n)]
+    what = f"fit_seeds: callbacks must hold one list of callbacks per seed ({n})"
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise ValueError(f"{what}, got {type(callbacks).__name__}")
+    callbacks = list(callbacks)
+    if len(callbacks) != n or not all(isinstance(c, Iterable) and not isinstance(c, (str, bytes)) for c in callbacks):
+        raise ValueError(f"{what}, got {callbacks!r}")
+    return [list(c) for c in callbacks]
+
+
 def _owner(root: nn.Module, name: str) -> tuple[nn.Module, str]:
     path, _, attr = name.rpartition(".")
     return root.get_submodule(path), attr
@@ -248,15 +342,3 @@ def _stack(outs):
     if isinstance(outs[0], tuple):
         return tuple(torch.stack(parts) for parts in zip(*outs))
     return torch.stack(outs)
-
-
-def _flush(pending, histories, seeds) -> None:
-    keys = list(pending[0][2])
-    values = torch.stack([torch.stack([v[k].float() for k in keys]) for _, _, v in pending])   # (T, K, S)
-    rows = values.permute(2, 0, 1).tolist()                                                     # (S, T, K)
-    for i, seed in enumerate(seeds):
-        for (step, epochs, _), row in zip(pending, rows[i]):
-            logs = dict(zip(keys, row))
-            if not all(math.isfinite(v) for v in row):
-                raise DivergenceError(step, logs, history=histories[i])
-            histories[i].append({"step": step, "epoch": epochs[i], **logs})

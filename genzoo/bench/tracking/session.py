@@ -1,17 +1,20 @@
-"""Weights & Biases for the benchmark runner: the only genzoo module that imports wandb.
-
-Every wandb call goes through :class:`Tracker`, which never raises: a failure (no network, a bad
+"""The W&B runs of one bench: :class:`WandbSession` starts them (mode, project, group, folder), and
+every wandb call goes through :class:`Tracker`, which never raises: a failure (no network, a bad
 key, a full disk) is logged once as a warning and the tracker goes quiet, so the benchmark and its
 run records carry on. ``wandb`` itself is imported lazily, only when a run is tracked.
 """
 
 from __future__ import annotations
 
+import configparser
 import logging
 import math
 import netrc
 import os
-import time
+import secrets
+import shutil
+import socket
+import string
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,8 +29,6 @@ _OFF_MODES = ("disabled",)
 def _settings_file_key() -> bool:
     """Whether wandb's settings file (``$WANDB_CONFIG_DIR/settings``, default
     ``~/.config/wandb/settings``, an INI file) holds an ``api_key``."""
-    import configparser
-
     folder = Path(os.environ.get("WANDB_CONFIG_DIR") or Path.home() / ".config" / "wandb")
     parser = configparser.ConfigParser()
     try:
@@ -63,8 +64,6 @@ def has_api_key() -> bool:
 def server_unreachable(timeout: float = 3.0) -> str | None:
     """Why the W&B server cannot be reached (a TCP connection to its host and port), or None
     when it can, or when a proxy is configured (then only wandb itself can tell)."""
-    import socket
-
     if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")):
         return None
     url = urlsplit(base_url())
@@ -96,8 +95,10 @@ def resolve_mode(enabled: bool = True) -> tuple[str, str]:
 def _settings(init_timeout: float, git_root: str | None = None):
     import wandb
 
+    # reinit "create_new": a run starts alongside the runs open in this process (the seeds trained
+    # together each log to their own run), and leaves a caller's run, and wandb.run, alone
     wanted = {"init_timeout": init_timeout, "finish_timeout": FINISH_TIMEOUT_S,
-              "console": "off", "silent": True, "disable_job_creation": True}
+              "console": "off", "silent": True, "disable_job_creation": True, "reinit": "create_new"}
     if git_root:
         wanted["git_root"] = git_root
     else:
@@ -286,8 +287,6 @@ class WandbSession:
             return tracker
 
     def _remove_run_folders(self, run_id: str) -> None:
-        import shutil
-
         for d in self.wandb_dir.glob(f"*run-*-{run_id}"):
             shutil.rmtree(d, ignore_errors=True)
 
@@ -324,86 +323,5 @@ class WandbSession:
 def _new_run_id() -> str:
     """A W&B run id chosen here (8 lower-case letters and digits), so that the folder of a start
     that failed can be found and removed."""
-    import secrets
-    import string
-
     alphabet = string.ascii_lowercase + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(8))
-
-
-CURVE_POINTS = 500          # log_every = 0: the losses at about this many steps of a fit
-
-
-def logged_steps(total_steps: int, log_every: int = 0, images: int = 8) -> tuple[int, set[int]]:
-    """``(every, image_steps)``: a fit's losses go to W&B at step 1, every ``every`` steps and at
-    the ``image_steps`` (``images`` evenly spaced steps, the last one included), where a grid of
-    samples is logged too."""
-    every = log_every or max(1, total_steps // CURVE_POINTS)
-    image_steps: set[int] = set()
-    if images and total_steps:
-        k = min(images, total_steps)
-        image_steps = {max(1, round(total_steps * (i + 1) / k)) for i in range(k)}
-    return every, image_steps
-
-
-class WandbCallback:
-    """A fit callback: logs the step's losses every ``log_every`` steps and a grid of 16 samples
-    (``model.sample(16, seed=1234)``) ``images`` times during training."""
-
-    SAMPLE_SEED = 1234
-
-    def __init__(self, tracker: Tracker, *, log_every: int = 0, images: int = 8, reference=None):
-        self.tracker = tracker
-        self.log_every = log_every
-        self.images = images
-        self.reference = reference
-        self._image_steps: set[int] = set()
-        self._every = 1
-        self.time_s = 0.0          # spent in this callback during fit (not training)
-
-    def on_fit_start(self, model, total_steps: int) -> None:
-        self._every, self._image_steps = logged_steps(total_steps, self.log_every, self.images)
-        self.tracker.summary({"total_steps": total_steps})
-
-    def sync_steps(self, total_steps: int) -> set[int]:
-        """The steps at which the loop must call back before training on (the sample grids are
-        drawn from the model as it is at that step)."""
-        return set(self._image_steps) if self.tracker.active else set()
-
-    def on_step_end(self, model, step: int, logs: dict) -> None:
-        if not self.tracker.active:
-            return
-        t0 = time.perf_counter()
-        try:
-            self._on_step_end(model, step, logs)
-        finally:
-            self.time_s += time.perf_counter() - t0
-
-    def replay(self, model) -> None:
-        """Log a finished fit's losses from its history (a run trained by ``genzoo.fit_seeds``,
-        whose model was not at hand during training: no mid-training sample grids)."""
-        self.on_fit_start(model, len(model.history_))
-        self._image_steps = set()
-        for row in model.history_:
-            self.on_step_end(model, row["step"], row)
-
-    def _on_step_end(self, model, step: int, logs: dict) -> None:
-        if step % self._every == 0 or step == 1 or step in self._image_steps:
-            self.tracker.log({f"train/{k}": v for k, v in logs.items() if k != "step"}, step=step)
-        if step in self._image_steps:
-            try:
-                x = model.sample(16, seed=self.SAMPLE_SEED)
-                self.tracker.log_images({"train/samples": (sample_image(x, self.reference, nrow=4),
-                                                           f"step {step}")}, step=step)
-            except Exception as exc:  # sampling mid-fit must not end the fit
-                log.warning("could not log samples at step %d: %s: %s", step, type(exc).__name__, exc)
-                self._image_steps = set()
-
-
-def sample_image(samples, reference=None, *, nrow: int = 8, title: str = ""):
-    """(H, W, 3) uint8 picture of samples: an image grid, or a scatter plot for points."""
-    from .artifacts import figure_to_uint8, grid_to_uint8, image_grid, points_figure
-
-    if samples.dim() == 4:
-        return grid_to_uint8(image_grid(samples, nrow))
-    return figure_to_uint8(points_figure(samples, reference, title))

@@ -1,7 +1,7 @@
 """``genzoo wandb BENCHMARK``: log recorded runs that have no W&B run to Weights & Biases.
 
 A run done with ``--no-wandb``, on a machine without wandb, or whose W&B run could not start
-still has its record and the files beside it. This makes its W&B run from them, as the runner would
+still has its record and the files beside it. This makes its W&B run from them, as the bench would
 have: the same config, group and folder, the training curves from ``history.csv.gz`` at the steps
 the runner logs, the final sample grids and the record's metrics as the summary; then the models'
 comparison table. What a record cannot give back is not invented: the sample grids the runner logs
@@ -16,12 +16,18 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from ..errors import UserError
-from ..training.loop import planned_steps
-from . import artifacts
-from .record import RunRecord, read_record
-from .runner import Data, log_comparison, wandb_config, wandb_summary
-from .spec import Benchmark, load_benchmark
+from tqdm.auto import tqdm
+
+from ...errors import UserError
+from ...training.loop import planned_steps
+from .. import artifacts
+from ..data import Data
+from ..record import RunRecord, read_record
+from ..runspec import RunSettings
+from ..spec import Benchmark, load_benchmark
+from .callback import logged_steps, sample_image
+from .session import WandbSession
+from .summary import log_comparison, wandb_config, wandb_summary
 
 TAG = "from-record"
 
@@ -46,10 +52,6 @@ def log_records(benchmark: str | Path | Benchmark, *, results: str | Path = "out
                 quiet: bool = False) -> list[RunRecord]:
     """Log the benchmark's recorded runs that have no W&B run; returns their updated records.
     ``project``: default, the project the other records name, else genzoo's."""
-    from tqdm.auto import tqdm
-
-    from .tracking import WandbSession
-
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     bench_dir = Path(results) / bench.name
     runs_dir = bench_dir / "runs"
@@ -120,8 +122,6 @@ def log_record(session, run_dir: Path, rec: RunRecord, data: Data) -> RunRecord:
 def _log_history(tracker, run_dir: Path, rec: RunRecord) -> None:
     """The losses at the steps the runner logs them (:func:`tracking.logged_steps` of the planned
     steps), read from the run's history file."""
-    from .tracking import logged_steps
-
     path = next((p for p in (run_dir / "history.csv.gz", run_dir / "history.csv") if p.is_file()), None)
     if path is None:
         return
@@ -129,13 +129,13 @@ def _log_history(tracker, run_dir: Path, rec: RunRecord) -> None:
         rows = artifacts.read_history_csv(path)
     except (OSError, EOFError, ValueError) as exc:
         raise UserError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
-    train, settings = rec.train, rec.plan.get("settings") or {}
+    train, settings = rec.train, RunSettings.from_dict(rec.plan.get("settings"))
     try:
         total = planned_steps(train["max_steps"], train["epochs"], train["batch_size"],
                               train.get("batches_per_step") or 1, train["train_items"])
     except (KeyError, TypeError):   # not a runner's record: every step it has
         total = len(rows)
-    every, image_steps = logged_steps(total, settings.get("log_every") or 0, settings.get("images", 8))
+    every, image_steps = logged_steps(total, settings.log_every or 0, settings.images)
     tracker.summary({"total_steps": total})
     for i, row in enumerate(rows, start=1):
         step = row.get("step", i)
@@ -147,8 +147,6 @@ def _log_history(tracker, run_dir: Path, rec: RunRecord) -> None:
 
 
 def _log_samples(tracker, run_dir: Path, rec: RunRecord, data: Data) -> None:
-    from .tracking import sample_image
-
     grids = {"samples": ("samples.pt", "final samples"),
              "samples_normal_prior": ("samples_normal_prior.pt", "N(0, I) codes")}
     reference, settings = None, rec.plan.get("settings") or {}
@@ -157,6 +155,6 @@ def _log_samples(tracker, run_dir: Path, rec: RunRecord, data: Data) -> None:
             continue
         x = artifacts.read_samples(run_dir / name)
         if x.dim() == 2 and reference is None and "reference_split" in settings:   # points: over the reference
-            reference = data.reference(settings)
+            reference = data.reference(RunSettings.from_dict(settings))
         tracker.log_images({key: (sample_image(x, reference, title=rec.run_id if key == "samples" else ""),
                                   caption)})

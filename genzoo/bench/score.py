@@ -1,0 +1,168 @@
+"""Scoring a fitted model as a benchmark does: the sample grid, the metrics of ``n_samples``
+samples against the reference split, the N(0, I) samples of a model that takes ``prior=``, the
+per-class scores of a conditional model, and the checkpoints. The results go into the run's
+record (its JSON object, as :mod:`genzoo.bench.draft` builds it) as they come: a run whose scoring
+fails half-way keeps what was measured before."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from genzoo import metrics as gm
+
+from . import artifacts
+from .artifacts import finite_or_none
+from .runspec import RunSpec
+from .tracking.callback import sample_image
+from .tracking.session import Tracker
+
+GRID_SEED = 1234               # samples.png / samples.pt (and W&B grids during training)
+POINTS_IN_PLOT = 2500
+MAX_PER_CLASS_CLASSES = 32     # per-class scores only for datasets with at most this many classes
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One run's scoring: its fitted model and plan, its data, where it runs and writes, its W&B run."""
+
+    model: object
+    spec: RunSpec
+    train: object                 # the training split (a genzoo.data dataset)
+    reference: object             # the split the samples are scored against
+    device: str
+    run_dir: Path                 # the run's scratch folder
+    tracker: Tracker
+
+    def score(self, samples, reference=None, names=None, n: int | None = None):
+        """genzoo.metrics.score of these samples, with the run's seed and device."""
+        return gm.score(samples, self.reference if reference is None else reference, names,
+                        n=self.spec.settings.n_samples if n is None else n, seed=self.spec.seed,
+                        device=self.device, **quiet_kw(gm.score))
+
+
+def sample_grid(model, data) -> tuple[torch.Tensor, int]:
+    """The samples of samples.png: (64, C, H, W), cGAN one row of 8 per class, points 2500."""
+    if data.kind == "points":
+        return model.sample(POINTS_IN_PLOT, seed=GRID_SEED), 8
+    if getattr(model, "conditional", False) and data.num_classes <= 16:
+        labels = torch.arange(data.num_classes).repeat_interleave(8)
+        return model.sample(len(labels), labels, seed=GRID_SEED), 8
+    return model.sample(64, seed=GRID_SEED), 8
+
+
+def accepts_prior(model) -> bool:
+    """Whether ``model.sample`` takes ``prior=`` (the AE's N(0, I) codes)."""
+    try:
+        return "prior" in inspect.signature(model.sample).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def quiet_kw(score_fn) -> dict:
+    """``progress=False`` for a score() that takes it (its per-batch bars would flood the log)."""
+    try:
+        return {"progress": False} if "progress" in inspect.signature(score_fn).parameters else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def score_run(job: Scoring, record: dict) -> None:
+    """Score the run's model into ``record`` and write its sample files and checkpoints."""
+    model, spec, settings = job.model, job.spec, job.spec.settings
+    grid, nrow = sample_grid(model, job.train)
+    artifacts.write_samples(job.run_dir / "samples.pt", grid)
+    artifacts.save_png(job.run_dir / "samples.png", grid, nrow=nrow, reference=job.reference, title=spec.run_id)
+
+    t = time.perf_counter()
+    samples = model.sample(settings.n_samples, seed=spec.sample_seed)
+    dt = time.perf_counter() - t
+    record["throughput"]["sample_items_per_s"] = settings.n_samples / dt if dt > 0 else None
+    scores = job.score(samples, names=settings.metrics or None)
+    merge_scores(record, scores)
+    # what the score measured (the reference items it used, the evaluator, ...): train.reference_items
+    # is the size of the reference split loaded, scoring.reference_items what the metrics compared with
+    measured = getattr(scores, "measured", None)
+    record["scoring"] = dict(measured) if measured else None
+
+    if settings.normal_prior and accepts_prior(model) and getattr(model.config, "sample_prior", None) != "normal":
+        _score_normal_prior(job, record, len(grid), nrow)
+    if getattr(model, "conditional", False) and settings.per_class:
+        if job.train.num_classes <= MAX_PER_CLASS_CLASSES:
+            record["per_class"] = per_class_scores(job)
+        else:
+            record["notes"].append(f"per-class scores skipped: {job.train.num_classes} classes "
+                                   f"(more than {MAX_PER_CLASS_CLASSES})")
+
+    artifacts.save_checkpoint(model, job.run_dir / "checkpoint")
+    artifacts.save_checkpoint(model, job.run_dir / artifacts.SAMPLER_DIR, sampler_only=True)   # for genzoo demo
+
+
+def _score_normal_prior(job: Scoring, record: dict, grid_size: int, nrow: int) -> None:
+    """The AE's samples from N(0, I) codes (not its fitted prior): their grid and scores (``_normal_prior``)."""
+    model, spec, settings = job.model, job.spec, job.spec.settings
+    grid_n = model.sample(grid_size, seed=GRID_SEED, prior="normal")
+    artifacts.write_samples(job.run_dir / "samples_normal_prior.pt", grid_n)
+    artifacts.save_png(job.run_dir / "samples_normal_prior.png", grid_n, nrow=nrow, reference=job.reference)
+    scores_n = job.score(model.sample(settings.n_samples, seed=spec.sample_seed, prior="normal"),
+                         names=settings.metrics or None)
+    merge_scores(record, scores_n, suffix="_normal_prior")
+    measured_n = getattr(scores_n, "measured", None)
+    if measured_n and record["scoring"] is not None:
+        record["scoring"]["normal_prior"] = dict(measured_n)
+    if job.tracker.active:
+        job.tracker.log_images({"samples_normal_prior": (sample_image(grid_n, job.reference), "N(0, I) codes")})
+
+
+def merge_scores(record: dict, scores, suffix: str = "") -> None:
+    """A ``genzoo.metrics.score`` result into the record's metrics, directions and notes."""
+    for k, v in scores.items():
+        record["metrics"][k + suffix] = finite_or_none(v)
+    hib = getattr(scores, "higher_is_better", {}) or {}
+    for k, v in hib.items():
+        record["higher_is_better"][k + suffix] = bool(v)
+    for note in getattr(scores, "notes", []) or []:
+        record["notes"].append(f"{note} [{suffix.strip('_')}]" if suffix else note)
+
+
+def per_class_scores(job: Scoring) -> dict:
+    """Sample each class k with label k; the share the evaluator (images) or the nearest mixture
+    mean (points) assigns to k, and the run's metrics against the reference items of class k."""
+    settings, reference = job.spec.settings, job.reference
+    m = settings.per_class_samples
+    names = settings.per_class_metrics or (["fid"] if reference.kind == "image" else None)
+    k_all = reference.num_classes
+    labels = torch.arange(k_all).repeat_interleave(m)
+    x = job.model.sample(len(labels), labels, seed=job.spec.sample_seed + 1)
+    class_names = [reference.class_names[k] if k < len(reference.class_names) else str(k) for k in range(k_all)]
+    out = {name: {} for name in class_names}
+    _class_accuracy(out, x, labels, class_names, reference)
+    for k, name in enumerate(class_names):
+        ref_k = reference.of_class(k)
+        if len(ref_k) < 2:
+            out[name]["note"] = f"{len(ref_k)} reference items of this class: not scored"
+            continue
+        try:
+            scores = job.score(x[labels == k], ref_k, names, n=m)
+            out[name].update({key: finite_or_none(v) for key, v in scores.items()})
+        except Exception as exc:  # e.g. too few samples for a stable FID: keep the accuracy
+            out[name]["note"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def _class_accuracy(out: dict, x, labels, class_names: list[str], reference) -> None:
+    """Each class's share of its samples that the nearest mixture mean (points) or the evaluator
+    (grey images) assigns to it, into ``out[class]["accuracy"]``."""
+    if reference.kind == "points":
+        means = reference.meta.get("means")
+        if means is not None:
+            nearest = torch.cdist(x.float(), means.float()).argmin(1)
+            for k, name in enumerate(class_names):
+                out[name]["accuracy"] = (nearest[labels == k] == k).float().mean().item()
+    elif reference.shape[0] == 1 and hasattr(gm, "per_class_accuracy"):
+        for name, entry in gm.per_class_accuracy(x, labels, class_names).items():
+            out[name]["accuracy"] = finite_or_none(entry.get("accuracy"))

@@ -1,0 +1,146 @@
+"""What one training step is made of: the :class:`Update` objects a model declares, the
+:class:`StepContext` its losses draw from, and the step of one seed (:class:`SoloStep`).
+
+:func:`genzoo.training.loop.train` runs a step object for every step of a fit; the step of one
+seed is here, the step of several seeds stacked is :class:`genzoo.training.packed.StackedStep`.
+Both run the same :func:`apply_updates`: each update's loss, then ``zero_grad`` / ``backward`` /
+``step`` of its optimizer and its ``after`` hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+
+@dataclass(frozen=True)
+class Update:
+    """One optimizer update of a training step: ``loss(ctx, state)`` returns the scalar to minimise
+    and the (scalar tensor) values to log; the loop zeroes ``optimizer``'s gradients, back-propagates
+    the loss and steps, then calls ``after`` (e.g. WGAN's weight clipping). ``state`` is a dict
+    shared by the updates of one step (a GAN's generator update reuses the discriminator update's
+    generated batch through it)."""
+
+    optimizer: str
+    loss: Callable
+    after: Callable | None = None
+
+
+class StepContext:
+    """What a model's losses draw from: seeded batches by index and seeded noise.
+
+    The whole dataset sits on the training device as one tensor; batches are index gathers
+    from a per-epoch permutation drawn on the device with a seeded generator of that device (no
+    host round trip; on the CPU the same permutations as ever).
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device):
+        self.x, self.y, self.device = x, y, device
+        self.batch_size = min(batch_size, len(x))
+        self._perm_gen = torch.Generator(device=device).manual_seed(seed)
+        self._noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
+        self._perm = torch.empty(0, dtype=torch.long, device=device)
+        self._pos = 0
+        self.batches_drawn = 0
+        self.step = 0
+
+    @property
+    def epoch(self) -> float:
+        """Passes over the data so far."""
+        return self.batches_drawn * self.batch_size / len(self.x)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._pos + self.batch_size > len(self._perm):  # drop the ragged tail, reshuffle
+            self._perm = torch.randperm(len(self.x), generator=self._perm_gen, device=self.device)
+            self._pos = 0
+        idx = self._perm[self._pos:self._pos + self.batch_size]
+        self._pos += self.batch_size
+        self.batches_drawn += 1
+        return self.x[idx], self.y[idx]                       # (B, ...), (B,)
+
+    def randn(self, *shape: int) -> torch.Tensor:
+        return torch.randn(*shape, generator=self._noise_gen, device=self.device)
+
+    def randint(self, high: int, *shape: int) -> torch.Tensor:
+        return torch.randint(high, shape, generator=self._noise_gen, device=self.device)
+
+    def rand(self, *shape: int) -> torch.Tensor:
+        """Uniform [0, 1) noise (e.g. WGAN-GP's interpolation weights)."""
+        return torch.rand(*shape, generator=self._noise_gen, device=self.device)
+
+
+def apply_updates(updates, optimizers: dict, loss_of: Callable) -> dict[str, torch.Tensor]:
+    """One training step: for each update, ``loss_of(update, state)`` (its loss and logged values),
+    then ``zero_grad`` / ``backward`` / ``step`` of its optimizer and its ``after`` hook. A loss of
+    several seeds (one per seed, stacked) is summed before ``backward``: each seed's parameters get
+    the gradient of its own loss. Returns the logged values (detached tensors), the last update's
+    values winning where two log the same key (a critic's last step), the losses first."""
+    state: dict = {}
+    logs: dict[str, torch.Tensor] = {}
+    for u in updates:
+        loss, values = loss_of(u, state)
+        opt = optimizers[u.optimizer]
+        opt.zero_grad(set_to_none=True)
+        (loss if loss.dim() == 0 else loss.sum()).backward()
+        opt.step()
+        if u.after is not None:
+            u.after()
+        logs.update({k: v.detach() for k, v in values.items()})
+    return losses_first(logs)
+
+
+def run_updates(updates, optimizers: dict, ctx) -> dict[str, torch.Tensor]:
+    """:func:`apply_updates` of one model whose losses draw from ``ctx`` (a :class:`StepContext`)."""
+    return apply_updates(updates, optimizers, lambda u, state: u.loss(ctx, state))
+
+
+def losses_first(logs: dict) -> dict:
+    """A step's logged values with the losses (``loss*`` keys) first, the order of the history."""
+    return {**{k: v for k, v in logs.items() if k.startswith("loss")}, **logs}
+
+
+def model_updates(model) -> tuple[dict, list[Update]]:
+    """``model``'s optimizers and updates, or ValueError when an update names an optimizer that
+    ``configure_optimizers`` does not return."""
+    optimizers = model.configure_optimizers()
+    updates = model.updates()
+    for u in updates:
+        if u.optimizer not in optimizers:
+            raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
+                             f"configure_optimizers() returns {sorted(optimizers)}")
+    return optimizers, updates
+
+
+class SoloStep:
+    """The training step of one model (one seed): its updates on its own :class:`StepContext`.
+
+    What :func:`genzoo.training.loop.train` needs of a step object: ``models`` (the models
+    trained, one per seed), ``epoch`` (after the last step), ``train()`` (the networks to training
+    mode), calling it with a step number (runs the step; returns the logged values, one per seed
+    stacked or a scalar for one seed), ``sync(i)`` (``models[i]`` holds the weights as they are
+    now: before its callbacks see it) and ``finish()`` (after the last step)."""
+
+    def __init__(self, model, ctx: StepContext):
+        self.models, self.ctx = [model], ctx
+        self.optimizers, self.updates = model_updates(model)
+
+    @property
+    def epoch(self) -> float:
+        return self.ctx.epoch
+
+    def train(self) -> None:
+        self.models[0].nets_.train()
+
+    def __call__(self, step: int) -> dict[str, torch.Tensor]:
+        self.ctx.step = step
+        return run_updates(self.updates, self.optimizers, self.ctx)
+
+    def sync(self, i: int) -> None:
+        """The model trains in place: nothing to do."""
+
+    def finish(self) -> None:
+        model, ctx = self.models[0], self.ctx
+        model.on_train_end(ctx.x, ctx.y)
+        model.nets_.eval()
+        model.items_seen_ = ctx.batches_drawn * ctx.batch_size
