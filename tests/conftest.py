@@ -32,6 +32,12 @@ def fashion_train() -> Dataset:
 
 
 @pytest.fixture(scope="session")
+def fashion_test() -> Dataset:
+    """The Fashion-MNIST test split (10,000 images), read once."""
+    return genzoo.data.load("fashion-mnist", split="test")
+
+
+@pytest.fixture(scope="session")
 def fashion_small(fashion_train) -> Dataset:
     return fashion_train.subset(512, seed=0)
 

@@ -20,11 +20,6 @@ from genzoo.metrics.cache import stats_dir
 
 
 @pytest.fixture(scope="module")
-def fashion_test():
-    return genzoo.data.load("fashion-mnist", split="test")
-
-
-@pytest.fixture(scope="module")
 def reference(fashion_train):
     """1000 training images: the reference set of most tests (scored with n=1000)."""
     return fashion_train.subset(1000, seed=5)

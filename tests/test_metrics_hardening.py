@@ -28,11 +28,6 @@ def _score(x, ref, metrics, **kw):
 
 
 @pytest.fixture(scope="module")
-def fashion_test():
-    return genzoo.data.load("fashion-mnist", split="test")
-
-
-@pytest.fixture(scope="module")
 def small_ref(fashion_test):
     return fashion_test.subset(300, seed=0)
 

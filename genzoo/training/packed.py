@@ -258,10 +258,10 @@ def _stacked_copy(models: list):
     params, buffers = stack_module_state([m.nets_ for m in models])
     for name, p in params.items():
         owner, attr = _owner(template.nets_, name)
-        owner._parameters[attr] = nn.Parameter(p.detach().clone())
+        setattr(owner, attr, nn.Parameter(p.detach().clone()))     # Module.__setattr__ replaces it in place
     for name, b in buffers.items():
         owner, attr = _owner(template.nets_, name)
-        owner._buffers[attr] = b.clone()
+        setattr(owner, attr, b.clone())                            # a buffer stays a buffer (and keeps persistence)
     return template
 
 
