@@ -47,7 +47,7 @@ HISTORY_RTOL, HISTORY_ATOL = 1e-4, 1e-5
 DEFAULT_STEPS_ELSEWHERE = 2
 # record entries that depend on the machine, the clock or the checkout, not on what was computed
 VOLATILE = {"wall_time_s", "created", "git_commit", "git_dirty", "versions", "throughput", "wandb",
-            "wandb_start_s", "torch_threads", "data", "notes", "scoring"}
+            "wandb_start_s", "torch_threads", "data", "notes", "scoring", "cpu"}
 VOLATILE_TRAIN = {"train_time_s", "logging_time_s"}
 HISTORY_STEPS = 20              # the default models' first steps
 TINY_HISTORY_STEPS = 10         # of a tiny run's history (see above: the drift grows with the steps)

@@ -20,7 +20,7 @@ from genzoo.errors import UserError
 # the tiny grid benchmark (conftest's make_benchmark); its variants are keywords of make_benchmark
 W = dict(name="tiny-wandb", dataset="grid", models=["gan", "cgan"], seeds=[3], dataset_options={"n": 2000},
          reference_subset=1000, n_samples=500, per_class_samples=20, max_steps=12, log_every=2, images=2,
-         model_settings={"cgan": {"lr_g": 1e-3}})
+         model_settings={"cgan": {"lr_g": 1e-3, "ema": 0.9}})
 GAN_ONLY = {**W, "models": ["gan"], "model_settings": None}   # the gan alone: the cgan's table goes with it
 
 
@@ -64,7 +64,10 @@ def test_config_history_and_summary(logged):
         assert cfg["model_config"]["max_steps"] == 12 and cfg["model_config"] == json.loads(json.dumps(rec.config))
         assert cfg["versions"]["torch"] == rec.versions["torch"]
         if rec.model == "cgan":
-            assert cfg["overrides"] == {"max_steps": 12, "lr_g": 1e-3} and cfg["model_config"]["lr_g"] == 1e-3
+            assert cfg["overrides"] == {"max_steps": 12, "lr_g": 1e-3, "ema": 0.9} and cfg["model_config"]["lr_g"] == 1e-3
+        # which networks sampled (and so were scored): the cGAN's averaged generator, the GAN's own
+        sampled = {"cgan": ["G_ema", "g_embed_ema"], "gan": ["G"]}[rec.model]
+        assert rec.train["sampled_with"] == cfg["train"]["sampled_with"] == sampled
         # per-step losses, every log_every=2 steps (and step 1)
         steps = [row["_step"] for row in run.history if "train/loss_d" in row]
         assert steps == [1, 2, 4, 6, 8, 10, 12]

@@ -297,7 +297,8 @@ def run_data(ctx: RunContext, spec: RunSpec):
 def train_entry(spec: RunSpec, model, train, reference) -> dict:
     """A record's ``train`` before the fit: what it trains on and how. ``reference_items`` is the
     size of the reference split loaded (after ``reference_subset``); the record's ``scoring``
-    says how many of them the metrics used."""
+    says how many of them the metrics used. ``sampled_with`` names the networks that sample and
+    are scored (``model.sampling_nets()``: ``["G_ema"]`` for a GAN that averages its generator)."""
     settings = spec.settings
     return {"train_items": len(train), "train_subset": settings.train_subset or None,
             "reference_split": settings.reference_split, "reference_items": len(reference),
@@ -307,6 +308,8 @@ def train_entry(spec: RunSpec, model, train, reference) -> dict:
             "batch_size": getattr(model.config, "batch_size", None),
             "batches_per_step": getattr(model, "batches_per_step", 1),
             "preset": spec.preset, "overrides": spec.overrides,
+            # the networks that sample (and so are scored): a GAN with ema > 0 its averaged G, G_ema
+            "sampled_with": list(model.sampling_nets()),
             "n_samples": settings.n_samples, "sample_seed": spec.sample_seed}
 
 

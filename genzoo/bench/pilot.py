@@ -10,6 +10,9 @@ step count (``--set key=value`` changes any config key for every model). At each
 fit pauses, draws the profile's ``n_samples``, scores them as the benchmark does and saves a
 sample grid. Writes ``<out>/<benchmark>.md`` (a table per model: step, epoch, training seconds,
 metrics), ``.csv`` and ``<out>/<benchmark>/<model>-<step>.png``. Training time excludes scoring.
+A GAN that averages its generator (``--set ema=0.999``) is scored twice at each step, from the
+average (the metrics' own names) and from the trained G (``fid_no_ema``, ...: the same fit, so
+the difference is the averaging's alone; grids ``<model>-<step>-no-ema.png``).
 The AE's fitted prior is refitted at each pause, as at the end of a fit.
 """
 
@@ -30,6 +33,7 @@ from .data import Data
 from .score import sample_grid
 from .spec import load_benchmark
 
+NO_AVERAGE = "_no_ema"    # a GAN with ema > 0 is also scored from its trained G: fid_no_ema, ...
 KEY_METRICS = ("fid", "modes_covered", "high_quality", "precision", "recall", "sharpness", "classes_covered",
                "mode_kl", "label_accuracy")
 
@@ -90,12 +94,20 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
             if "prior" in m.nets_:
                 m.on_train_end(m.to_model_scale(train.x.to(m.device_)), train.y.to(m.device_))
                 m.nets_.train()
+            row = scored(m, step, spec, train, reference, n, names, "")
+            if getattr(m, "weight_averages", None) and m.weight_averages():    # ema > 0: the trained G too
+                with m.sampling_from_trained():
+                    row.update(scored(m, step, spec, train, reference, n, names, NO_AVERAGE))
+            return row
+
+        def scored(m, step, spec, train, reference, n, names, suffix):
             grid, nrow = sample_grid(m, train)
-            artifacts.save_png(pngs / f"{spec.model}-{step}.png", grid, nrow=nrow, reference=reference,
-                               title=f"{spec.model}, step {step}")
+            what = " (trained G, not its average)" if suffix else ""
+            artifacts.save_png(pngs / f"{spec.model}-{step}{suffix.replace('_', '-')}.png", grid, nrow=nrow,
+                               reference=reference, title=f"{spec.model}, step {step}{what}")
             s = gm.score(m.sample(n, seed=spec.sample_seed), reference, names, n=n, seed=spec.seed,
                          device=device, progress=False)
-            return {k: round(float(v), 4) for k, v in s.items() if k in KEY_METRICS}
+            return {k + suffix: round(float(v), 4) for k, v in s.items() if k in KEY_METRICS}
 
         pauses = _Pauses(steps, score)
         print(f"{spec.model} ({bench.name}, profile {profile}, seed {seed}): {json.dumps(over, default=str)}",
@@ -108,7 +120,8 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
 
 
 def _write(out: Path, name: str, profile: str, seed: int, results: dict, setup: dict) -> None:
-    cols = ["step", "epoch", "train_s"] + [k for k in KEY_METRICS if any(k in r for rows in results.values() for r in rows)]
+    keys = [k + suffix for k in KEY_METRICS for suffix in ("", NO_AVERAGE)]
+    cols = ["step", "epoch", "train_s"] + [k for k in keys if any(k in r for rows in results.values() for r in rows)]
     lines = [f"# Pilot: {name}, profile {profile}, seed {seed}", "",
              "Written by `python -m genzoo.bench.pilot` (genzoo/bench/pilot.py): each model trained once, "
              "scored at each step count on the way; `train_s` is training time without the scoring. "

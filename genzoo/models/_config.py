@@ -17,7 +17,8 @@ base's first), then the class's own. Every mixin extends BaseConfig, so BaseConf
 come first.
 
 :class:`AdversarialConfig` is the base of every GAN's config (``n_critic``: discriminator steps per
-generator step); :class:`RemediesConfig` adds the remedies for mode collapse that work on any
+generator step; ``ema``: the decay of the generator's weight average, added last to each GAN's
+config); :class:`RemediesConfig` adds the remedies for mode collapse that work on any
 unconditional GAN (``pack``, ``minibatch_std``, ``minibatch_discrimination``, ``replay``).
 """
 
@@ -34,11 +35,35 @@ from .base import BaseConfig
 
 @dataclass(frozen=True)
 class AdversarialConfig(BaseConfig):
-    """What every GAN's config has: the discriminator (critic) steps per generator step."""
+    """What every GAN's config has: the discriminator (critic) steps per generator step, and
+    ``ema``, the decay of the generator's weight average (:data:`EMA_FIELD`)."""
 
     LIMITS: ClassVar[dict[str, str]] = {"n_critic": ">= 1"}
 
     n_critic: int = 1         # discriminator steps per generator step (compare_gan's disc_iters)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _append_ema_field(cls)
+
+
+# ``ema``: sample from an exponential moving average of G's weights (ProGAN, StyleGAN), this its
+# decay: 0 (the default) = off, else e.g. 0.999. It is declared here once, but it is added to the
+# first config class below AdversarialConfig (each GAN's config), as that class's last own field:
+# ``dataclasses.asdict`` of a config (run records, checkpoints) is what it was before, with ``ema``
+# appended at the end (a field of a mixin base would land in the middle of it).
+EMA_FIELD, EMA_DEFAULT, EMA_LIMIT = "ema", 0.0, "[0, 1)"
+
+
+def _append_ema_field(cls: type) -> None:
+    """Declare ``ema`` on ``cls`` (a subclass of AdversarialConfig, before ``@dataclass`` runs),
+    unless a base config already has it (a registered variant of a GAN inherits it in place)."""
+    if any(EMA_FIELD in vars(base).get("__dataclass_fields__", {}) for base in cls.__mro__[1:]):
+        return
+    if EMA_FIELD not in cls.__dict__.get("__annotations__", {}):
+        cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), EMA_FIELD: "float"}
+        setattr(cls, EMA_FIELD, EMA_DEFAULT)
+    cls.LIMITS = {**cls.__dict__.get("LIMITS", {}), EMA_FIELD: EMA_LIMIT}
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,29 @@ class ConvWidths(BaseConfig):
 
     g_width: int = 64
     d_width: int = 64
+
+
+@dataclass(frozen=True)
+class ConvLayout(BaseConfig):
+    """The DCGAN backbone's depth and kernels (DCGAN and its named variants): ``g_layers`` stride-2
+    transposed convolutions in G, ``d_layers`` stride-2 convolutions in D, ``kernel`` their size
+    (0: genzoo's 4x4, 3x3 where a side is odd; else an odd size, padding ``kernel // 2``),
+    ``g_out_conv``: a stride-1 convolution makes G's image (Metz et al.'s generator). The defaults
+    are genzoo's DCGAN; ``g_layers=4, d_layers=4, kernel=5`` the DCGAN of VEEGAN's and PacGAN's
+    Stacked-MNIST experiment (``benchmarks/modes-stacked.toml``)."""
+
+    LIMITS: ClassVar[dict[str, str]] = {"g_layers": "[1, 5]", "d_layers": "[1, 5]", "kernel": "[0, 9]"}
+
+    g_layers: int = 2
+    d_layers: int = 3
+    kernel: int = 0
+    g_out_conv: bool = False
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.kernel and self.kernel % 2 == 0:
+            who = type(self).model_name or type(self).__name__
+            raise ValueError(f"{who}: kernel must be 0 (genzoo's 4x4 layout) or odd (3, 5, ...), got {self.kernel}")
 
 
 @dataclass(frozen=True)
@@ -159,5 +207,6 @@ class SharedAdam(AdamBeta1, LearningRate):
     """Adam for G and for D with one learning rate and beta1 (fields lr, beta1)."""
 
 
-__all__ = ["AdamBeta1", "AdamGD", "AdversarialConfig", "ConvOrMLPNets", "ConvWidths", "DiscriminatorBatchNorm",
-           "GDLearningRates", "GeneratorLoss", "LearningRate", "MLPSizes", "RemediesConfig", "SharedAdam"]
+__all__ = ["AdamBeta1", "AdamGD", "AdversarialConfig", "ConvLayout", "ConvOrMLPNets", "ConvWidths",
+           "DiscriminatorBatchNorm", "GDLearningRates", "GeneratorLoss", "LearningRate", "MLPSizes", "RemediesConfig",
+           "SharedAdam"]

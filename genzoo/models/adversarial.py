@@ -23,11 +23,21 @@ layer), ``minibatch_discrimination`` (Salimans et al. 2016's closeness features 
 ``replay`` (a share of D's fake batch drawn from a buffer of past samples). A model whose config
 has no remedies declares ``pack`` and ``replay`` itself (cGAN).
 
+Every GAN's config has ``ema`` (0 = off): the decay of an exponential moving average of the
+generator's weights (ProGAN, StyleGAN). With ``ema > 0`` the model builds ``nets_["G_ema"]`` (and
+cGAN's ``"g_embed_ema"``), copies of its generator networks (``sampler_nets``), and declares them
+(:meth:`AdversarialModel.weight_averages`, a :class:`~genzoo.training.step.Average`); the training
+loop updates them after each generator step (parameters averaged, batch norm's running statistics
+copied from G), and ``sample`` / ``decode`` (so scoring) and ``save_pretrained(sampler_only=True)``
+use them instead of G.
+
 The training loop does the updates; nothing here calls ``backward`` or ``step``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
 import functools
 from typing import ClassVar
@@ -36,13 +46,16 @@ import torch
 from torch import nn
 
 from ..space import choice, fixed, log_uniform, uniform
+from ..training.step import Average
 from . import losses
 from ._config import AdversarialConfig, GeneratorLoss, RemediesConfig
 from .base import GenerativeModel, Update
 from .layers import DCDiscriminator, DCGenerator, MLPDiscriminator, MLPGenerator
 
 
-__all__ = ["GAN_SWEEP_SPACE", "AdversarialConfig", "AdversarialModel", "RemediesConfig", "ReplayBuffer",
+EMA_SUFFIX = "_ema"     # nets_["G_ema"]: the weight average of nets_["G"] (config ema > 0)
+
+__all__ = ["EMA_SUFFIX", "GAN_SWEEP_SPACE", "AdversarialConfig", "AdversarialModel", "RemediesConfig", "ReplayBuffer",
            "conv_or_mlp_networks", "pack_items", "packed_shape", "register_variant"]   # the two GAN config bases too
 
 
@@ -102,6 +115,41 @@ def pack_items(x: torch.Tensor, pack: int) -> torch.Tensor:
         return x
     n = x.shape[0] // pack
     return x[:n * pack].reshape(n, pack * x.shape[1], *x.shape[2:])
+
+
+STANDING_BATCHES, STANDING_BATCH_SIZE, STANDING_SEED = 8, 128, 0
+
+
+def standing_statistics(nets, generate, latent_dim: int, num_classes: int, device) -> None:
+    """Batch norm's running statistics of ``nets`` (an averaged generator) recomputed from its own
+    activations: the running statistics reset, then ``generate(z, labels)`` in training mode with a
+    cumulative average (``momentum=None``) over :data:`STANDING_BATCHES` batches of
+    :data:`STANDING_BATCH_SIZE` fixed N(0, I) codes (and uniform labels when ``num_classes``),
+    seeded by :data:`STANDING_SEED`, so the same weights always get the same statistics. BigGAN's
+    "standing statistics" (Brock et al. 2019), here at every sampling: an average of weights
+    is not the network whose statistics the training loop tracked. Networks without batch norm
+    are left as they are."""
+    norms = [m for net in nets for m in net.modules()
+             if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)) and m.track_running_stats]
+    if not norms:
+        return
+    momenta, modes = [m.momentum for m in norms], [m.training for m in norms]
+    gen = torch.Generator().manual_seed(STANDING_SEED)
+    try:
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None
+            m.train()
+        with torch.no_grad():
+            for _ in range(STANDING_BATCHES):
+                z = torch.randn(STANDING_BATCH_SIZE, latent_dim, generator=gen).to(device)
+                labels = (torch.randint(num_classes, (STANDING_BATCH_SIZE,), generator=gen).to(device)
+                          if num_classes else None)
+                generate(z, labels)
+    finally:
+        for m, momentum, mode in zip(norms, momenta, modes):
+            m.momentum = momentum
+            m.train(mode)
 
 
 def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool) -> nn.ModuleDict:
@@ -198,8 +246,61 @@ class AdversarialModel(GenerativeModel):
     def discriminator_parameters(self):
         return self.nets_["D"].parameters()
 
-    def generate(self, z, labels):
-        return self.nets_["G"](z)
+    def generate(self, z, labels, *, averaged: bool = False):
+        return self.generator_net("G", averaged)(z)
+
+    # --- the generator's weight average (config ema) ----------------------------------------
+    @property
+    def ema(self) -> float:
+        """The decay of the generator's weight average (0: none)."""
+        return getattr(self.config, "ema", 0.0)
+
+    def weight_averages(self) -> list[Average]:
+        """The averages the training loop keeps: with ``ema > 0``, each generator network
+        (``sampler_nets``) averaged into ``<name>_ema`` after each step of G's optimizer "g"."""
+        if not self.ema:
+            return []
+        return [Average("g", {n: n + EMA_SUFFIX for n in self.sampler_nets}, self.ema)]
+
+    def generator_net(self, name: str, averaged: bool = False) -> nn.Module:
+        """``nets_[name]``; with ``averaged``, its weight average where the model keeps one."""
+        avg = name + EMA_SUFFIX
+        return self.nets_[avg] if averaged and avg in self.nets_ else self.nets_[name]
+
+    def setup(self, shape, num_classes, seed, device, data_name=""):
+        super().setup(shape, num_classes, seed, device, data_name)
+        for a in self.weight_averages():      # the averages start as copies of the fresh networks
+            for src, tgt in a.nets.items():
+                self.nets_[tgt] = copy.deepcopy(self.nets_[src]).requires_grad_(False)
+
+    def sampling_nets(self) -> tuple[str, ...]:
+        averaged = {k: v for a in self.weight_averages() for k, v in a.nets.items()}
+        return tuple(averaged.get(n, n) for n in self.sampler_nets)
+
+    def sampling_generate(self, z, labels):
+        return self.generate(z, labels, averaged=self._sample_from_average)
+
+    _sample_from_average = True     # False only inside sampling_from_trained()
+
+    def prepare_sampling(self) -> None:
+        """Before sampling from the averaged generator: its batch norm's running statistics
+        recomputed for the averaged weights (:func:`standing_statistics`), since G's own, which
+        the loop copies, belong to G's weights, not to the average's."""
+        if self._sample_from_average and self.weight_averages():
+            nets = [self.nets_[n] for n in self.sampling_nets()]
+            standing_statistics(nets, lambda z, labels: self.generate(z, labels, averaged=True),
+                                self.config.latent_dim, self.num_classes_ if self.conditional else 0,
+                                self.device_)
+
+    @contextlib.contextmanager
+    def sampling_from_trained(self):
+        """Within it, ``sample`` and ``decode`` use the trained generator instead of its weight
+        average (what the pilot compares: the same fit scored with and without averaging)."""
+        self._sample_from_average = False
+        try:
+            yield self
+        finally:
+            del self._sample_from_average
 
     def pack_refusal(self, data) -> str | None:
         if self.replay:

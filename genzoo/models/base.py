@@ -314,7 +314,7 @@ class GenerativeModel:
     @property
     def is_sampler_only(self) -> bool:
         """Loaded from a sampler-only checkpoint: it samples, but holds no networks to train or encode with."""
-        return self.is_fitted and bool(self.sampler_nets) and set(self.nets_) == set(self.sampler_nets)
+        return self.is_fitted and bool(self.sampler_nets) and set(self.nets_) == set(self.sampling_nets())
 
     def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
             log_interval: int = 50):
@@ -433,19 +433,36 @@ class GenerativeModel:
         """The map from N(0, I) noise to the codes that are decoded (None: the identity)."""
         return None
 
+    def sampling_nets(self) -> tuple[str, ...]:
+        """The names in ``nets_`` that sampling uses (what ``save_pretrained(sampler_only=True)``
+        keeps): ``sampler_nets``, unless the model samples from other networks (a GAN with
+        ``ema``: the averaged generator)."""
+        return tuple(self.sampler_nets)
+
+    def sampling_generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """What :meth:`sample` and :meth:`decode` decode with: :meth:`generate`, unless the model
+        samples from other networks than it trains (a GAN with ``ema``)."""
+        return self.generate(z, labels)
+
+    def prepare_sampling(self) -> None:
+        """Called (under no_grad, the networks in eval mode) before every batch of samples is
+        decoded: nothing, unless the model samples from networks whose statistics it must first
+        compute (a GAN's averaged generator: its batch-norm statistics)."""
+
     @torch.no_grad()          # every sampling path goes through here: never a graph, whatever calls it
     def _decode_eval(self, z: torch.Tensor, labels: torch.Tensor | None, chunk: int = 1024,
                      codes=None) -> torch.Tensor:
         was_training = self.nets_.training
         self.nets_.eval()
         try:
+            self.prepare_sampling()
             out = []
             for i in range(0, max(len(z), 1), chunk):
                 zi = z[i:i + chunk].to(self.device_)
                 if codes is not None:
                     zi = codes(zi)
                 li = None if labels is None else labels[i:i + chunk].to(self.device_)
-                out.append(self.to_data_scale(self.generate(zi, li)).float().cpu())
+                out.append(self.to_data_scale(self.sampling_generate(zi, li)).float().cpu())
             return torch.cat(out)[: len(z)]
         finally:
             self.nets_.train(was_training)
@@ -475,7 +492,7 @@ class GenerativeModel:
         nets = self.nets_
         if sampler_only or self.is_sampler_only:
             meta["sampler_only"] = True
-            nets = nn.ModuleDict({k: self.nets_[k] for k in self.sampler_nets})
+            nets = nn.ModuleDict({k: self.nets_[k] for k in self.sampling_nets()})
         state = {k: v.detach().cpu().contiguous() for k, v in nets.state_dict().items()}
         weights = safetensors_bytes(state)          # not save_file: it makes 0600 files
         meta["files"] = {WEIGHTS: _checkpoint.file_record(weights)}      # what loading verifies
@@ -510,7 +527,7 @@ class GenerativeModel:
         if sampler_only and not cls.sampler_nets:
             raise CheckpointError(f"{cfg_path}: 'sampler_only' is true, but {cls.name} declares no sampler networks")
         if sampler_only:       # only the networks sample() uses
-            model.nets_ = nn.ModuleDict({k: model.nets_[k] for k in cls.sampler_nets})   # the others dropped
+            model.nets_ = nn.ModuleDict({k: model.nets_[k] for k in model.sampling_nets()})   # the others dropped
         state = _read_weights(weights, meta if verify else None, cfg_path)
         try:
             model.nets_.load_state_dict(state)

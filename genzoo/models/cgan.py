@@ -73,8 +73,9 @@ class CGAN(AdversarialModel):
     def discriminator_parameters(self):
         return [*self.nets_["D"].parameters(), *self.nets_["d_embed"].parameters()]
 
-    def generate(self, z, labels):
-        return self.nets_["G"](torch.cat([z, self.nets_["g_embed"](labels)], 1))   # (B, latent + embed)
+    def generate(self, z, labels, *, averaged: bool = False):
+        embed = self.generator_net("g_embed", averaged)(labels)
+        return self.generator_net("G", averaged)(torch.cat([z, embed], 1))           # (B, latent + embed)
 
     def discriminate(self, x, labels):
         e = self.nets_["d_embed"](labels)

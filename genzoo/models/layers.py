@@ -113,48 +113,91 @@ class MLPDiscriminator(nn.Module):
         return self.net(h).squeeze(1)
 
 
+def dc_sizes(layers: int) -> list[int]:
+    """The sides of the DCGAN backbone's feature maps, from the 28x28 image inward: each stride-2
+    layer halves the side, rounding up (28, 14, 7, 4, 2, ...); ``layers + 1`` entries."""
+    sizes = [28]
+    while len(sizes) <= layers:
+        sizes.append(-(-sizes[-1] // 2))
+    return sizes
+
+
+def dc_kernel(kernel: int, side: int) -> tuple[int, int]:
+    """(kernel, padding) of a stride-2 layer between a side ``side`` (even or odd) and its half
+    (rounded up): ``kernel=0`` is genzoo's layout, 4x4 where the side halves exactly and 3x3 where
+    it does not (7 <-> 4), padding 1; an odd ``kernel`` k (the papers' 5x5 or 3x3), padding k // 2."""
+    if kernel:
+        return kernel, kernel // 2
+    return (4 if side % 2 == 0 else 3), 1
+
+
 class DCGenerator(nn.Module):
-    """DCGAN generator for 28x28: project and reshape, then two stride-2 transposed convolutions.
+    """DCGAN generator for 28x28: project and reshape, then ``layers`` stride-2 transposed
+    convolutions, each doubling the side (2 -> 4 -> 7 -> 14 -> 28 for ``layers=4``) and halving the
+    channels: ``2**layers * width`` at the projection, ``2 * width`` before the last one.
+    ``out_conv``: the last transposed convolution keeps ``width`` channels and a stride-1
+    convolution makes the image (Metz et al.'s Stacked-MNIST generator). ``kernel``: see
+    :func:`dc_kernel`. The defaults (2 layers, genzoo's 4x4 kernels) are genzoo's DCGAN:
+    project -> 7x7x4w -> 14x14x2w -> 28x28xC.
 
     Batch norm everywhere but the output; ReLU inside, Tanh (or Sigmoid) at the output.
     """
 
-    def __init__(self, in_dim: int, channels: int, width: int = 64, out_act: nn.Module | None = None):
+    def __init__(self, in_dim: int, channels: int, width: int = 64, out_act: nn.Module | None = None,
+                 layers: int = 2, kernel: int = 0, out_conv: bool = False):
         super().__init__()
-        self.project = nn.Sequential(
-            nn.Linear(in_dim, 4 * width * 7 * 7, bias=False), nn.BatchNorm1d(4 * width * 7 * 7), nn.ReLU(True))
-        self.width = width
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1, bias=False),   # (B, 2w, 14, 14)
-            nn.BatchNorm2d(2 * width), nn.ReLU(True),
-            nn.ConvTranspose2d(2 * width, channels, 4, 2, 1),                # (B, C, 28, 28)
-            out_act if out_act is not None else nn.Tanh(),
-        )
+        sizes = dc_sizes(layers)
+        self.width, self.side = 2 ** layers * width, sizes[layers]          # the projection's channels, side
+        n = self.width * self.side ** 2
+        self.project = nn.Sequential(nn.Linear(in_dim, n, bias=False), nn.BatchNorm1d(n), nn.ReLU(True))
+        blocks: list[nn.Module] = []
+        for i in range(layers):
+            c_in, side_in, side_out = 2 ** (layers - i) * width, sizes[layers - i], sizes[layers - i - 1]
+            k, pad = dc_kernel(kernel, side_out)
+            extra = side_out - ((side_in - 1) * 2 - 2 * pad + k)              # output_padding: hit the side
+            if i < layers - 1 or out_conv:                                      # (B, c_in / 2, side_out, side_out)
+                blocks += [nn.ConvTranspose2d(c_in, c_in // 2, k, 2, pad, output_padding=extra, bias=False),
+                           nn.BatchNorm2d(c_in // 2), nn.ReLU(True)]
+            else:                                                               # (B, C, 28, 28)
+                blocks.append(nn.ConvTranspose2d(c_in, channels, k, 2, pad, output_padding=extra))
+        if out_conv:
+            k = kernel or 3
+            blocks.append(nn.Conv2d(width, channels, k, 1, k // 2))           # (B, C, 28, 28)
+        self.net = nn.Sequential(*blocks, out_act if out_act is not None else nn.Tanh())
 
     def forward(self, z):                                                    # z: (B, in_dim)
-        return self.net(self.project(z).view(-1, 4 * self.width, 7, 7))     # (B, 4w, 7, 7) -> image
+        return self.net(self.project(z).view(-1, self.width, self.side, self.side))
 
 
 class DCDiscriminator(nn.Module):
-    """DCGAN discriminator for 28x28: stride-2 convolutions, LeakyReLU(0.2), batch norm except at
-    the input; returns one logit per image (no sigmoid: the loss applies it, and WGAN's critic
-    uses the raw score)."""
+    """DCGAN discriminator for 28x28: ``layers`` stride-2 convolutions (``width``, ``2 * width``,
+    ... channels; sides 14, 7, 4, 2, ...), LeakyReLU(0.2), batch norm except at the input, then one
+    linear layer (a convolution as large as the last map); returns one logit per image (no
+    sigmoid: the loss applies it, and WGAN's critic uses the raw score). ``kernel``: see
+    :func:`dc_kernel`. The defaults (3 layers, genzoo's kernels) are genzoo's DCGAN:
+    28 -> 14x14xw -> 7x7x2w -> 4x4x4w -> 1."""
 
-    def __init__(self, channels: int, width: int = 64, batch_norm: bool = True, batch_stat: str = ""):
+    def __init__(self, channels: int, width: int = 64, batch_norm: bool = True, batch_stat: str = "",
+                 layers: int = 3, kernel: int = 0):
         super().__init__()
 
         def norm(c):
             return nn.BatchNorm2d(c) if batch_norm else nn.Identity()
 
-        self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2, True),                       # (B, w, 14, 14)
-            nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), norm(2 * width), nn.LeakyReLU(0.2, True),  # (B, 2w, 7, 7)
-            nn.Conv2d(2 * width, 4 * width, 3, 2, 1, bias=False), norm(4 * width), nn.LeakyReLU(0.2, True),  # (B, 4w, 4, 4)
-            nn.Conv2d(4 * width, 1, 4, 1, 0),                                                   # (B, 1, 1, 1)
-        )
-        stat = batch_statistic(batch_stat, 4 * width * 4 * 4)
-        if stat is not None:            # before the last block: (B, 4w + extra, 4, 4)
-            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Conv2d(4 * width + stat.extra, 1, 4, 1, 0))
+        sizes = dc_sizes(layers)
+        blocks: list[nn.Module] = []
+        for i in range(layers):                                                 # (B, 2^i w, sizes[i+1], ...)
+            k, pad = dc_kernel(kernel, sizes[i])
+            if i == 0:
+                blocks += [nn.Conv2d(channels, width, k, 2, pad), nn.LeakyReLU(0.2, True)]
+            else:
+                c = 2 ** (i - 1) * width
+                blocks += [nn.Conv2d(c, 2 * c, k, 2, pad, bias=False), norm(2 * c), nn.LeakyReLU(0.2, True)]
+        top, side = 2 ** (layers - 1) * width, sizes[layers]
+        self.net = nn.Sequential(*blocks, nn.Conv2d(top, 1, side, 1, 0))        # (B, 1, 1, 1)
+        stat = batch_statistic(batch_stat, top * side * side)
+        if stat is not None:            # before the last block: (B, top + extra, side, side)
+            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Conv2d(top + stat.extra, 1, side, 1, 0))
 
     def forward(self, x):
         return self.net(x).flatten()                                          # (B,)

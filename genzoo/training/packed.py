@@ -18,7 +18,9 @@ A seed trains exactly as ``model.fit(data, seed=s)`` would, whichever seeds shar
 - the optimizers are the model's own (``configure_optimizers``), built over the stacked
   parameters: Adam and RMSprop work element by element, so each seed's slice is updated as alone;
   constraints (WGAN's clipping) apply element by element too;
-- batch norm keeps per-seed running statistics (the buffers are stacked as well).
+- batch norm keeps per-seed running statistics (the buffers are stacked as well);
+- a weight average (a GAN's ``ema``: :class:`~genzoo.training.step.Average`) is elementwise, so
+  the stacked average of each seed is updated as alone.
 
 What cannot be packed, the model declares (``model.pack_refusal(data)``: a reason, or None), and
 :func:`check_packable` refuses it with a one-line ``ValueError``: experience replay (a buffer
@@ -39,7 +41,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ..limits import MAX_SEED, check_seed
 from .loop import LOG_INTERVAL, check_log_interval, resolve_device, total_steps, train
-from .step import StepContext, apply_updates, model_updates
+from .step import StepContext, apply_updates, averaging, model_averages, model_updates
 
 __all__ = ["LaneContext", "SeedDropout", "StackedStep", "check_packable", "fit_seeds"]
 
@@ -193,6 +195,7 @@ class StackedStep:
         per_seed_dropout(self.template.nets_, self.lanes)
         self.run = _Run(self.template.nets_)
         self.optimizers, self.updates = model_updates(self.template)
+        self.after_step = averaging(self.template.nets_, model_averages(self.template))   # elementwise: stacked too
         named_p, named_b = list(self.template.nets_.named_parameters()), list(self.template.nets_.named_buffers())
         self.names = [f"nets.{n}" for n, _ in named_p] + [f"nets.{n}" for n, _ in named_b]
         self.tensors = [t for _, t in named_p] + [t for _, t in named_b]   # stepped in place: the same every step
@@ -210,7 +213,7 @@ class StackedStep:
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
         for c in self.ctxs:
             c.step = step
-        return apply_updates(self.updates, self.optimizers, self._loss)
+        return apply_updates(self.updates, self.optimizers, self._loss, self.after_step)
 
     def _loss(self, u, state: dict):
         """The update's loss of every seed, (seeds,), vmapped. ``state`` holds per-seed tensors

@@ -4,7 +4,8 @@
 :func:`genzoo.training.loop.train` runs a step object for every step of a fit; the step of one
 seed is here, the step of several seeds stacked is :class:`genzoo.training.packed.StackedStep`.
 Both run the same :func:`apply_updates`: each update's loss, then ``zero_grad`` / ``backward`` /
-``step`` of its optimizer and its ``after`` hook."""
+``step`` of its optimizer, its ``after`` hook and the weight averages (:class:`Average`) that
+follow that optimizer."""
 
 from __future__ import annotations
 
@@ -25,6 +26,59 @@ class Update:
     optimizer: str
     loss: Callable
     after: Callable | None = None
+
+
+@dataclass(frozen=True)
+class Average:
+    """An exponential moving average of networks' weights that the loop keeps (a GAN's averaged
+    generator, ProGAN / StyleGAN): after each step of ``optimizer``, for every ``source: target``
+    of ``nets`` (names in the model's ``nets_``; ``target`` a copy of ``source`` made when the
+    networks are built), each parameter ``avg = d * avg + (1 - d) * param`` under no_grad, and
+    each buffer (batch norm's running statistics) COPIED from ``source``, as the ProGAN and
+    StyleGAN implementations do. ``d`` is ``decay`` ramped in as TensorFlow's
+    ExponentialMovingAverage does with ``num_updates``: ``d = min(decay, (1 + n) / (10 + n))`` at
+    the n-th update (0, 1, ...), so the average forgets the untrained initial weights within the
+    first steps instead of over ~1 / (1 - decay) steps (StyleGAN2-ADA ramps its average too),
+    which matters at a CPU budget of a few thousand steps. Elementwise, so it works on stacked
+    seeds too."""
+
+    optimizer: str
+    nets: dict
+    decay: float
+
+
+def ramped_decay(decay: float, n: int) -> float:
+    """The decay of the ``n``-th update (0, 1, ...) of an :class:`Average`: ``min(decay, (1 + n) / (10 + n))``."""
+    return min(decay, (1 + n) / (10 + n))
+
+
+def averaging(nets, averages) -> Callable[[str], None] | None:
+    """The hook :func:`apply_updates` calls with an optimizer's name after its step: updates the
+    ``averages`` (:class:`Average` objects) over ``nets`` (a ModuleDict) that follow it; None
+    when there are none."""
+    by_optimizer: dict[str, list] = {}
+    for a in averages:
+        for src, tgt in a.nets.items():
+            s, t = nets[src], nets[tgt]
+            by_optimizer.setdefault(a.optimizer, []).append(
+                (a.decay, list(t.parameters()), list(s.parameters()), list(t.buffers()), list(s.buffers())))
+    if not by_optimizer:
+        return None
+    updates_done = dict.fromkeys(by_optimizer, 0)
+
+    @torch.no_grad()
+    def after_step(optimizer: str) -> None:
+        if optimizer not in by_optimizer:
+            return
+        n = updates_done[optimizer]
+        updates_done[optimizer] = n + 1
+        for decay, avg, params, avg_buffers, buffers in by_optimizer[optimizer]:
+            weight = 1.0 - ramped_decay(decay, n)
+            for a, p in zip(avg, params):
+                a.lerp_(p, weight)                   # a + weight * (p - a) = d * a + (1 - d) * p
+            for b_avg, b in zip(avg_buffers, buffers):
+                b_avg.copy_(b)
+    return after_step
 
 
 class StepContext:
@@ -70,9 +124,11 @@ class StepContext:
         return torch.rand(*shape, generator=self._noise_gen, device=self.device)
 
 
-def apply_updates(updates, optimizers: dict, loss_of: Callable) -> dict[str, torch.Tensor]:
+def apply_updates(updates, optimizers: dict, loss_of: Callable,
+                  after_step: Callable[[str], None] | None = None) -> dict[str, torch.Tensor]:
     """One training step: for each update, ``loss_of(update, state)`` (its loss and logged values),
-    then ``zero_grad`` / ``backward`` / ``step`` of its optimizer and its ``after`` hook. A loss of
+    then ``zero_grad`` / ``backward`` / ``step`` of its optimizer, its ``after`` hook and
+    ``after_step(optimizer name)`` (the weight averages: :func:`averaging`). A loss of
     several seeds (one per seed, stacked) is summed before ``backward``: each seed's parameters get
     the gradient of its own loss. Returns the logged values (detached tensors), the last update's
     values winning where two log the same key (a critic's last step), the losses first."""
@@ -86,13 +142,15 @@ def apply_updates(updates, optimizers: dict, loss_of: Callable) -> dict[str, tor
         opt.step()
         if u.after is not None:
             u.after()
+        if after_step is not None:
+            after_step(u.optimizer)
         logs.update({k: v.detach() for k, v in values.items()})
     return losses_first(logs)
 
 
-def run_updates(updates, optimizers: dict, ctx) -> dict[str, torch.Tensor]:
+def run_updates(updates, optimizers: dict, ctx, after_step=None) -> dict[str, torch.Tensor]:
     """:func:`apply_updates` of one model whose losses draw from ``ctx`` (a :class:`StepContext`)."""
-    return apply_updates(updates, optimizers, lambda u, state: u.loss(ctx, state))
+    return apply_updates(updates, optimizers, lambda u, state: u.loss(ctx, state), after_step)
 
 
 def losses_first(logs: dict) -> dict:
@@ -101,15 +159,21 @@ def losses_first(logs: dict) -> dict:
 
 
 def model_updates(model) -> tuple[dict, list[Update]]:
-    """``model``'s optimizers and updates, or ValueError when an update names an optimizer that
-    ``configure_optimizers`` does not return."""
+    """``model``'s optimizers and updates, or ValueError when an update (or a weight average:
+    ``model.weight_averages()``) names an optimizer that ``configure_optimizers`` does not return."""
     optimizers = model.configure_optimizers()
     updates = model.updates()
-    for u in updates:
+    for u in [*updates, *model_averages(model)]:
         if u.optimizer not in optimizers:
             raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
                              f"configure_optimizers() returns {sorted(optimizers)}")
     return optimizers, updates
+
+
+def model_averages(model) -> list[Average]:
+    """The weight averages ``model`` declares (``model.weight_averages()``; none if it has no such method)."""
+    declared = getattr(model, "weight_averages", None)
+    return list(declared()) if declared is not None else []
 
 
 class SoloStep:
@@ -124,6 +188,7 @@ class SoloStep:
     def __init__(self, model, ctx: StepContext):
         self.models, self.ctx = [model], ctx
         self.optimizers, self.updates = model_updates(model)
+        self.after_step = averaging(model.nets_, model_averages(model))
 
     @property
     def epoch(self) -> float:
@@ -134,7 +199,7 @@ class SoloStep:
 
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
         self.ctx.step = step
-        return run_updates(self.updates, self.optimizers, self.ctx)
+        return run_updates(self.updates, self.optimizers, self.ctx, self.after_step)
 
     def sync(self, i: int) -> None:
         """The model trains in place: nothing to do."""
