@@ -93,7 +93,7 @@ def score_run(job: Scoring, record: dict) -> None:
         _score_normal_prior(job, record, len(grid), nrow)
     if getattr(model, "conditional", False) and settings.per_class:
         if job.train.num_classes <= MAX_PER_CLASS_CLASSES:
-            record["per_class"] = per_class_scores(job)
+            record["per_class"] = per_class_scores(job, record["notes"])
         else:
             record["notes"].append(f"per-class scores skipped: {job.train.num_classes} classes "
                                    f"(more than {MAX_PER_CLASS_CLASSES})")
@@ -129,9 +129,19 @@ def merge_scores(record: dict, scores, suffix: str = "") -> None:
         record["notes"].append(f"{note} [{suffix.strip('_')}]" if suffix else note)
 
 
-def per_class_scores(job: Scoring) -> dict:
+def per_class_scores(job: Scoring, notes: list | None = None) -> dict:
     """Sample each class k with label k; the share the evaluator (images) or the nearest mixture
-    mean (points) assigns to k, and the run's metrics against the reference items of class k."""
+    mean (points) assigns to k, and the run's per-class metrics against the reference items of class k.
+
+    Images also get the bar those metrics have on real data: ``entry["real"]``, the same metrics of
+    as many real images of class k (training images, a random subset seeded with the run's sample
+    seed) against the same reference items of class k, so a within-class collapse (samples of a
+    class that are near-copies: low per-class recall and coverage) shows against what the data
+    itself scores at this sample size. The 2-D mixtures have none: their per-class scores are
+    against the known means and std of each component already.
+
+    A metric that needs more samples than a class has (FID's covariance) is left out of every
+    class it cannot be computed for, with one note for the record in ``notes`` (not one per class)."""
     settings, reference = job.spec.settings, job.reference
     m = settings.per_class_samples
     names = settings.per_class_metrics or (["fid"] if reference.kind == "image" else None)
@@ -141,17 +151,83 @@ def per_class_scores(job: Scoring) -> dict:
     class_names = [reference.class_names[k] if k < len(reference.class_names) else str(k) for k in range(k_all)]
     out = {name: {} for name in class_names}
     _class_accuracy(out, x, labels, class_names, reference)
+    left_out: dict[tuple, list[str]] = {}          # (metrics, why) -> the classes they were left out of
+    no_real: list[str] = []
     for k, name in enumerate(class_names):
         ref_k = reference.of_class(k)
         if len(ref_k) < 2:
             out[name]["note"] = f"{len(ref_k)} reference items of this class: not scored"
             continue
-        try:
-            scores = job.score(x[labels == k], ref_k, names, n=m)
-            out[name].update({key: finite_or_none(v) for key, v in scores.items()})
-        except Exception as exc:  # e.g. too few samples for a stable FID: keep the accuracy
-            out[name]["note"] = f"{type(exc).__name__}: {exc}"
+        scores, scored = _class_scores(job, x[labels == k], ref_k, names, name, left_out)
+        out[name].update(scores)
+        if reference.kind != "image" or not scored:
+            continue
+        real = _real_of_class(job.train, k, m, job.spec.sample_seed)
+        if real is None:
+            no_real.append(name)
+        else:
+            out[name]["real"] = _class_scores(job, real, ref_k, scored, name, left_out)[0]
+    if notes is not None:
+        notes.extend(_per_class_notes(left_out, no_real, class_names, m, job.spec.sample_seed,
+                                      any("real" in e for e in out.values())))
     return out
+
+
+FID_METRICS = ("fid", "fid_inception")     # the per-class metrics that need a covariance (enough samples)
+
+
+def _class_scores(job: Scoring, x, ref_k, names, class_name: str, left_out: dict) -> tuple[dict, list | None]:
+    """The metrics ``names`` of x against ``ref_k`` and the names they were computed for: a FID
+    that has too few samples is left out (and its reason kept in ``left_out``), the rest scored;
+    another failure is the entry's ``note`` (nothing scored: None)."""
+    names = None if names is None else list(names)
+    while True:
+        try:
+            scores = job.score(x, ref_k, names, n=len(x))
+            return {key: finite_or_none(v) for key, v in scores.items()}, names
+        except gm.TooFewSamplesError as exc:
+            drop = _fid_of(exc, names)
+            if not drop:
+                return {"note": f"{type(exc).__name__}: {exc}"}, None
+            left_out.setdefault((tuple(drop), str(exc)), []).append(class_name)
+            names = [n for n in names if n not in drop]
+            if not names:
+                return {}, []
+        except Exception as exc:  # e.g. a reference the metrics refuse: keep the accuracy
+            return {"note": f"{type(exc).__name__}: {exc}"}, None
+
+
+def _fid_of(exc: Exception, names) -> list[str]:
+    """The FID metric of ``names`` a TooFewSamplesError is about (its message starts with the name),
+    else every FID metric of ``names``."""
+    named = str(exc).split(" ", 1)[0]
+    fids = [n for n in (names or []) if n in FID_METRICS]
+    return [named] if named in fids else fids
+
+
+def _real_of_class(train, k: int, m: int, seed: int):
+    """``m`` real images of class k (a random subset of the training split's, ``seed``), or None
+    when it has fewer."""
+    real = train.of_class(k)
+    return real.subset(m, seed=seed).x if len(real) >= m else None
+
+
+def _per_class_notes(left_out: dict, no_real: list[str], class_names: list[str], m: int, seed: int,
+                     has_real: bool) -> list[str]:
+    """The record's notes on its per-class scores: each metric left out and why (once, naming the
+    classes unless it is all of them), where the real baseline comes from, the classes without one."""
+    def which(names: list[str]) -> str:
+        names = list(dict.fromkeys(names))
+        return "every class" if len(names) == len(class_names) else ", ".join(names)
+
+    notes = [f"per-class {', '.join(drop)} left out ({which(cls)}): {why}" for (drop, why), cls in left_out.items()]
+    if has_real:
+        notes.append(f"per-class real baseline (per_class[class]['real']): {m} training images of the class "
+                     f"(a random subset, seed {seed}), the same metrics against the same reference items")
+    if no_real:
+        notes.append(f"per-class real baseline left out ({which(no_real)}): fewer than {m} training images "
+                     f"of the class")
+    return notes
 
 
 def _class_accuracy(out: dict, x, labels, class_names: list[str], reference) -> None:

@@ -118,12 +118,21 @@ class Run:
     @property
     def class_accuracies(self) -> dict[str, float]:
         """``{class name: accuracy}`` from the record's ``per_class`` (finite values only)."""
+        return self.class_values("accuracy")
+
+    def class_values(self, metric: str, real: bool = False) -> dict[str, float]:
+        """``{class name: value}`` of ``metric`` from the record's ``per_class`` (finite values
+        only): of the model's samples of each class, or with ``real=True`` of the real images of the
+        class scored the same way (the entry's ``real``: the bar, see
+        :func:`genzoo.bench.score.per_class_scores`)."""
         out = {}
         pc = self.record.per_class
         if not isinstance(pc, dict):
             return out
         for name, d in pc.items():
-            f = finite_or_none(d.get("accuracy") if isinstance(d, dict) else None)
+            if real and isinstance(d, dict):
+                d = d.get("real")
+            f = finite_or_none(d.get(metric) if isinstance(d, dict) else None)
             if f is not None:
                 out[str(name)] = f
         return out
