@@ -154,8 +154,17 @@ def _dry_run(benches, args) -> int:
             if state == "conflict":
                 state = "CONFLICT (recorded from another plan: --force redoes it, --out writes elsewhere)"
             print(f"{b.name}/{spec.run_id}: {state}  preset={spec.preset} overrides={spec.overrides} "
-                  f"n_samples={spec.settings.n_samples} train_subset={spec.settings.train_subset}")
+                  f"n_samples={spec.settings.n_samples} train_subset={spec.settings.train_subset}"
+                  f"{_settings_from(spec)}")
     return 0
+
+
+def _settings_from(spec) -> str:
+    """The dry run's note of where a run's searched settings come from (a profile's settings_from)."""
+    src = spec.settings_from
+    if src is None:
+        return ""
+    return f"  settings_from={src['sweep']} trial {src['trial']} ({src['metric']} {src['value']:.4g})"
 
 
 def add_wandb_parser(subparsers) -> argparse.ArgumentParser:

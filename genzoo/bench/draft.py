@@ -10,7 +10,7 @@ import torch
 
 from .artifacts import clean_json
 from .context import RunContext
-from .environment import now_iso
+from .environment import cpu_info, now_iso
 from .record import SCHEMA_VERSION, RunRecord
 from .runspec import RunSpec
 
@@ -29,7 +29,7 @@ def start_record(spec: RunSpec, ctx: RunContext) -> dict:
         # CPU results depend on the thread count at ~1e-4 relative (reduction order); a Ray task
         # uses --cpus-per-run threads, so the count is recorded with the numbers
         "torch_threads": torch.get_num_threads() if ctx.threads is None else ctx.threads,
-        "engine": ctx.engine, "data": None, "scoring": None, "schema": SCHEMA_VERSION,
+        "engine": ctx.engine, "data": None, "scoring": None, "cpu": cpu_info(), "schema": SCHEMA_VERSION,
     }
 
 

@@ -4,6 +4,7 @@ benches left behind, and whether an error is the machine's failure rather than t
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import platform
 import subprocess
 import tempfile
@@ -28,6 +29,35 @@ def resolve_device(device: str = "auto") -> str:
         return str(models_resolve_device(device or "auto"))
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+VECTOR_FLAGS = ("avx512f", "avx512_bf16", "amx_tile", "avx2", "fma", "avx", "neon", "asimd")   # as /proc/cpuinfo names them
+ISA_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")       # what limits the kernels
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> dict:
+    """The CPU a run's numbers and times come from (a record's ``cpu``): its model name, logical
+    CPUs, the vector extensions it has (of :data:`VECTOR_FLAGS`, from /proc/cpuinfo where there is
+    one), the ones PyTorch's own kernels use (``torch.backends.cpu.get_cpu_capability()``, e.g.
+    ``AVX2`` where ``ATEN_CPU_CAPABILITY=avx2`` limits them) and the :data:`ISA_ENV` variables set."""
+    import os
+
+    name, flags = platform.processor() or platform.machine(), []
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            name = value.strip()
+        elif key.strip() in ("flags", "Features") and not flags:
+            have = set(value.split())
+            flags = [f for f in VECTOR_FLAGS if f in have]
+    return {"model": name, "logical_cpus": os.cpu_count(), "vector_extensions": flags,
+            "torch_kernels": torch.backends.cpu.get_cpu_capability(),
+            "isa_env": {k: os.environ[k] for k in ISA_ENV if os.environ.get(k)}}
 
 
 def versions() -> dict:

@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 3        # 1: the records written before this class (no "schema" key); 2: + schema, engine;
-                          # 3: + data (where the data was read), scoring (what the score measured)
+SCHEMA_VERSION = 4        # 1: the records written before this class (no "schema" key); 2: + schema, engine;
+                          # 3: + data (where the data was read), scoring (what the score measured); 4: + cpu
 FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
 
 
@@ -54,6 +54,7 @@ class RunRecord:
     sweep: dict | None = None                             # genzoo sweep's trial: trial, space, seed, settings
     data: dict | None = None                              # train / reference: where each was read (meta["source"])
     scoring: dict | None = None                           # what the main score measured (Scores.measured)
+    cpu: dict | None = None                               # the CPU: model, vector extensions, PyTorch's kernels
     schema: int = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)             # keys of the JSON this class does not know
 

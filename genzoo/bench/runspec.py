@@ -97,6 +97,9 @@ class RunSpec:
     overrides: dict          # model config overrides for genzoo.get_model
     settings: RunSettings    # runner keys, resolved (defaults filled in)
     sweep: dict | None = None   # a sweep's trial: {"trial", "space", "seed", "trials", "settings"}
+    # a profile's settings_from: the sweep its overrides' searched keys came from,
+    # {"sweep": the folder as the benchmark file names it, "trial", "metric", "value", "settings"}
+    settings_from: dict | None = None
 
     @property
     def run_id(self) -> str:
@@ -118,9 +121,13 @@ class RunSpec:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def plan_entry(self) -> dict:
-        """A record's ``plan``: what the run was asked to do, and its fingerprint."""
-        return {"fingerprint": self.fingerprint(), "preset": self.preset, "overrides": self.overrides,
-                "settings": self.settings.to_dict()}
+        """A record's ``plan``: what the run was asked to do, its fingerprint, and (a profile with
+        ``settings_from``) the sweep and trial its searched settings came from."""
+        entry = {"fingerprint": self.fingerprint(), "preset": self.preset, "overrides": self.overrides,
+                 "settings": self.settings.to_dict()}
+        if self.settings_from is not None:
+            entry["settings_from"] = self.settings_from
+        return entry
 
     def same_plan(self) -> str:
         """A key shared by the runs of one plan that differ only in their seed (they can be

@@ -26,6 +26,24 @@ A benchmark file::
     [profiles.quick.models.wgan]     # per-model keys (runner keys or config overrides) win
     epochs = 4
 
+    [profiles.tuned]                 # a profile may train each model at the best trial of a sweep
+    settings_from = "results/sweeps/wide-s0/fashion"   # a folder `genzoo sweep` wrote (sweep.csv, runs/)
+    settings_from_skip = ["ae"]      # optional: models trained at the profile's own keys instead
+
+``settings_from``: each model of the profile is trained at its best trial's settings in that sweep
+(best by the sweep's metric, the one its sweep.csv is ranked by, as the sweep report ranks them: the
+trial's run with its lowest seed, ties to the lower trial; the best trial's re-runs do not choose).
+The trial's settings (read from its run record, so floats are exact) replace the profile's keys
+for the keys the sweep varied; every other key stays as the profile says, and must be what the
+sweep's trials trained with (preset, config overrides, training data), else a one-line error: a
+sweep of another budget does not feed a profile. A relative path is from the folder above the
+benchmark file's folder (the repository root for ``benchmarks/*.toml``), whatever the working
+directory. A model of the profile the sweep has no scored trial of is an error unless
+``settings_from_skip`` lists it. Each run's record says where its settings came from
+(``plan.settings_from``: the sweep as written, the trial, its metric and value, its settings).
+``genzoo sweep`` itself plans its trials from the profile without ``settings_from`` (trial 0 stays
+the defaults, and a sweep at a new budget does not read the stale one).
+
 Runner keys (everything else in a profile or a per-model table goes to
 ``genzoo.get_model(name, preset=..., **overrides)``; an unknown key is an error there):
 see :data:`RUNNER_KEYS`.
@@ -49,16 +67,18 @@ else:  # pragma: no cover - Python 3.10
 from ..errors import UserError
 from ..limits import MAX_SEED, MAX_SEEDS
 from .runspec import RUNNER_KEYS, RunSettings, RunSpec
+from .sweep_settings import BestTrial, best_trial, read_sweep, sweep_folder, trained_differently
 
-__all__ = ["RUNNER_KEYS", "Benchmark", "RunSettings", "RunSpec", "benchmark_dirs", "find_benchmark",
-           "list_benchmarks", "load_benchmark", "parse_benchmark"]
+__all__ = ["RUNNER_KEYS", "BestTrial", "Benchmark", "RunSettings", "RunSpec", "benchmark_dirs", "best_trial",
+           "find_benchmark", "list_benchmarks", "load_benchmark", "parse_benchmark", "read_sweep"]
 
 DEFAULT_PROFILE = "quick"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")     # a benchmark's name is a folder name, never a path
 
 _TABLES = ("models", "families")      # sub-tables of a profile: per model, per model family
 _MINIMUM = {"n_samples": 2, "per_class_samples": 2}        # integer runner keys that must be above 0
-_PROFILE_ONLY = {"seeds", "description", "dataset_options"}     # not settable per model
+SETTINGS_FROM = ("settings_from", "settings_from_skip")     # a profile's settings from a sweep
+_PROFILE_ONLY = {"seeds", "description", "dataset_options", *SETTINGS_FROM}     # not settable per model
 
 
 @dataclass
@@ -90,12 +110,16 @@ class Benchmark:
         return merged
 
     def plan(self, profile: str | None = None, *, models: list[str] | None = None,
-             seeds: list[int] | None = None) -> list[RunSpec]:
-        """The runs of ``profile``: models in file order (or ``models``), each seed in turn."""
+             seeds: list[int] | None = None, from_sweep: bool = True) -> list[RunSpec]:
+        """The runs of ``profile``: models in file order (or ``models``), each seed in turn, each
+        model at its best trial's settings where the profile has ``settings_from`` (``from_sweep``
+        False: at the profile's own keys, as ``genzoo sweep`` plans its trials)."""
         profile = profile or self.default_profile
         from ..models import get_model_class
 
         table = self.profile(profile)
+        source, skip = table.pop("settings_from", None), table.pop("settings_from_skip", [])
+        best = self._sweep_best(profile, source) if source and from_sweep else None
         only = table.pop("only", None)
         per_model = table.pop("models", {})
         per_family = table.pop("families", {})
@@ -121,10 +145,37 @@ class Benchmark:
             overrides = {**shared_overrides, **{k: v for k, v in mtable.items() if k not in RUNNER_KEYS}}
             preset = keys.pop("preset", RUNNER_KEYS["preset"][0])
             keys.pop("seeds", None)
+            base = RunSpec(self.name, profile, self.dataset, model, 0, preset, overrides, RunSettings.from_dict(keys))
+            if best is not None and model not in skip:
+                base = self._at_best_trial(base, source, best)
             for seed in seeds:
-                specs.append(RunSpec(self.name, profile, self.dataset, model, int(seed), preset,
-                                     copy.deepcopy(overrides), RunSettings.from_dict(keys)))
+                specs.append(dataclasses.replace(base, seed=int(seed), overrides=copy.deepcopy(base.overrides)))
         return specs
+
+    def _sweep_best(self, profile: str, source: str) -> dict[str, "BestTrial"]:
+        """The best trial of each model in the sweep the profile's ``settings_from`` names."""
+        try:
+            return read_sweep(sweep_folder(self.path, source))
+        except UserError as exc:
+            raise UserError(f"{self.path} (profile {profile!r}): settings_from {source!r}: {exc}") from None
+
+    def _at_best_trial(self, spec: RunSpec, source: str, best: dict[str, "BestTrial"]) -> RunSpec:
+        """``spec`` at its model's best trial: the trial's settings over the profile's overrides,
+        where they came from, and checked to train as the trial did (else a one-line UserError)."""
+        where = f"{self.path} (profile {spec.profile!r}): settings_from {source!r}"
+        trial = best.get(spec.model)
+        if trial is None:
+            raise UserError(f"{where}: the sweep has no scored trial of {spec.model!r} (it has "
+                            f"{', '.join(sorted(best)) or 'none'}); sweep it too, or list it in settings_from_skip")
+        spec = dataclasses.replace(
+            spec, overrides={**spec.overrides, **copy.deepcopy(trial.settings)},
+            settings_from={"sweep": source, "trial": trial.trial, "metric": trial.metric, "value": trial.value,
+                           "settings": copy.deepcopy(trial.settings)})
+        differ = trained_differently(spec, trial.record)
+        if differ:
+            raise UserError(f"{where}: {spec.model}'s trial {trial.trial} trained with another budget than this "
+                            f"profile's ({'; '.join(differ)}); re-run the sweep at this profile's budget")
+        return spec
 
 
 def benchmark_dirs() -> list[Path]:
@@ -216,6 +267,7 @@ def parse_benchmark(doc: dict, path: Path) -> Benchmark:
             table["only"] = _check_only(table["only"], where, models, bad)
         _check_table({k: v for k, v in table.items() if k != "only"}, where, bad)
         _check_model_tables(table.get("models", {}), where, models, bad)
+        _check_settings_from(table, where, models, bad)
     name = head.get("name", path.stem)
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         bad(f"[benchmark] name {name!r} must be letters, digits, '.', '_' and '-', starting with a letter or "
@@ -260,6 +312,28 @@ def _check_sweep(name: str, table, profiles: dict, models: list[str], bad) -> No
         bad(f"{where}: trials and rerun_seeds must be at least 1")
     if table.get("space", "wide") not in ("wide", "narrow"):
         bad(f"{where}: space must be wide or narrow, got {table['space']!r}")
+
+
+def _check_settings_from(table: dict, where: str, models: list[str], bad) -> None:
+    """A profile's ``settings_from`` (a sweep folder) and ``settings_from_skip`` (model names of the
+    benchmark): in a profile, not in ``[defaults]`` (a sweep is of one budget); the sweep itself is
+    read when the profile is planned."""
+    given = [k for k in SETTINGS_FROM if k in table]
+    if given and where == "[defaults]":
+        bad(f"{where}: {', '.join(given)} belongs in a profile (a sweep is of one profile's budget)")
+    source, skip = table.get("settings_from"), table.get("settings_from_skip")
+    if source is not None and not (isinstance(source, str) and source.strip()):
+        bad(f"{where}: settings_from must be the path of a sweep folder, e.g. settings_from = "
+            f"\"results/sweeps/wide-s0/fashion\"; got {source!r}")
+    if skip is None:
+        return
+    if source is None:
+        bad(f"{where}: settings_from_skip without settings_from")
+    if not (isinstance(skip, list) and all(isinstance(m, str) for m in skip)):
+        bad(f"{where}: settings_from_skip must be a list of model names, got {skip!r}")
+    stray = [m for m in skip if m not in models]
+    if stray:
+        bad(f"{where}: settings_from_skip names {stray}, which the benchmark's models do not include")
 
 
 def _select_models(entries: list[str], bad) -> list[str]:

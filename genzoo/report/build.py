@@ -60,6 +60,7 @@ def provenance(bench: Benchmark) -> str:
         f"- dataset: {bench.dataset or 'not recorded'}",
         f"- profile: {_counts(bench.distinct('profile'))}",
         f"- device: {_counts(bench.distinct('device'))}",
+        f"- CPU: {_counts(cpus(bench))}",
         f"- versions: {_counts(bench.distinct('versions'))}",
         f"- git commit: {_counts(bench.git())}",
         f"- runs: {len(bench.ok_runs)} ok of {len(bench.runs)}"
@@ -72,6 +73,22 @@ def provenance(bench: Benchmark) -> str:
                      f"({_minutes(summed)} of run time in all: {summed / total:.1f} runs at a time on average; "
                      "the bench command adds its start-up and the report)")
     return "\n".join(lines)
+
+
+def cpus(bench: Benchmark) -> dict[str, int]:
+    """The CPUs of the runs (the records' ``cpu``: model, logical CPUs, vector extensions, the
+    kernels PyTorch used), with their counts; records before schema 4 do not say."""
+    out: dict[str, int] = {}
+    for r in bench.runs:
+        c = r.record.cpu
+        if not c:
+            continue
+        env = ", ".join(f"{k}={v}" for k, v in (c.get("isa_env") or {}).items())
+        text = (f"{c.get('model')}, {c.get('logical_cpus')} logical CPUs, vector extensions "
+                f"{' '.join(c.get('vector_extensions') or []) or 'not known'}, PyTorch kernels "
+                f"{c.get('torch_kernels')}" + (f" ({env})" if env else ""))
+        out[text] = out.get(text, 0) + 1
+    return out
 
 
 def _minutes(s: float) -> str:

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .._io import write_text
+from ..bench.sweep_settings import best_trial
 from ..report.figures import save_figure
 from .stats import budget_curve
 
@@ -63,11 +64,9 @@ def collect(records, metric: str = "fid", lower_is_better: bool = True) -> dict[
             ms.trials[t] = {"settings": dict(sw.get("settings") or {}), "value": value, "status": rec.status,
                             "seed": seed}
         by_seed.setdefault(key, {})[seed] = value
-    for ms in out.values():
-        ok = [(t, v["value"]) for t, v in ms.trials.items() if _finite(v["value"])]
-        if ok:
-            sign = 1 if lower_is_better else -1                 # a tie goes to the earlier trial
-            ms.best_trial = min(ok, key=lambda tv: (sign * tv[1], tv[0]))[0]
+    for ms in out.values():        # ranked as a profile's settings_from ranks them: a tie to the earlier trial
+        ms.best_trial = best_trial({t: v["value"] for t, v in ms.trials.items()}, lower_is_better)
+        if ms.best_trial is not None:
             ms.reruns = dict(by_seed[(ms.model, ms.best_trial)])
     return out
 

@@ -16,10 +16,12 @@ from .space import draw_trials
 def trial_specs(bench, profile: str, models: list[str], trials: int, *, level: str, seed: int,
                 seeds: list[int] | None = None, only_trials: dict[str, int] | None = None) -> list:
     """The RunSpecs of a sweep: for each model, trial t's settings over the profile's plan (seed
-    0, or ``seeds``); ``only_trials``: model -> the one trial to plan (a best trial's re-runs)."""
+    0, or ``seeds``); ``only_trials``: model -> the one trial to plan (a best trial's re-runs). The
+    plan is the profile's own keys, never its ``settings_from`` (trial 0 is the defaults, and a
+    sweep at a new budget must not read the stale one it replaces)."""
     specs = []
     for model in models:
-        base = bench.plan(profile, models=[model], seeds=[0])[0]
+        base = bench.plan(profile, models=[model], seeds=[0], from_sweep=False)[0]
         drawn = draw_trials(model, trials, level=level, seed=seed)
         wanted = range(trials) if only_trials is None else [only_trials[model]] if model in only_trials else []
         for t in wanted:
