@@ -240,32 +240,30 @@ def test_the_keys_are_checked_when_the_file_is_read():
 
 
 def test_the_committed_quick_sweep_feeds_the_quick_profile():
-    """benchmarks/fashion.toml's quick profile with settings_from naming the committed sweep (and its
-    unswept models skipped): each swept model at the trial of lowest FID in its sweep.csv, its
-    settings the exact floats sweep.csv shows; a quick sweep may list every model of the profile."""
+    """benchmarks/fashion.toml's quick profile trains every model at the trial of lowest FID in
+    the committed sweep its settings_from names (sweep.csv), at the exact floats sweep.csv shows;
+    the sweep itself (trial_specs) plans from the profile's own keys, trial 0 the defaults."""
     from genzoo.sweep.run import trial_specs
 
     path = REPO / "benchmarks" / "fashion.toml"
-    source = "results/sweeps/wide-s0/fashion"
-    rows = [line.split(",") for line in (REPO / source / "sweep.csv").read_text().splitlines()[1:]]
-    swept = sorted({r[0] for r in rows})
     doc = tomllib.loads(path.read_text())
     quick = doc["profiles"]["quick"]
-    doc["sweeps"]["quick"]["models"] = list(quick["only"])
-    quick.update(settings_from=source, settings_from_skip=[m for m in quick["only"] if m not in swept])
-    bench = parse_benchmark(doc, path)
+    source = quick["settings_from"]
+    rows = [line.split(",") for line in (REPO / source / "sweep.csv").read_text().splitlines()[1:]]
+    assert sorted({r[0] for r in rows}) == sorted(quick["only"]) == sorted(doc["sweeps"]["quick"]["models"])
+    bench = load_benchmark(path)
     specs = {s.model: s for s in bench.plan("quick", seeds=[0])}
     assert set(specs) == set(quick["only"])
-    for model in swept:
-        fid, trial, settings = min((float(r[4]), int(r[1]), r[5]) for r in rows if r[0] == model)
-        assert specs[model].settings_from["trial"] == trial and specs[model].settings_from["value"] == fid
-        for item in settings.split(";"):
+    for model, spec in specs.items():
+        fid, trial, settings = min((float(r[4]), int(r[1]), r[5]) for r in rows if r[0] == model and r[4])
+        assert spec.settings_from["trial"] == trial and spec.settings_from["value"] == fid
+        assert spec.settings_from["sweep"] == source
+        for item in filter(None, settings.split(";")):            # trial 0 (the defaults) has none
             key, text = item.split("=")
-            value = specs[model].overrides[key]
+            value = spec.overrides[key]
             assert str(value) == text and (not isinstance(value, float) or value == float(text))
-    assert {m for m, s in specs.items() if s.settings_from} == set(swept)
     for spec in trial_specs(bench, "quick", list(quick["only"]), 2, level="wide", seed=0):
         assert spec.settings_from is None                      # the sweep plans from the profile's own keys
         genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     ae = trial_specs(bench, "quick", ["ae"], 2, level="wide", seed=0)
-    assert ae[0].overrides == {"epochs": 3, "batch_size": 64} and set(ae[1].sweep["settings"]) == {"lr"}
+    assert ae[0].overrides == {"epochs": 1.5, "batch_size": 64} and set(ae[1].sweep["settings"]) == {"lr"}
