@@ -614,3 +614,30 @@ def test_permutation_test_by_hand_and_its_monte_carlo_above_the_bound():
     assert compare("a", "l", left, "<", "r", right).p_exact == mc.p_exact
     flips = compare("a", "l", np.arange(17.0), ">", "r", np.arange(17.0) - 1, kind="paired")   # 2^17 > 100,000
     assert not flips.exact_enumerated and flips.p_exact == pytest.approx(1 / (MONTE_CARLO_DRAWS + 1))
+
+
+def test_reproduction_check_says_which_models_were_planned_otherwise(tmp_path):
+    """A run of another budget beside the reference is named: its comparison is of two protocols
+    (the same plan, or records without one, are not named)."""
+    import json
+
+    make_fashion(tmp_path / "reference", failed=False, files=False)
+    make_fashion(tmp_path / "mine", failed=False, files=False)
+
+    def set_plan(where: str, model: str, epochs) -> None:
+        for p in (tmp_path / where / "fashion" / "runs").glob(f"{model}-s*/record.json"):
+            rec = json.loads(p.read_text())
+            rec["plan"] = {"overrides": {"epochs": epochs}, "settings": {"n_samples": 2000}}
+            p.write_text(json.dumps(rec))
+
+    set_plan("reference", "dcgan", 1.5)
+    set_plan("mine", "dcgan", 3)
+    set_plan("reference", "vae", 1.5)
+    set_plan("mine", "vae", 1.5)
+    build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    text = (tmp_path / "mine" / "fashion" / "summary.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith("Planned otherwise than the reference"))
+    assert "other searched settings): dcgan. For these" in line and "vae" not in line
+    set_plan("mine", "dcgan", 1.5)
+    build_report("fashion", tmp_path / "mine", figures=False, reference=tmp_path / "reference")
+    assert "Planned otherwise" not in (tmp_path / "mine" / "fashion" / "summary.md").read_text()

@@ -4,6 +4,7 @@ family-wise error over all the check's comparisons held at :data:`ALPHA` (Holmâ€
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -160,6 +161,26 @@ def _row_markdown(r: Row) -> str:
             f"(n={r.reference.size}) | {verdict}{why} | {fmt_p(r.p)} | {fmt_p(r.p_adj)} |")
 
 
+def _plans(bench: Benchmark, model: str) -> set[str]:
+    """The distinct plans (config overrides and runner settings, whatever the seed) of a model's runs."""
+    return {json.dumps({"overrides": (r.record.plan or {}).get("overrides"),
+                        "settings": (r.record.plan or {}).get("settings")}, sort_keys=True, default=str)
+            for r in bench.runs_of(model, ok_only=False)}
+
+
+def planned_otherwise(ours: Benchmark, reference: Benchmark) -> list[str]:
+    """The models both sides ran whose runs here were planned otherwise than the reference's (other
+    config overrides or runner settings: another budget, other searched settings); records without
+    a plan are not compared."""
+    out = []
+    for model in sorted(set(ours.models) & set(reference.models)):
+        mine, theirs = _plans(ours, model), _plans(reference, model)
+        if mine and theirs and json.dumps({"overrides": None, "settings": None}) not in mine | theirs \
+                and mine != theirs:
+            out.append(model)
+    return out
+
+
 def reproduction_markdown(ours: Benchmark, reference: Benchmark, reference_dir) -> list[str]:
     out = ["## Reproduction check", ""]
     ref = same_profiles(ours, reference)
@@ -173,6 +194,12 @@ def reproduction_markdown(ours: Benchmark, reference: Benchmark, reference_dir) 
     tested = sum(not math.isnan(r.p) for r in rows)
     out += [f"These runs beside the committed reference `{reference_dir}/{reference.name}` (profile "
             f"{', '.join(same)}): " + RULE.format(alpha=ALPHA, n=tested, rtol=RTOL_TEXT) + ". "
-            f"{counts[AGREE]} agree, {counts[DIFFER]} differ, {counts[CANNOT_TELL]} cannot tell.", "",
-            "| model | metric | these runs | reference | verdict | p | Holm-adjusted p |", "|---|---|---|---|---|---|---|"]
+            f"{counts[AGREE]} agree, {counts[DIFFER]} differ, {counts[CANNOT_TELL]} cannot tell.", ""]
+    otherwise = planned_otherwise(ours, ref)
+    if otherwise:
+        out += [f"Planned otherwise than the reference (other config overrides or run settings in the records' "
+                f"`plan`: another budget or other searched settings): {', '.join(otherwise)}. For these the "
+                "check compares two protocols: a difference may be the protocol's, and an agreement does not "
+                "make them the same.", ""]
+    out += ["| model | metric | these runs | reference | verdict | p | Holm-adjusted p |", "|---|---|---|---|---|---|---|"]
     return out + [_row_markdown(r) for r in rows] + [""]
