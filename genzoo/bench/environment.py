@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import os
 import platform
 import subprocess
 import tempfile
@@ -41,8 +42,6 @@ def cpu_info() -> dict:
     CPUs, the vector extensions it has (of :data:`VECTOR_FLAGS`, from /proc/cpuinfo where there is
     one), the ones PyTorch's own kernels use (``torch.backends.cpu.get_cpu_capability()``, e.g.
     ``AVX2`` where ``ATEN_CPU_CAPABILITY=avx2`` limits them) and the :data:`ISA_ENV` variables set."""
-    import os
-
     name, flags = platform.processor() or platform.machine(), []
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")

@@ -95,7 +95,7 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
                 m.on_train_end(m.to_model_scale(train.x.to(m.device_)), train.y.to(m.device_))
                 m.nets_.train()
             row = scored(m, step, spec, train, reference, n, names, "")
-            if getattr(m, "weight_averages", None) and m.weight_averages():    # ema > 0: the trained G too
+            if m.weight_averages():                                      # ema > 0: the trained G too
                 with m.sampling_from_trained():
                     row.update(scored(m, step, spec, train, reference, n, names, NO_AVERAGE))
             return row

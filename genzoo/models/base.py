@@ -433,6 +433,11 @@ class GenerativeModel:
         """The map from N(0, I) noise to the codes that are decoded (None: the identity)."""
         return None
 
+    def weight_averages(self) -> list:
+        """The weight averages (:class:`genzoo.training.step.Average`) the training loop keeps
+        beside the networks it trains: none, unless the model samples from one (a GAN with ``ema``)."""
+        return []
+
     def sampling_nets(self) -> tuple[str, ...]:
         """The names in ``nets_`` that sampling uses (what ``save_pretrained(sampler_only=True)``
         keeps): ``sampler_nets``, unless the model samples from other networks (a GAN with

@@ -41,7 +41,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ..limits import MAX_SEED, check_seed
 from .loop import LOG_INTERVAL, check_log_interval, resolve_device, total_steps, train
-from .step import StepContext, apply_updates, averaging, model_averages, model_updates
+from .step import StepContext, apply_updates, averaging, model_updates
 
 __all__ = ["LaneContext", "SeedDropout", "StackedStep", "check_packable", "fit_seeds"]
 
@@ -195,7 +195,7 @@ class StackedStep:
         per_seed_dropout(self.template.nets_, self.lanes)
         self.run = _Run(self.template.nets_)
         self.optimizers, self.updates = model_updates(self.template)
-        self.after_step = averaging(self.template.nets_, model_averages(self.template))   # elementwise: stacked too
+        self.after_step = averaging(self.template.nets_, self.template.weight_averages())   # elementwise: stacked too
         named_p, named_b = list(self.template.nets_.named_parameters()), list(self.template.nets_.named_buffers())
         self.names = [f"nets.{n}" for n, _ in named_p] + [f"nets.{n}" for n, _ in named_b]
         self.tensors = [t for _, t in named_p] + [t for _, t in named_b]   # stepped in place: the same every step

@@ -163,17 +163,11 @@ def model_updates(model) -> tuple[dict, list[Update]]:
     ``model.weight_averages()``) names an optimizer that ``configure_optimizers`` does not return."""
     optimizers = model.configure_optimizers()
     updates = model.updates()
-    for u in [*updates, *model_averages(model)]:
+    for u in [*updates, *model.weight_averages()]:
         if u.optimizer not in optimizers:
             raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
                              f"configure_optimizers() returns {sorted(optimizers)}")
     return optimizers, updates
-
-
-def model_averages(model) -> list[Average]:
-    """The weight averages ``model`` declares (``model.weight_averages()``; none if it has no such method)."""
-    declared = getattr(model, "weight_averages", None)
-    return list(declared()) if declared is not None else []
 
 
 class SoloStep:
@@ -188,7 +182,7 @@ class SoloStep:
     def __init__(self, model, ctx: StepContext):
         self.models, self.ctx = [model], ctx
         self.optimizers, self.updates = model_updates(model)
-        self.after_step = averaging(model.nets_, model_averages(model))
+        self.after_step = averaging(model.nets_, model.weight_averages())
 
     @property
     def epoch(self) -> float:
