@@ -106,15 +106,15 @@ def test_repository_benchmarks_take_every_registered_model_with_its_family_budge
     quick = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "fashion.toml").plan("quick", seeds=[0],
                                                                                        from_sweep=False)}
     assert {"vae", "dcgan", "cgan", "pacdcgan2", "wgan"} <= set(quick) and "pacgan4" not in quick
-    assert quick["lsgan"].overrides == {"epochs": 1.5, "g_width": 16, "d_width": 16, "batch_size": 32} \
+    assert quick["lsgan"].overrides == {"epochs": 1.0, "g_width": 16, "d_width": 16, "batch_size": 32} \
         == quick["dcgan"].overrides
     assert quick["cgan"].overrides == {**quick["dcgan"].overrides, "ema": 0.999}         # its own table
     assert quick["gan"].overrides == {"epochs": 1.5, "batch_size": 32}                  # no conv widths
-    assert quick["vae"].overrides == {"epochs": 1.5, "batch_size": 64}
+    assert quick["vae"].overrides == {"epochs": 1.0, "batch_size": 64}
     ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("paper", seeds=[0])}
     assert set(ring) == set(genzoo.list_models())
     ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("quick", seeds=[0])}
-    assert ring["gan-mbstd"].overrides == {"max_steps": 10000, "g_hidden": [256, 256, 256], "d_hidden": [256, 256, 256]}
+    assert ring["gan-mbstd"].overrides == {"max_steps": 8000, "g_hidden": [256, 256, 256], "d_hidden": [256, 256, 256]}
     assert set(ring) >= {"gan", "pacgan2", "gan-mbstd", "gan-mbdisc", "gan-replay"}
 
 

@@ -266,4 +266,4 @@ def test_the_committed_quick_sweep_feeds_the_quick_profile():
         assert spec.settings_from is None                      # the sweep plans from the profile's own keys
         genzoo.get_model(spec.model, preset=spec.preset, **spec.overrides)
     ae = trial_specs(bench, "quick", ["ae"], 2, level="wide", seed=0)
-    assert ae[0].overrides == {"epochs": 1.5, "batch_size": 64} and set(ae[1].sweep["settings"]) == {"lr"}
+    assert ae[0].overrides == {"epochs": 1.0, "batch_size": 64} and set(ae[1].sweep["settings"]) == {"lr"}
