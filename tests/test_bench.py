@@ -109,7 +109,7 @@ def test_repository_benchmarks_take_every_registered_model_with_its_family_budge
     assert quick["lsgan"].overrides == {"epochs": 1.0, "g_width": 16, "d_width": 16, "batch_size": 32} \
         == quick["dcgan"].overrides
     assert quick["cgan"].overrides == {**quick["dcgan"].overrides, "ema": 0.999}         # its own table
-    assert quick["gan"].overrides == {"epochs": 1.5, "batch_size": 32}                  # no conv widths
+    assert quick["gan"].overrides == {"epochs": 1.0, "batch_size": 32}                  # no conv widths
     assert quick["vae"].overrides == {"epochs": 1.0, "batch_size": 64}
     ring = {s.model: s for s in load_benchmark(REPO / "benchmarks" / "modes-ring.toml").plan("paper", seeds=[0])}
     assert set(ring) == set(genzoo.list_models())

@@ -320,6 +320,32 @@ def test_time_estimates_come_from_reference_records_not_the_clock(make_benchmark
     assert last == "[12/12] done"                       # nothing left: no estimate
 
 
+def test_time_estimates_scale_training_to_the_planned_budget(make_benchmark):
+    """A profile whose budget changed since its reference records were made: their training time
+    is scaled to the planned budget (the rest of their wall time kept), when every record of the
+    model has one budget of the same kind as the plan's; otherwise the median wall time as before."""
+    bench = load_benchmark(make_benchmark(**POINTS))
+    specs = {s.model: s for s in bench.plan("tiny")}          # max_steps 6 each
+
+    def rec(model, wall, train, **config):
+        return RunRecord(model=model, profile="tiny", status="ok", wall_time_s=wall, device="cpu",
+                         run_id=f"{model}-x", config={"epochs": 1.0, "max_steps": None, **config},
+                         train={"train_time_s": train})
+    reference = [rec("gan", 100, 80, max_steps=12), rec("gan", 110, 90, max_steps=12),   # 3x budget of the plan's half
+                 rec("wgan", 50, 40, max_steps=12), rec("wgan", 70, 60, max_steps=24),   # two budgets: not scaled
+                 rec("ae", 30, 20, epochs=2.0)]                                           # epochs, the plan steps
+    times = RunTimes.from_records(reference, "cpu", source="results/hard-pts")
+    assert times.of(specs["gan"]) == pytest.approx(85 * 6 / 12 + 20)
+    assert times.of(specs["wgan"]) == 60 and times.of(specs["ae"]) == 30
+    line = times.plan_line(list(specs.values()), 1)
+    assert "the training time of gan scaled from the records' budget to the planned one" in line
+    assert line.startswith(f"about {_fmt(62.5 + 60 + 30)} of wall time")
+    # a finished run is judged against the reference at its own budget: twice as slow here
+    assert times.pace([rec("gan", 125, 100, max_steps=6)]) == pytest.approx(125 / 62.5)
+    same = RunTimes.from_records([rec("gan", 100, 80, max_steps=6)], "cpu")
+    assert same.of(specs["gan"]) == 100 and "scaled" not in same.plan_line([specs["gan"]], 1)
+
+
 def test_without_reference_records_the_finished_runs_judge(make_benchmark):
     bench = load_benchmark(make_benchmark(**POINTS))
     specs = bench.plan("tiny")

@@ -32,26 +32,73 @@ def fmt_s(s: float) -> str:
 TIMED_STATUSES = ("ok", "skipped")     # records whose wall time says how long such a run takes
 
 
+def budget_of(config) -> tuple[str, float] | None:
+    """A run's training budget from its model config (a dict, or a config dataclass):
+    ``("max_steps", n)`` when it stops at a step count, else ``("epochs", e)``; None: neither."""
+    get = config.get if isinstance(config, dict) else (lambda key: getattr(config, key, None))
+    if get("max_steps") is not None:
+        return ("max_steps", float(get("max_steps")))
+    return ("epochs", float(get("epochs"))) if get("epochs") is not None else None
+
+
+def planned_budget(spec: RunSpec) -> tuple[str, float] | None:
+    """The budget ``spec`` trains at (its preset and overrides; None: its model is not registered,
+    or the overrides are not valid for it: the run itself will say so)."""
+    from ..models import get_model_class
+    try:
+        return budget_of(get_model_class(spec.model).from_preset(spec.preset, **spec.overrides).config)
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
 @dataclass(frozen=True)
 class RunTimes:
     """How long runs take, from finished records: the median wall time of each (model, profile)
     over the ``ok`` (and ``skipped``) records of the same kind of device. The time a plan should
     take (:meth:`wall_s`) is the same number however long the bench has been going: the start
-    line and every progress line of both engines use it."""
+    line and every progress line of both engines use it.
+
+    A run planned at another budget than its reference records (a profile's epochs or steps
+    changed since they were made) gets their training time scaled to its budget: the median of
+    the records' training times (``train.train_time_s``) times the ratio of the budgets, plus
+    the median of the rest of their wall time (data, scoring, saving). Only when every record of
+    the (model, profile) has one budget of the same kind (both epochs or both steps)."""
 
     medians: dict = field(default_factory=dict)      # (model, profile) -> seconds
     records: int = 0                                 # how many records they come from
     source: str | None = None                        # the folder they were read from
+    budgets: dict = field(default_factory=dict)      # (model, profile) -> (budget, train s, rest s)
 
     @classmethod
     def from_records(cls, records, device: str, source: str | None = None) -> "RunTimes":
         times: dict[tuple, list[float]] = {}
+        split: dict[tuple, list[tuple]] = {}
         for rec in records:
             if rec.status not in TIMED_STATUSES or rec.wall_time_s is None or \
                     str(rec.device or "")[:3] != device[:3]:
                 continue
-            times.setdefault((rec.model, rec.profile), []).append(float(rec.wall_time_s))
-        return cls({k: statistics.median(v) for k, v in times.items()}, sum(map(len, times.values())), source)
+            key, wall = (rec.model, rec.profile), float(rec.wall_time_s)
+            times.setdefault(key, []).append(wall)
+            train = (rec.train or {}).get("train_time_s") if rec.status == "ok" else None
+            budget = budget_of(rec.config or {})
+            split.setdefault(key, []).append((budget, float(train), wall - float(train))
+                                             if isinstance(train, (int, float)) and 0 <= train <= wall and budget
+                                             and budget[1] > 0 else None)
+        budgets = {}
+        for key, rows in split.items():
+            if None not in rows and len({b for b, _, _ in rows}) == 1:
+                budgets[key] = (rows[0][0], statistics.median(t for _, t, _ in rows),
+                                statistics.median(r for _, _, r in rows))
+        return cls({k: statistics.median(v) for k, v in times.items()}, sum(map(len, times.values())), source,
+                   budgets)
+
+    def _scaled(self, key: tuple, budget: tuple[str, float] | None) -> float | None:
+        """The reference time of (model, profile) at ``budget`` (see the class)."""
+        t = self.medians.get(key)
+        ref = self.budgets.get(key)
+        if t is None or ref is None or budget is None or budget[0] != ref[0][0] or budget == ref[0]:
+            return t
+        return ref[1] * budget[1] / ref[0][1] + ref[2]
 
     @classmethod
     def read(cls, bench: Benchmark, device: str, reference: str | Path = REFERENCE) -> "RunTimes":
@@ -65,15 +112,17 @@ class RunTimes:
         return cls.from_records(records, device, source=f"{reference}/{bench.name}")
 
     def of(self, spec: RunSpec) -> float | None:
-        """The reference time of one run (None: no reference record of its model and profile)."""
-        return self.medians.get((spec.model, spec.profile))
+        """The reference time of one run, at its budget (None: no reference record of its model
+        and profile)."""
+        key = (spec.model, spec.profile)
+        return self._scaled(key, planned_budget(spec) if key in self.budgets else None)
 
     def pace(self, finished) -> float:
         """How the finished runs (records) compared with their reference times: the sum of their
         wall times over the sum of their reference times (1 when none has a reference)."""
         took = ref = 0.0
         for rec in finished:
-            t = self.medians.get((rec.model, rec.profile))
+            t = self._scaled((rec.model, rec.profile), budget_of(rec.config or {}))
             if t and rec.status == "ok" and rec.wall_time_s is not None:
                 took, ref = took + float(rec.wall_time_s), ref + t
         return took / ref if ref > 0 else 1.0
@@ -100,8 +149,11 @@ class RunTimes:
         if wall is None:
             return ""
         at_once = f"{workers} run{'s' if workers != 1 else ''} at once"
+        scaled = sorted({s.model for s in specs if self.of(s) != self.medians.get((s.model, s.profile))})
+        rescaled = (f"; the training time of {', '.join(scaled)} scaled from the records' budget to the planned one"
+                    if scaled else "")
         return (f"about {fmt_s(wall)} of wall time with {at_once}, judging by the reference records in "
-                f"{self.source} (each model's median; {fmt_s(self.wall_s(specs, 1))} of run time in all)")
+                f"{self.source} (each model's median{rescaled}; {fmt_s(self.wall_s(specs, 1))} of run time in all)")
 
 
 @dataclass
