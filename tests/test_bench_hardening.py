@@ -344,6 +344,8 @@ def test_time_estimates_scale_training_to_the_planned_budget(make_benchmark):
     assert times.pace([rec("gan", 125, 100, max_steps=6)]) == pytest.approx(125 / 62.5)
     same = RunTimes.from_records([rec("gan", 100, 80, max_steps=6)], "cpu")
     assert same.of(specs["gan"]) == 100 and "scaled" not in same.plan_line([specs["gan"]], 1)
+    odd = RunTimes.from_records([rec("gan", 100, 80, max_steps="many"), rec("wgan", 50, 40, epochs=[1])], "cpu")
+    assert odd.of(specs["gan"]) == 100 and odd.of(specs["wgan"]) == 50    # a budget it cannot read: unscaled
 
 
 def test_without_reference_records_the_finished_runs_judge(make_benchmark):

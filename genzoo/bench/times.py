@@ -3,6 +3,7 @@ records), :class:`Progress` (the progress lines, the same for both engines) and 
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 from dataclasses import dataclass, field
@@ -36,9 +37,15 @@ def budget_of(config) -> tuple[str, float] | None:
     """A run's training budget from its model config (a dict, or a config dataclass):
     ``("max_steps", n)`` when it stops at a step count, else ``("epochs", e)``; None: neither."""
     get = config.get if isinstance(config, dict) else (lambda key: getattr(config, key, None))
-    if get("max_steps") is not None:
-        return ("max_steps", float(get("max_steps")))
-    return ("epochs", float(get("epochs"))) if get("epochs") is not None else None
+    for key in ("max_steps", "epochs"):
+        value = get(key)
+        if value is not None:
+            try:
+                value = float(value)
+            except (TypeError, ValueError):          # a record that is not ours: no budget to scale by
+                return None
+            return (key, value) if math.isfinite(value) else None
+    return None
 
 
 def planned_budget(spec: RunSpec) -> tuple[str, float] | None:
