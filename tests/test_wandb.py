@@ -271,7 +271,11 @@ def _children() -> list[str]:
 
     names = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        for pid in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:                  # the thread ended after the listing: it has no children
+            continue
+        for pid in children:
             try:
                 names.append(Path(f"/proc/{pid}/comm").read_text().strip())
             except OSError:
