@@ -75,6 +75,7 @@ class RunTimes:
     records: int = 0                                 # how many records they come from
     source: str | None = None                        # the folder they were read from
     budgets: dict = field(default_factory=dict)      # (model, profile) -> (budget, train s, rest s)
+    planned: dict = field(default_factory=dict, compare=False, repr=False)   # (model, fingerprint) -> budget
 
     @classmethod
     def from_records(cls, records, device: str, source: str | None = None) -> "RunTimes":
@@ -122,7 +123,12 @@ class RunTimes:
         """The reference time of one run, at its budget (None: no reference record of its model
         and profile)."""
         key = (spec.model, spec.profile)
-        return self._scaled(key, planned_budget(spec) if key in self.budgets else None)
+        if key not in self.budgets:
+            return self.medians.get(key)
+        plan = (spec.model, spec.fingerprint())   # every progress line asks again: built once per plan
+        if plan not in self.planned:
+            self.planned[plan] = planned_budget(spec)
+        return self._scaled(key, self.planned[plan])
 
     def pace(self, finished) -> float:
         """How the finished runs (records) compared with their reference times: the sum of their
