@@ -147,9 +147,9 @@ def test_the_quick_profile_trains_the_papers_networks():
         assert [m.out_channels for m in convs(g)] == [256 // 4, 128 // 4, 64 // 4, 3]
         assert weights(d)[0] == (16, 3 * c.pack, 5, 5)
     assert quick["pacdcgan2"].batch_size == 2 * quick["dcgan"].batch_size == 128      # 64 pairs a step
-    assert quick["pacdcgan2"].pack == 2 and quick["pacdcgan2"].max_steps == quick["dcgan"].max_steps == 1500
+    assert quick["pacdcgan2"].pack == 2 and quick["pacdcgan2"].max_steps == quick["dcgan"].max_steps == 1250
     assert get_model_class("pacdcgan2").variant_of == "dcgan"                            # the claim's pair
-    assert (quick["wgan"].g_width, quick["wgan"].d_width, quick["wgan"].epochs) == (16, 16, 6)   # as before
+    assert (quick["wgan"].g_width, quick["wgan"].d_width, quick["wgan"].epochs) == (16, 16, 5)   # x 5/6 (curves-1500 pilot)
 
 
 def test_the_paper_profile_trains_the_papers_networks_and_budget():
