@@ -1,34 +1,25 @@
-"""Datasets: ``genzoo.data.load(name, split)`` returns a :class:`Dataset` held in memory."""
+"""Datasets: ``genzoo.data.load(name, split)`` returns a :class:`Dataset` held in memory.
+
+Each dataset module registers its loader with a :class:`DatasetInfo` declaring what the rest of
+genzoo needs (kind, item shape, classes, modes, evaluator, default metrics and sample count,
+splits): ``list_datasets()`` lists them with their shapes, ``dataset_info(name)`` returns one."""
 
 from __future__ import annotations
 
-from .dataset import Dataset
+from ._api import DatasetInfo, dataset_info, find_info, list_datasets, register_dataset
+from .dataset import Dataset, as_float
 from .fashion import CLASS_NAMES, DataNotFoundError, load_fashion_mnist, load_stacked_fashion_mnist, search_dirs
 from .toy import load_mixture, load_pattern
 
-_LOADERS = {
-    "fashion-mnist": load_fashion_mnist,
-    "stacked-fashion-mnist": load_stacked_fashion_mnist,
-    "ring": lambda split="train", **kw: load_mixture("ring", split, **kw),
-    "grid": lambda split="train", **kw: load_mixture("grid", split, **kw),
-    "pattern-1010": load_pattern,
-}
-
-
-def list_datasets() -> list[str]:
-    return list(_LOADERS)
-
 
 def load(name: str, split: str = "train", **options) -> Dataset:
-    """Load a dataset by name. ``split`` is ``"train"`` or ``"test"``.
-
-    Options: ``data_dir`` (Fashion-MNIST folder), ``n`` and ``seed`` (stacked, 2-D mixtures, pattern-1010).
-    """
-    if name not in _LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {list_datasets()}")
-    if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    return _LOADERS[name](split=split, **options)
+    """Load a dataset by name. ``split`` is one its declaration lists (``"train"`` or ``"test"``);
+    ``options`` are the keyword options it declares (e.g. ``data_dir``, ``n``, ``seed``)."""
+    info = dataset_info(name)
+    if split not in info.splits:
+        raise ValueError(f"split must be {' or '.join(map(repr, info.splits))}, got {split!r}")
+    return info.loader(split=split, **options)
 
 
-__all__ = ["Dataset", "DataNotFoundError", "CLASS_NAMES", "load", "list_datasets", "search_dirs"]
+__all__ = ["Dataset", "as_float", "DatasetInfo", "DataNotFoundError", "CLASS_NAMES", "dataset_info", "find_info", "load",
+           "list_datasets", "register_dataset", "search_dirs"]

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field, replace
 import torch
 
 
+def as_float(x: torch.Tensor) -> torch.Tensor:
+    """Images as float32 in [0, 1]: uint8 pixels (0..255) divided by 255, exactly as the loaders
+    always converted them (so a batch converted alone equals the same items of the whole set
+    converted at once, bit for bit); any other tensor as it is. The one conversion genzoo uses
+    wherever stored images meet a network (a training batch, a scoring batch, a figure)."""
+    return x.float().div_(255.0) if x.dtype == torch.uint8 else x
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A whole dataset held as two tensors.

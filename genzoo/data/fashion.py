@@ -25,6 +25,7 @@ import torch
 from .._io import pid_alive
 from ..errors import DataError
 from ..limits import check_seed
+from ._api import DatasetInfo, register_dataset
 from .dataset import Dataset
 from .toy import check_size
 
@@ -287,6 +288,16 @@ def _download(split: str, looked: list[Path], download: bool) -> tuple[torch.Ten
     return images, labels, _source(_HOW_DOWNLOAD, raw, read)
 
 
+# the metrics genzoo.metrics.score computes for a 1-channel image set by default
+IMAGE_METRICS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "mode_kl",
+                 "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception")
+
+
+@register_dataset(DatasetInfo(
+    name="fashion-mnist", kind="image", shape=(1, 28, 28), num_classes=10, class_names=CLASS_NAMES,
+    description="Fashion-MNIST (Xiao et al. 2017): 60,000 + 10,000 grayscale 28x28 garments, 10 classes",
+    modes=10, mode_count="classes", evaluator="fashion-mnist", metrics=IMAGE_METRICS, n_samples=10_000,
+    options=("data_dir", "download"), claims=("images",), literature="lucic-fashion"))
 def load_fashion_mnist(split: str = "train", data_dir=None, download: bool = True) -> Dataset:
     """Fashion-MNIST as (N, 1, 28, 28) floats in [0, 1]; ``download=False`` never touches the network.
     Where it is looked for, and how bad files are handled: :func:`_find_fashion`; where it was
@@ -298,6 +309,13 @@ def load_fashion_mnist(split: str = "train", data_dir=None, download: bool = Tru
     return Dataset("fashion-mnist", x, labels.long(), 10, CLASS_NAMES, split, meta={"source": source})
 
 
+@register_dataset(DatasetInfo(
+    name="stacked-fashion-mnist", kind="image", shape=(3, 28, 28), num_classes=1000,
+    class_names=tuple(f"{a}|{b}|{c}" for a in range(10) for b in range(10) for c in range(10)),
+    description="three random Fashion-MNIST images as the channels of one item: 1,000 modes (Stacked MNIST's protocol)",
+    modes=1000, mode_count="stacked", evaluator="fashion-mnist",
+    metrics=("modes_covered", "mode_kl", "fid", "kid", "sharpness"), n_samples=26_000,
+    options=("data_dir", "n", "seed", "download"), claims=("modes",), literature="stacked"))
 def load_stacked_fashion_mnist(split: str = "train", data_dir=None, n: int | None = None,
                                seed: int = 0, download: bool = True) -> Dataset:
     """Each item stacks three independent random Fashion-MNIST images as its channels:

@@ -8,6 +8,7 @@ import math
 import torch
 
 from ..limits import MIN_ITEMS, check_seed
+from ._api import DatasetInfo, register_dataset
 from .dataset import Dataset
 
 def check_size(n, what: str = "n") -> int:
@@ -53,9 +54,32 @@ def load_mixture(name: str, split: str = "train", n: int | None = None, seed: in
                    meta={"means": means, "std": std, "source": _generated("toy.load_mixture", n, seed)})
 
 
+POINT_METRICS = ("modes_covered", "high_quality", "precision", "recall")
+
+
+@register_dataset(DatasetInfo(
+    name="ring", kind="points", shape=(2,), num_classes=8, class_names=tuple(f"mode {i}" for i in range(8)),
+    description="8 Gaussians (std 0.01) on the unit circle (PacGAN, VEEGAN)", modes=8, mode_count="points",
+    metrics=POINT_METRICS, n_samples=2_500, options=("n", "seed"), claims=("modes",), literature="mixtures"))
+def load_ring(split: str = "train", n: int | None = None, seed: int = 0) -> Dataset:
+    return load_mixture("ring", split, n, seed)
+
+
+@register_dataset(DatasetInfo(
+    name="grid", kind="points", shape=(2,), num_classes=25, class_names=tuple(f"mode {i}" for i in range(25)),
+    description="25 Gaussians (std 0.05) on a 5x5 grid (PacGAN, VEEGAN)", modes=25, mode_count="points",
+    metrics=POINT_METRICS, n_samples=2_500, options=("n", "seed"), claims=("modes",), literature="mixtures"))
+def load_grid(split: str = "train", n: int | None = None, seed: int = 0) -> Dataset:
+    return load_mixture("grid", split, n, seed)
+
+
 PATTERN = (1.0, 0.0, 1.0, 0.0)
 
 
+@register_dataset(DatasetInfo(
+    name="pattern-1010", kind="points", shape=(4,), num_classes=1, class_names=("1010",),
+    description="the 4-value 1010 pattern of Rashid's first GAN: the GAN equilibrium",
+    metrics=("precision", "recall"), n_samples=1_000, options=("n", "seed"), claims=("equilibrium",)))
 def load_pattern(split: str = "train", n: int | None = None, seed: int = 0) -> Dataset:
     """The ``1010`` pattern: 4 values, each within 0.2 of 1, 0, 1, 0 (uniform noise), one class.
     A GAN at equilibrium on it has D(x) = D(G(z)) = 1/2 and losses of ln 2 (BCE) or 1/4 (MSE)."""
