@@ -1,5 +1,6 @@
 """nox sessions for genzoo: ``tests`` (the default), ``bench-fashion``, ``bench-modes``, ``bench-stacked``,
-``sweep-fashion`` and ``speed``.
+``bench-mnist``, ``bench-stacked-mnist``, ``bench-cifar10``, ``bench-celeba64``, ``sweep-fashion`` and
+``speed``.
 
     nox                                   # = nox -s tests  (pytest -q)
     nox -s tests -- -x -k bench           # pytest options after --
@@ -8,6 +9,7 @@
     nox -s bench-fashion -- --profile paper --device cuda --gpus-per-run 0.0625   # 16 runs at once per GPU
     nox -s bench-fashion -- --engine local   # one run after another in one process, without Ray
     nox -s bench-fashion -- --models gan,wgan --no-wandb --out /tmp/results --force
+    nox -s bench-cifar10 -- --data-dir ~/data/cifar10   # the folder holding cifar-10-batches-py/
     nox -s speed -- --models dcgan,wgan --steps 100  # genzoo against a plain PyTorch loop -> results/speed/
     nox -s sweep-fashion -- --out results           # Lucic et al.'s random search (quick on a CPU)
 
@@ -136,6 +138,30 @@ def bench_modes(session: nox.Session) -> None:
 def bench_stacked(session: nox.Session) -> None:
     """Mode collapse on Stacked Fashion-MNIST (1,000 modes), then its report."""
     _bench(session, ("modes-stacked",))
+
+
+@nox.session(name="bench-mnist", venv_backend="none")
+def bench_mnist(session: nox.Session) -> None:
+    """The models on MNIST (benchmarks/mnist.toml), then its report."""
+    _bench(session, ("mnist",))
+
+
+@nox.session(name="bench-stacked-mnist", venv_backend="none")
+def bench_stacked_mnist(session: nox.Session) -> None:
+    """Mode collapse on Stacked MNIST (1,000 modes, VEEGAN / PacGAN's protocol), then its report."""
+    _bench(session, ("stacked-mnist",))
+
+
+@nox.session(name="bench-cifar10", venv_backend="none")
+def bench_cifar10(session: nox.Session) -> None:
+    """The models on CIFAR-10 (benchmarks/cifar10.toml), then its report."""
+    _bench(session, ("cifar10",))
+
+
+@nox.session(name="bench-celeba64", venv_backend="none")
+def bench_celeba64(session: nox.Session) -> None:
+    """The unconditional models on CelebA 64x64 (benchmarks/celeba64.toml), then its report."""
+    _bench(session, ("celeba64",))
 
 
 @nox.session(name="sweep-fashion", venv_backend="none")

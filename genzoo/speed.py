@@ -32,14 +32,16 @@ if TYPE_CHECKING:        # torch is imported inside the functions that use it: `
     import torch
 
 DEFAULT_OUT = Path("results") / "speed"
+DEFAULT_DATASET = "fashion-mnist"     # the data measured unless --dataset says otherwise (its files carry no suffix)
 
 
 class _LoaderContext:
     """What a model's losses draw from, fed by a ``DataLoader`` the way a plain loop is: the next
-    batch of the loader moved to the device, noise from the global RNG."""
+    batch of the loader moved to the device and converted there (``prepare``: stored pixels to the
+    model's scale, as a plain loop's transform does per batch), noise from the global RNG."""
 
-    def __init__(self, loader, device, batch_size):
-        self.loader, self.device, self.batch_size = loader, device, batch_size
+    def __init__(self, loader, device, batch_size, prepare=lambda x: x):
+        self.loader, self.device, self.batch_size, self.prepare = loader, device, batch_size, prepare
         self._it = iter(loader)
         self.step = 0
         self.batches_drawn = 0
@@ -51,7 +53,7 @@ class _LoaderContext:
             self._it = iter(self.loader)
             x, y = next(self._it)
         self.batches_drawn += 1
-        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        return self.prepare(x.to(self.device, non_blocking=True)), y.to(self.device, non_blocking=True)
 
     def randn(self, *shape):
         import torch
@@ -74,16 +76,17 @@ def plain_fit(model, data, *, steps: int, seed: int, device: torch.device) -> in
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
+    from .data import as_float
     from .training.loop import run_updates
 
     torch.manual_seed(seed)
     model.setup(data.shape, data.num_classes, seed, device, data_name=data.name)
-    x = model.to_model_scale(data.x)
+    x = data.x                                                     # as stored (uint8 images stay uint8)
     loader = DataLoader(TensorDataset(x, data.y), batch_size=min(model.config.batch_size, len(x)), shuffle=True,
                         drop_last=True)
     optimizers = model.configure_optimizers()
     updates = model.updates()
-    ctx = _LoaderContext(loader, device, loader.batch_size)
+    ctx = _LoaderContext(loader, device, loader.batch_size, lambda b: model.to_model_scale(as_float(b)))
     model.nets_.train()
     for step in range(1, steps + 1):
         ctx.step = step
@@ -136,11 +139,12 @@ def _timed(fn, name: str, data, *, warmup: int, steps: int, device, preset: str 
 
 def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int = 3, device: str = "auto",
             train_items: int = 10_000, preset: str = "default", progress: bool = True, packed: int = 3,
-            dataset: str = "fashion-mnist") -> list[dict]:
+            dataset: str = DEFAULT_DATASET, data_dir: str | None = None) -> list[dict]:
     """One row per model: steps/s and images/s of the plain loop, of genzoo (one seed) and of
     genzoo with ``packed`` seeds in one process (``fit_seeds``; 0: not measured), medians over
     ``repeats`` interleaved rounds; genzoo's ratio to the plain loop, and the packed seeds'
-    images/s (all seeds together) over one seed's."""
+    images/s (all seeds together) over one seed's. ``data_dir``: where the dataset's files are (its
+    loader's ``data_dir=``; refused in one line for data that is generated)."""
     import torch
     from tqdm.auto import tqdm
 
@@ -152,8 +156,12 @@ def measure(models: list[str], *, steps: int = 40, warmup: int = 5, repeats: int
         dev = resolve_device(device)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    from .bench.data import check_options
+
+    options = {} if data_dir is None else {"data_dir": str(data_dir)}
+    check_options(dataset, options, "--data-dir")
     try:
-        data = genzoo.data.load(dataset, split="train").subset(train_items, seed=0)
+        data = genzoo.data.load(dataset, split="train", **options).subset(train_items, seed=0)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     models = [m for m in models if genzoo.get_model(m, preset=preset).supports(data)]
@@ -243,8 +251,8 @@ def write(rows: list[dict], out: Path, note: str = "") -> tuple[Path, Path]:
     from ._io import write_text
 
     label = device_label()
-    dataset = rows[0].get("dataset", "fashion-mnist") if rows else "fashion-mnist"
-    if dataset != "fashion-mnist":
+    dataset = rows[0].get("dataset", DEFAULT_DATASET) if rows else DEFAULT_DATASET
+    if dataset != DEFAULT_DATASET:                 # the default data's files keep their plain names
         label += f"-{dataset}"
     buf = io.StringIO()
     if rows:
@@ -283,8 +291,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=3, help="interleaved plain/genzoo pairs per model (default 3)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--preset", default="default", help="model preset (default: default; tiny for a smoke test)")
-    p.add_argument("--dataset", default="fashion-mnist",
-                   help="training data (default fashion-mnist; ring: the 2-D MLPs, whose steps are launch-bound)")
+    p.add_argument("--dataset", default=DEFAULT_DATASET,
+                   help=f"training data (default {DEFAULT_DATASET}; ring: the 2-D MLPs, whose steps are launch-bound)")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="where the dataset's files are (its loader's data_dir=)")
     p.add_argument("--packed", type=int, default=3, metavar="N",
                    help="also time genzoo.fit_seeds with N seeds in one process (default 3; 0: do not)")
     p.add_argument("--out", default=str(DEFAULT_OUT), metavar="DIR",
@@ -307,7 +316,7 @@ def run(args) -> int:
     if args.packed < 0:
         raise UserError("--packed must be >= 0")
     rows = measure(models, steps=args.steps, warmup=args.warmup, repeats=args.repeats, device=args.device,
-                   preset=args.preset, packed=args.packed, dataset=args.dataset)
+                   preset=args.preset, packed=args.packed, dataset=args.dataset, data_dir=args.data_dir)
     md, csv_path = write(rows, Path(args.out), note=args.note)
     print(md.read_text())
     print(f"written: {md}, {csv_path}")

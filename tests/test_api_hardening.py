@@ -31,7 +31,9 @@ def tiny(name: str, **overrides):
 
 @pytest.fixture(scope="module")
 def images() -> Dataset:
-    return genzoo.data.load("fashion-mnist", split="test").subset(64, seed=0)
+    """64 test images as floats in [0, 1] (the loader keeps uint8; these tests scale the floats)."""
+    ds = genzoo.data.load("fashion-mnist", split="test").subset(64, seed=0)
+    return like(ds, x=genzoo.data.as_float(ds.x))
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,8 @@ def _temp_files(*folders) -> list:
 def test_fashion_mnist_from_the_debian_folder(fashion_train):
     test = genzoo.data.load("fashion-mnist", split="test")
     assert fashion_train.x.shape == (60_000, 1, 28, 28) and test.x.shape == (10_000, 1, 28, 28)
-    assert fashion_train.x.dtype == torch.float32 and 0 <= fashion_train.x.min() and fashion_train.x.max() == 1
+    assert fashion_train.x.dtype == torch.uint8 and fashion_train.x.max() == 255      # as stored: 0..255
+    assert torch.equal(genzoo.data.as_float(test.x[:100]), test.x[:100].float() / 255)   # the one conversion
     assert torch.bincount(fashion_train.y).tolist() == [6000] * 10   # the real split is balanced
     assert fashion_train.class_names[9] == "Ankle boot" and fashion_train.num_classes == 10
     assert fashion_train.kind == "image" and fashion_train.shape == (1, 28, 28)
@@ -190,7 +191,7 @@ def test_genzoo_data_wins_over_a_filled_cache(tmp_path, monkeypatch):
     cached = genzoo.data.load("fashion-mnist", split="test", download=False)   # the cache's (real) copy
     monkeypatch.setenv("GENZOO_DATA", str(env))
     mine = genzoo.data.load("fashion-mnist", split="test", download=False)
-    assert torch.allclose(mine.x[0], 1 - cached.x[0], atol=1e-6) and not torch.equal(mine.x[0], cached.x[0])
+    assert torch.equal(mine.x[0], 255 - cached.x[0]) and not torch.equal(mine.x[0], cached.x[0])
     assert torch.equal(mine.x[1:], cached.x[1:]) and torch.equal(mine.y, cached.y)
     assert torch.equal(genzoo.data.load("fashion-mnist", split="test", data_dir=raw.parent.parent,
                                         download=False).x, cached.x)   # data_dir= beats GENZOO_DATA
@@ -232,8 +233,8 @@ def test_bad_idx_file_is_a_data_error_naming_it(case, gz, tmp_path, monkeypatch)
 
 
 def test_unknown_dataset_and_split():
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'.*fashion-mnist"):
-        genzoo.data.load("mnist")
+    with pytest.raises(ValueError, match="unknown dataset 'emnist'.*fashion-mnist"):
+        genzoo.data.load("emnist")
     with pytest.raises(ValueError, match="split"):
         genzoo.data.load("ring", split="val")
 

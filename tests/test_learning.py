@@ -40,7 +40,7 @@ def test_vae_reconstruction_error_falls(fashion_train):
     recon = torch.tensor([h["recon"] for h in m.history_])
     assert recon[-30:].mean() < 0.6 * recon[:5].mean()
     assert (torch.tensor([h["kl"] for h in m.history_[-30:]]) > 0).all()
-    x = data.x[:64]
+    x = genzoo.data.as_float(data.x[:64])
     err = ((m.reconstruct(x) - x) ** 2).mean()
     assert err < ((x.mean(0, keepdim=True) - x) ** 2).mean(), "reconstructions beat the mean image"
 

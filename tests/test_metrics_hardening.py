@@ -20,7 +20,7 @@ from genzoo.metrics.evaluator import WEIGHTS_PATH, evaluator_id, file_sha256
 from genzoo.metrics.prdc import knn_radii, precision_recall
 
 MEASURED_KEYS = ["samples", "reference_items", "reference_split", "reference_dataset", "evaluator",
-                 "evaluator_sha256", "is_splits", "metric_version"]
+                 "evaluator_sha256", "evaluator_test_accuracy", "is_splits", "metric_version"]
 
 
 def _score(x, ref, metrics, **kw):
@@ -127,7 +127,8 @@ def test_scores_say_what_was_measured(quick):
     assert list(s.measured) == MEASURED_KEYS
     assert s.measured == {"samples": 2000, "reference_items": 2000, "reference_split": "test",
                           "reference_dataset": "fashion-mnist", "evaluator": evaluator_id(),
-                          "evaluator_sha256": file_sha256(WEIGHTS_PATH), "is_splits": 10, "metric_version": 2}
+                          "evaluator_sha256": file_sha256(WEIGHTS_PATH), "evaluator_test_accuracy": 0.9243,
+                          "is_splits": 10, "metric_version": 2}
     assert s.to_json()["measured"] == s.measured
 
 

@@ -78,7 +78,7 @@ class ModelTesterMixin:
     def test_a_diverged_fit_leaves_the_model_as_it_was(self, name, data, fitted):
         """NaN data makes every family's loss NaN at step 1: DivergenceError, and neither a new
         model nor a fitted one shows a trace of the failed fit."""
-        bad = Dataset(data.name, torch.full_like(data.x, float("nan")), data.y, data.num_classes, data.class_names,
+        bad = Dataset(data.name, torch.full(data.x.shape, float("nan")), data.y, data.num_classes, data.class_names,
                       meta=data.meta)
         fresh = tiny(name)
         with pytest.raises(genzoo.DivergenceError) as err:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+import genzoo.data
 from genzoo import metrics as gm
 from genzoo.bench import run_benchmark
 from genzoo.bench.record import RunRecord
@@ -41,7 +42,7 @@ class RealImages:
         out = torch.empty(n, *self.data.shape)
         for k in labels.unique().tolist():
             where = (labels == k).nonzero().squeeze(1)
-            images = self.data.of_class(k).x
+            images = genzoo.data.as_float(self.data.of_class(k).x)
             out[where] = images[0] if self.copies else images[-len(where):]
         return out
 

@@ -37,7 +37,8 @@ from .context import RunContext
 from .data import Data
 from .engines import choose_engine, open_executor, planned_workers
 from .environment import GitState, clean_leftovers, git_state, versions
-from .plan import DEFAULT_OUT, PACK_MODES, Todo, checked_plan, packs, plan_todo, preflight, resolve_profile
+from .plan import (DEFAULT_OUT, PACK_MODES, Todo, checked_plan, packs, plan_todo, preflight, ready_evaluator,
+                   resolve_profile)
 from .ray_engine import RayOptions
 from .record import RunRecord
 from .runspec import RunSpec
@@ -84,7 +85,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                   out: str | Path = DEFAULT_OUT, force: bool = False, wandb: bool = True,
                   wandb_project: str | None = None, quiet: bool = False,
                   comparison: bool | None = None, pack: str = "auto", engine: str = "local",
-                  ray: RayOptions | None = None, specs: list[RunSpec] | None = None) -> BenchResult:
+                  ray: RayOptions | None = None, specs: list[RunSpec] | None = None,
+                  data_dir: str | Path | None = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
     to log a W&B summary run comparing the models (None: when any run was done here).
 
@@ -103,7 +105,11 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     their records as they finish. Either way each run is :func:`~genzoo.bench.execute.execute_run`,
     recorded by :func:`~genzoo.bench.store.commit_run`.
 
-    ``specs``: the runs to do instead of the profile's plan (``genzoo sweep``'s trials)."""
+    ``specs``: the runs to do instead of the profile's plan (``genzoo sweep``'s trials).
+
+    ``data_dir``: the folder the dataset's files are read from (its loader's ``data_dir=``, for every
+    split, and for training the evaluator that scores it on first use); a dataset whose loader
+    takes no ``data_dir`` (generated data) refuses it in one line. Not part of any run's plan."""
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     if pack not in PACK_MODES:
         raise UserError(f"pack must be one of {', '.join(PACK_MODES)}, got {pack!r}")
@@ -115,8 +121,9 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     sweep_stale_tmp(runs_dir)
     clean_leftovers(lambda line: say(line, quiet))
     plan = plan_todo(runs_dir, specs, force)
-    data = Data(bench)
+    data = Data(bench, data_dir)
     preflight(bench, plan.todo, data)                  # every input error before any run starts
+    ready_evaluator(bench, plan.todo, data, progress=not quiet)   # trained here once, not in each run
     bench_run = _BenchRun(bench, BenchResult(bench.name, profile, runs_dir.parent, [], resumed=plan.resumed),
                           plan, data, RunTimes.read(bench, dev), dev, quiet)
     workers = planned_workers(engine)

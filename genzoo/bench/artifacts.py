@@ -101,7 +101,7 @@ def write_samples(path, x: torch.Tensor) -> None:
     """Samples as a tensor file: images (N, C, H, W) in [0, 1] as uint8 0..255 (what a PNG holds,
     a quarter of float32's size), points as they are. :func:`read_samples` undoes it."""
     x = x.detach().cpu()
-    if x.ndim == 4:
+    if x.ndim == 4 and x.dtype != torch.uint8:        # uint8 images (real ones, as stored) are kept as they are
         x = (x.float().clamp(0, 1) * 255).round().to(torch.uint8)
     write_tensor(path, x)
 
@@ -117,10 +117,13 @@ def read_samples(path) -> torch.Tensor:
 
 
 def image_grid(x: torch.Tensor, nrow: int = 8) -> torch.Tensor:
-    """(N, C, H, W) in [0, 1] -> one (3, H', W') grid; 1 and 3 channels as they are."""
+    """(N, C, H, W) in [0, 1] (or uint8 0..255: real images as stored) -> one (3, H', W') grid;
+    1 and 3 channels as they are."""
     from torchvision.utils import make_grid
 
-    x = x.detach().float().clamp(0, 1)
+    from ..data import as_float
+
+    x = as_float(x.detach()).float().clamp(0, 1)
     if x.shape[1] not in (1, 3):  # e.g. 2-channel: show the first channel
         x = x[:, :1]
     return make_grid(x, nrow=nrow, padding=2, pad_value=1.0)

@@ -47,6 +47,10 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="results folder (default: out, which git ignores; the committed reference is results/, "
                         "which `genzoo report` compares a run with)")
     p.add_argument("--force", action="store_true", help="redo runs that are already recorded")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="read the dataset's files from DIR (its loader's data_dir=, for every split and for training "
+                        "the evaluator that scores it on first use); default: GENZOO_DATA, else genzoo's cache and "
+                        "the places its loader knows. Refused for data that is generated, not read")
     p.add_argument("--engine", choices=ENGINES, default="local",
                    help="local (default): the runs one after another in this process; ray: each run a Ray task, "
                         "as many at once as the Ray cluster has room for (--address, else RAY_ADDRESS, else the "
@@ -77,7 +81,8 @@ def run_options(args) -> dict:
 
         ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
     return dict(device=args.device, out=args.out, force=args.force, wandb=not args.no_wandb,
-                wandb_project=args.wandb_project, quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray)
+                wandb_project=args.wandb_project, quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray,
+                data_dir=args.data_dir)
 
 
 def check_engine_options(args) -> None:
@@ -118,6 +123,11 @@ def run(args) -> int:
     if not args.benchmark:
         raise UserError("name a benchmark (see `genzoo bench --list`)")
     benches = [load_benchmark(b) for b in args.benchmark]   # check every file before running any
+    if args.data_dir is not None:                           # and that each dataset reads files
+        from .data import check_options
+
+        for b in benches:
+            check_options(b.dataset, {"data_dir": args.data_dir}, "--data-dir")
     if args.dry_run:
         return _dry_run(benches, args)
     from .api import run_benchmark

@@ -182,7 +182,8 @@ class _Attempt:
             return self.skipped
         try:
             return self.fit_and_score(self.model, fitted, self.callback, Scoring(
-                self.model, self.spec, self.train, self.reference, self.ctx.device, self.run_dir, self.tracker))
+                self.model, self.spec, self.train, self.reference, self.ctx.device, self.run_dir, self.tracker,
+                data_dir=self.ctx.data.data_dir if self.ctx.data is not None else None))
         except BaseException as exc:  # Ctrl-C, or the environment failed: close the W&B run as crashed, no record
             self.tracker.finish(exit_code=255)
             if isinstance(exc, Exception) and not isinstance(exc, EnvironmentFailure):

@@ -13,7 +13,9 @@ metrics), ``.csv`` and ``<out>/<benchmark>/<model>-<step>.png``. Training time e
 A GAN that averages its generator (``--set ema=0.999``) is scored twice at each step, from the
 average (the metrics' own names) and from the trained G (``fid_no_ema``, ...: the same fit, so
 the difference is the averaging's alone; grids ``<model>-<step>-no-ema.png``).
-The AE's fitted prior is refitted at each pause, as at the end of a fit.
+The AE's fitted prior is refitted at each pause, as at the end of a fit (from the training images
+as stored: uint8 images stay uint8, the model converts them a chunk at a time).
+``--data-dir DIR``: where the dataset's files are (as ``genzoo bench --data-dir``).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class _Pauses:
 
 def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", models: list[str] | None = None,
               seed: int = 0, overrides: dict | None = None, out: str | Path = "results/pilot",
-              device: str = "cpu") -> dict[str, list[dict]]:
+              device: str = "cpu", data_dir: str | Path | None = None) -> dict[str, list[dict]]:
     """Train each model once, scoring it at ``steps``; returns and writes the rows per model."""
     import genzoo
     from genzoo import metrics as gm
@@ -75,7 +77,7 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
     if not steps or any(s < 1 for s in steps):
         raise UserError(f"--steps must be positive step counts, got {steps}")
     bench = load_benchmark(benchmark)
-    data = Data(bench)
+    data = Data(bench, data_dir)
     out = Path(out)
     pngs = out / bench.name
     specs = bench.plan(profile, models=models, seeds=[seed])
@@ -91,8 +93,8 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
         names = spec.settings.metrics or None
 
         def score(m, step, spec=spec, train=train, reference=reference, n=n, names=names):
-            if "prior" in m.nets_:
-                m.on_train_end(m.to_model_scale(train.x.to(m.device_)), train.y.to(m.device_))
+            if "prior" in m.nets_:          # the images as stored (no float copy): converted in chunks
+                m.on_train_end(train.x.to(m.device_), train.y.to(m.device_))
                 m.nets_.train()
             row = scored(m, step, spec, train, reference, n, names, "")
             if m.weight_averages():                                      # ema > 0: the trained G too
@@ -106,7 +108,7 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
             artifacts.save_png(pngs / f"{spec.model}-{step}{suffix.replace('_', '-')}.png", grid, nrow=nrow,
                                reference=reference, title=f"{spec.model}, step {step}{what}")
             s = gm.score(m.sample(n, seed=spec.sample_seed), reference, names, n=n, seed=spec.seed,
-                         device=device, progress=False)
+                         device=device, progress=False, data_dir=data.data_dir)
             return {k + suffix: round(float(v), 4) for k, v in s.items() if k in KEY_METRICS}
 
         pauses = _Pauses(steps, score)
@@ -163,6 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override for every model")
     p.add_argument("--out", default="results/pilot")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--data-dir", default=None, metavar="DIR", help="where the dataset's files are (its loader's data_dir=)")
     a = p.parse_args(argv)
     try:
         steps = [int(s) for s in a.steps.split(",") if s.strip()]
@@ -171,7 +174,7 @@ def main(argv=None) -> int:
         return 2
     try:
         run_pilot(a.benchmark, steps, profile=a.profile, models=a.models.split(",") if a.models else None,
-                  seed=a.seed, overrides=_parse_set(a.set), out=a.out, device=a.device)
+                  seed=a.seed, overrides=_parse_set(a.set), out=a.out, device=a.device, data_dir=a.data_dir)
     except (UserError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -148,6 +148,24 @@ def preflight(bench: Benchmark, specs: list[RunSpec], data: Data) -> None:
             raise UserError(f"{where}: {' '.join(str(exc).split())}") from None
 
 
+def ready_evaluator(bench: Benchmark, specs: list[RunSpec], data: Data, progress: bool = True) -> str | None:
+    """Before any run starts, when there are runs to do: the evaluator the dataset declares
+    (``DatasetInfo.evaluator``) loaded, or trained now on its data (read from ``data.data_dir``)
+    when genzoo's cache has none for it, so that the runs (each a Ray task, perhaps) find it there
+    instead of each training it. Returns its id (None: no runs, or no evaluator); a failure is one
+    line (:class:`UserError`)."""
+    info = genzoo.data.find_info(bench.dataset)
+    if not specs or info is None or not info.evaluator:
+        return None
+    from ..metrics.evaluator import EvaluatorWeightsError, get_evaluator
+
+    try:
+        return get_evaluator(info.evaluator, data_dir=data.data_dir, progress=progress).id
+    except (DataError, EvaluatorWeightsError, ValueError, OSError) as exc:
+        raise UserError(f"{bench.path}: the evaluator {info.evaluator!r} that scores {bench.dataset!r} could not "
+                        f"be made ready: {' '.join(str(exc).split())}") from None
+
+
 def pack_groups(specs: list[RunSpec]) -> dict[str, list[RunSpec]]:
     """run_id -> the runs it can be trained with: the same model, preset, overrides and settings,
     other seeds (groups of two or more)."""

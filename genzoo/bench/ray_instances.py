@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._io import write_text
-from ..data.fashion import cache_root
+from ..data import cache_root
 
 INSTANCES_DIR = "ray-drivers"
 STOP_GRACE_S = 5.0           # SIGTERM, then SIGKILL for what is still there after this

@@ -37,12 +37,14 @@ class Scoring:
     device: str
     run_dir: Path                 # the run's scratch folder
     tracker: Tracker
+    data_dir: str | None = None   # where the data's files are (genzoo bench --data-dir): the evaluator's too
 
     def score(self, samples, reference=None, names=None, n: int | None = None):
-        """genzoo.metrics.score of these samples, with the run's seed and device."""
+        """genzoo.metrics.score of these samples, with the run's seed and device (an evaluator
+        trained on first use reads its data from ``data_dir``)."""
         return gm.score(samples, self.reference if reference is None else reference, names,
                         n=self.spec.settings.n_samples if n is None else n, seed=self.spec.seed,
-                        device=self.device, **quiet_kw(gm.score))
+                        device=self.device, data_dir=self.data_dir, **quiet_kw(gm.score))
 
 
 def sample_grid(model, data) -> tuple[torch.Tensor, int]:
@@ -150,7 +152,7 @@ def per_class_scores(job: Scoring, notes: list | None = None) -> dict:
     x = job.model.sample(len(labels), labels, seed=job.spec.sample_seed + 1)
     class_names = [reference.class_names[k] if k < len(reference.class_names) else str(k) for k in range(k_all)]
     out = {name: {} for name in class_names}
-    _class_accuracy(out, x, labels, class_names, reference)
+    _class_accuracy(out, x, labels, class_names, reference, job.data_dir)
     left_out: dict[tuple, list[str]] = {}          # (metrics, why) -> the classes they were left out of
     no_real: list[str] = []
     for k, name in enumerate(class_names):
@@ -230,15 +232,17 @@ def _per_class_notes(left_out: dict, no_real: list[str], class_names: list[str],
     return notes
 
 
-def _class_accuracy(out: dict, x, labels, class_names: list[str], reference) -> None:
+def _class_accuracy(out: dict, x, labels, class_names: list[str], reference, data_dir=None) -> None:
     """Each class's share of its samples that the nearest mixture mean (points) or the evaluator
-    (grey images) assigns to it, into ``out[class]["accuracy"]``."""
+    (images whose declaration counts classes with it: ``genzoo.metrics.per_class_accuracy``, which
+    gives nothing for the others) assigns to it, into ``out[class]["accuracy"]``."""
     if reference.kind == "points":
         means = reference.meta.get("means")
         if means is not None:
             nearest = torch.cdist(x.float(), means.float()).argmin(1)
             for k, name in enumerate(class_names):
                 out[name]["accuracy"] = (nearest[labels == k] == k).float().mean().item()
-    elif reference.shape[0] == 1 and hasattr(gm, "per_class_accuracy"):
-        for name, entry in gm.per_class_accuracy(x, labels, class_names).items():
+    elif reference.kind == "image":
+        for name, entry in gm.per_class_accuracy(x, labels, class_names, reference=reference,
+                                                 data_dir=data_dir).items():
             out[name]["accuracy"] = finite_or_none(entry.get("accuracy"))

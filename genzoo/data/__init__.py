@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from ._api import DatasetInfo, dataset_info, find_info, list_datasets, register_dataset
 from .dataset import Dataset, as_float
-from .fashion import CLASS_NAMES, DataNotFoundError, load_fashion_mnist, load_stacked_fashion_mnist, search_dirs
+from .celeba import load_celeba64
+from .cifar import load_cifar10
+from .fashion import CLASS_NAMES, load_fashion_mnist, load_stacked_fashion_mnist, search_dirs
+from .folder import load_image_folder
+from .mnist import load_mnist, load_stacked_mnist
+from .places import DataNotFoundError, cache_root
 from .toy import load_mixture, load_pattern
 
 
 def load(name: str, split: str = "train", **options) -> Dataset:
-    """Load a dataset by name. ``split`` is one its declaration lists (``"train"`` or ``"test"``);
-    ``options`` are the keyword options it declares (e.g. ``data_dir``, ``n``, ``seed``)."""
+    """Load a dataset by name. ``split`` is one its declaration lists (``"train"`` or ``"test"``;
+    CelebA also ``"valid"``); ``options`` are the keyword options it declares (e.g. ``data_dir``,
+    ``n``, ``seed``; ``folder``, ``size`` and ``channels`` for ``image-folder``)."""
     info = dataset_info(name)
     if split not in info.splits:
         raise ValueError(f"split must be {' or '.join(map(repr, info.splits))}, got {split!r}")
     return info.loader(split=split, **options)
 
 
-__all__ = ["Dataset", "as_float", "DatasetInfo", "DataNotFoundError", "CLASS_NAMES", "dataset_info", "find_info", "load",
-           "list_datasets", "register_dataset", "search_dirs"]
+__all__ = ["Dataset", "as_float", "DatasetInfo", "DataNotFoundError", "CLASS_NAMES", "cache_root", "dataset_info",
+           "find_info", "load", "list_datasets", "register_dataset", "search_dirs"]

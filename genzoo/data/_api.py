@@ -18,6 +18,10 @@ KINDS = ("image", "points")
 # how a dataset's modes are counted (genzoo.metrics.modes): by the evaluator's class of each image
 # ("classes"), of each channel of a stacked image ("stacked"), or by the nearest mixture mean ("points")
 MODE_COUNTS = ("", "classes", "stacked", "points")
+# the metrics genzoo.metrics.score computes by default for an image set whose evaluator classifies
+# its images into classes (Fashion-MNIST, MNIST, CIFAR-10)
+IMAGE_METRICS = ("fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "mode_kl",
+                 "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception")
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,8 @@ class DatasetInfo:
     - ``splits``: the splits ``load`` takes; ``options``: the loader's keyword options.
     - ``claims`` and ``literature``: which claim sets the report tests on it and which published
       tables it is compared with (names the report package defines), () / "" for none.
-    - ``description``: one line for listings.
+    - ``description``: one line for listings; ``title``: the dataset's name in prose
+      ("Fashion-MNIST"), what reports and claims call it (:attr:`display_name`: the name without one).
     """
 
     name: str
@@ -49,6 +54,7 @@ class DatasetInfo:
     num_classes: int | None
     class_names: tuple[str, ...] = ()
     description: str = ""
+    title: str = ""
     attributes: tuple[str, ...] = ()
     modes: int | None = None
     mode_count: str = ""
@@ -69,6 +75,11 @@ class DatasetInfo:
         if self.class_names and self.num_classes is not None and len(self.class_names) != self.num_classes:
             raise ValueError(f"dataset {self.name!r}: {len(self.class_names)} class names for "
                              f"{self.num_classes} classes")
+
+    @property
+    def display_name(self) -> str:
+        """The dataset's name in prose: its ``title``, else its registry name."""
+        return self.title or self.name
 
     @property
     def channels(self) -> int | None:

@@ -20,7 +20,8 @@ def as_float(x: torch.Tensor) -> torch.Tensor:
 class Dataset:
     """A whole dataset held as two tensors.
 
-    ``x`` is either images ``(N, C, H, W)`` float32 in [0, 1] or points ``(N, 2)`` float32;
+    ``x`` is either images ``(N, C, H, W)``, uint8 (0..255, as the image loaders keep them:
+    :func:`as_float` converts a batch) or float32 in [0, 1], or points ``(N, D)`` float32;
     ``y`` is a LongTensor ``(N,)`` holding the class (images) or mixture component (points).
     ``meta`` carries what a metric needs to know about the generating process (for the 2-D
     mixtures: ``means`` and ``std``).

@@ -19,7 +19,8 @@ from ..errors import CheckpointError, UserError
 GRID_COLUMNS = 8
 IMAGE_SAMPLES = 64
 POINT_SAMPLES = 2500
-ZOOM = 3
+ZOOM = 3                     # 28x28 images shown 3 times larger; larger images less (ZOOM_TO pixels an item)
+ZOOM_TO = 84
 ALL_CLASSES = "all classes (a row each)"
 HOW_TO_GET_MODELS = "redo them with `genzoo bench`, which saves them (the paper profile needs a GPU)"
 
@@ -157,15 +158,14 @@ def load_model(saved: SavedModel):
 # --- what the page draws -------------------------------------------------------------------------
 
 def class_names(model) -> list[str]:
-    """The names of a fitted model's classes (Fashion-MNIST's, a mixture's modes, else numbers)."""
-    k = model.num_classes_
-    if model.data_name_ in ("fashion-mnist", "stacked-fashion-mnist"):
-        from ..data import CLASS_NAMES
+    """The names of a fitted model's classes: those its dataset declares (``DatasetInfo.class_names``:
+    Fashion-MNIST's garments, a mixture's modes), when it declares as many; else numbers."""
+    from ..data import find_info
 
-        if k == len(CLASS_NAMES):
-            return list(CLASS_NAMES)
-    if model.data_name_ in ("ring", "grid"):
-        return [f"mode {i}" for i in range(k)]
+    k = model.num_classes_
+    info = find_info(model.data_name_ or "")
+    if info is not None and len(info.class_names) == k:
+        return list(info.class_names)
     return [str(i) for i in range(k)]
 
 
@@ -190,21 +190,24 @@ def labels_for(model, n: int, choice: str | None) -> tuple[torch.Tensor | None, 
 
 
 def _reference(model):
-    """The true data of a 2-D mixture model (its modes are drawn under the samples), else None."""
-    if model.shape_ != (2,) or model.data_name_ not in ("ring", "grid"):
-        return None
-    from ..data import load
+    """The true data of a model of 2-D points whose dataset is a mixture (``mode_count ==
+    "points"``: its modes are drawn under the samples), else None."""
+    from ..data import find_info, load
 
-    return load(model.data_name_, split="test", n=POINT_SAMPLES)
+    info = find_info(model.data_name_ or "")
+    if model.shape_ != (2,) or info is None or info.mode_count != "points":
+        return None
+    return load(model.data_name_, split="test", **({"n": POINT_SAMPLES} if "n" in info.options else {}))
 
 
 def render(model, x: torch.Tensor, columns: int = GRID_COLUMNS, title: str = "", path: bool = False) -> np.ndarray:
     """Samples as an (H, W, 3) uint8 picture: images in a grid of ``columns``; 2-D points over the
     true modes of their mixture; other points (e.g. the 4 values of pattern-1010) as a heat map.
     ``path``: the points are a walk (an interpolation), joined by a line."""
-    if x.dim() == 4:                                  # 28x28 images shown ZOOM times larger, pixels kept
+    if x.dim() == 4:                                  # images shown zoom times larger, pixels kept
         picture = artifacts.grid_to_uint8(artifacts.image_grid(x, nrow=columns))
-        return picture.repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
+        zoom = min(ZOOM, max(1, ZOOM_TO // x.shape[-1]))   # 28 px: 3x; 32: 2x; 64 and up: as they are
+        return picture.repeat(zoom, axis=0).repeat(zoom, axis=1)
     if x.shape[1] == 2:
         fig = artifacts.points_figure(x, _reference(model), title)
         if path:

@@ -9,7 +9,6 @@ fails, or one without them (written by an older genzoo), is reported and recompu
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import torch
@@ -21,13 +20,21 @@ ABSENT, UNREADABLE, UNHASHED, CHANGED, OTHER_SOURCE = "absent", "unreadable", "u
 
 
 def stats_dir() -> Path:
-    root = Path(os.environ.get("GENZOO_CACHE", Path.home() / ".cache" / "genzoo"))
-    return root / "stats"
+    from ..data import cache_root
+
+    return cache_root() / "stats"
 
 
-def content_digest(x: torch.Tensor) -> str:
-    """sha256 of a tensor's bytes: the key part that tells two reference sets apart."""
-    return hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+def content_digest(x: torch.Tensor, rows: int = 4096) -> str:
+    """sha256 of a tensor's bytes: the key part that tells two reference sets apart (a uint8 set
+    and its float copy differ). Hashed a block of rows at a time: no copy of a large set."""
+    h = hashlib.sha256()
+    x = x.detach().cpu()
+    if x.dim() == 0:
+        x = x.reshape(1)
+    for i in range(0, len(x), rows):
+        h.update(x[i:i + rows].contiguous().numpy())
+    return h.hexdigest()
 
 
 def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:

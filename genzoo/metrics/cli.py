@@ -16,12 +16,17 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Score a model folder (written by save_pretrained) or a .pt tensor of samples.")
     p.add_argument("model_dir", help="model folder (config.json + model.safetensors) or a .pt file of samples")
     p.add_argument("--reference", required=True, help="dataset name, e.g. fashion-mnist, ring")
-    p.add_argument("--split", default="test", choices=("train", "test"), help="reference split (default: test)")
+    p.add_argument("--split", default="test", help="reference split (default: test)")
     p.add_argument("--n", type=int, default=None, help="number of samples (default: per dataset, e.g. 10000)")
     p.add_argument("--metrics", default=None, help="comma-separated metric names (default: the dataset's defaults)")
     p.add_argument("--seed", type=seed_arg, default=0, help="sampling seed (default 0)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (default cpu)")
     p.add_argument("--inception-weights", default=None, help="InceptionV3 weights file for the *_inception metrics")
+    p.add_argument("--data-dir", default=None,
+                   help="folder holding the reference's files (and those its evaluator trains on, the first time)")
+    p.add_argument("--evaluator", default=None,
+                   help="evaluator to score images with instead of the reference's own (fashion-mnist, mnist, cifar10, "
+                        "celeba64)")
     p.add_argument("--no-verify", dest="verify", action="store_false",
                    help="load the model without checking its weights file against the sha256 in its config.json")
     p.add_argument("--json", dest="json_out", default=None, metavar="OUT", help="also write the scores as JSON")
@@ -93,11 +98,20 @@ def run(args) -> int:
         parent = next((p for p in out.absolute().parents if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise UserError(f"--json {out}: {parent} is a file, not a folder")
+    info = genzoo.data.dataset_info(args.reference)
+    if args.split not in info.splits:
+        raise UserError(f"--split {args.split}: {args.reference} has the splits {', '.join(info.splits)}")
+    options = {}
+    if args.data_dir is not None:
+        where = next((o for o in ("data_dir", "folder") if o in info.options), None)
+        if where is None:
+            raise UserError(f"--data-dir: {args.reference} is not read from files")
+        options[where] = args.data_dir
     target = _samples_or_model(Path(args.model_dir), verify=args.verify)
-    reference = genzoo.data.load(args.reference, split=args.split)
+    reference = genzoo.data.load(args.reference, split=args.split, **options)
     try:
         scores = score(target, reference, args.metrics, n=args.n, seed=args.seed, device=args.device,
-                       inception_weights=args.inception_weights)
+                       inception_weights=args.inception_weights, evaluator=args.evaluator)
     except (ValueError, FileNotFoundError) as exc:      # too few or non-finite samples, unknown metric, bad path
         raise UserError(f"{args.model_dir}: {exc}") from None
     print(scores.table())

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..data import as_float
+
 
 class FeatureNet(nn.Module):
     """Wraps ``net`` whose ``features_and_logits(x)`` returns ``(N, D)`` and ``(N, ...)`` tensors.
@@ -38,11 +40,11 @@ class FeatureNet(nn.Module):
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x: images (N, C, H, W) float in [0, 1] -> (features (N, D), logits)."""
+        """x: images (N, C, H, W), uint8 or float in [0, 1] -> (features (N, D), logits)."""
         last = self._last
         if last is not None and last[0] is x and last[1] == x._version:
             return last[2]
-        out = self.net.features_and_logits(x.to(self.device))
+        out = self.net.features_and_logits(as_float(x.to(self.device)))
         self._last = (x, x._version, out)    # holding x keeps its id from being reused
         return out
 
@@ -57,7 +59,8 @@ class FeatureNet(nn.Module):
 
     def extract(self, x: torch.Tensor, desc: str | None = None, progress: bool = True,
                 logits: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Features (and logits) of many images, in batches, on the CPU."""
+        """Features (and logits) of many images (uint8 or float in [0, 1], converted a batch at a
+        time), in batches, on the CPU."""
         feats, outs = [], []
         for i in tqdm(range(0, len(x), self.batch_size), desc=desc, unit="batch",
                       disable=not progress or len(x) <= self.batch_size, leave=False):
@@ -83,12 +86,11 @@ class _View(nn.Module):
         return self.shared(x)[self.index]
 
 
-def evaluator_net_for(channels: int, device: str | torch.device = "cpu") -> FeatureNet:
-    """genzoo's evaluator CNN for images with ``channels`` channels: features ``(N, channels*128)``,
-    logits ``(N, 10)`` (one channel) or ``(N, channels, 10)``."""
-    from .evaluator import WEIGHTS_SHA256, evaluator, evaluator_id
-
-    net = evaluator()                         # its weights file was checked against WEIGHTS_SHA256
+def evaluator_net(ev, channels: int, device: str | torch.device = "cpu") -> FeatureNet:
+    """The evaluator ``ev`` (a :class:`genzoo.metrics.evaluator.Evaluator`) for images with
+    ``channels`` channels, k = channels / its input channels images per item (Stacked MNIST: 3
+    digits): features ``(N, k * d)``, logits ``(N, K)`` or ``(N, k, K)``."""
+    net = ev.network
     if torch.device(device) != torch.device("cpu"):
         net = copy.deepcopy(net).to(device)   # the cached CPU instance stays untouched
-    return FeatureNet(net, evaluator_id(), channels * net.num_features, sha256=WEIGHTS_SHA256)
+    return FeatureNet(net, ev.id, channels // net.in_channels * net.num_features, sha256=ev.sha256)

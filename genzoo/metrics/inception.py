@@ -11,6 +11,7 @@ from torch import nn
 
 WEIGHTS_FILE = "weights-inception-2015-12-05-6726825d.pth"   # torch-fidelity's release file name
 ENV_VAR = "GENZOO_INCEPTION_WEIGHTS"
+CHANNELS = (1, 3)    # grayscale (repeated to 3 channels) or RGB: what the network takes
 ANTIALIAS = True    # torchmetrics' default: antialiased bilinear resize to 299x299 (TF FID used none)
 
 

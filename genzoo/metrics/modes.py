@@ -2,9 +2,10 @@
 
 Definitions (documented here once, used by ``score``):
 
-Fashion-MNIST, 10 classes, labels from the evaluator's softmax:
+A dataset whose modes are its classes (``mode_count == "classes"``: Fashion-MNIST, MNIST, CIFAR-10;
+K classes, labels from the evaluator's softmax):
 - ``class_frac_k``: share of samples whose argmax class is k (sums to 1).
-- ``mode_kl``: KL(class histogram || uniform) = sum_k p_k ln(10 p_k); 0 when balanced, ln 10 when
+- ``mode_kl``: KL(class histogram || uniform) = sum_k p_k ln(K p_k); 0 when balanced, ln K when
   every sample is one class.
 - ``low_confidence``: share of samples whose top softmax probability is below ``confidence`` (0.5):
   images the evaluator cannot place in any class.
@@ -12,7 +13,8 @@ Fashion-MNIST, 10 classes, labels from the evaluator's softmax:
   (top probability >= 0.5) classified as. 1% is a tenth of a class's share in the balanced data, so a
   class counts once the model makes it at a tenth of its real rate; confusable junk does not count.
 
-Stacked Fashion-MNIST, 1000 modes (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018):
+Stacked datasets (``mode_count == "stacked"``: Stacked MNIST, Stacked Fashion-MNIST), 1000 modes
+(VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018):
 - each channel is labelled by the evaluator's argmax; mode = 100 c0 + 10 c1 + c2.
 - ``modes_covered``: modes with at least one sample; ``mode_kl``: KL(mode histogram || uniform).
 
@@ -136,16 +138,29 @@ class PointModeCoverage(Metric):
 
 @torch.no_grad()
 def per_class_accuracy(samples: torch.Tensor, labels: torch.Tensor, class_names=None,
-                       batch_size: int = 500) -> dict[str, dict[str, float]]:
+                       batch_size: int = 500, *, reference=None, data_dir=None) -> dict[str, dict[str, float]]:
     """For a conditional model: share of samples generated for class k that the evaluator labels k.
 
-    samples: (N, 1, 28, 28) in [0, 1]; labels: (N,) the classes they were generated for.
-    Returns ``{class_name: {"accuracy": float, "n": float}}``.
+    samples: (N, C, H, W), uint8 or float in [0, 1]; labels: (N,) the classes they were generated
+    for. The evaluator is the one ``reference``'s declaration names (trained on first use, as
+    ``score`` does; ``data_dir``: where its data is); {} when it has none that counts classes of
+    one image per item (``mode_count`` "classes"). Without ``reference``: the shipped Fashion-MNIST
+    evaluator. Returns ``{class_name: {"accuracy": float, "n": float}}``.
     """
-    from .evaluator import evaluator
+    from ..data import as_float
+    from .evaluator import evaluator, get_evaluator
+    from .plan import evaluator_data_dir, plan_for
 
-    net = evaluator()
-    pred = torch.cat([net.logits(samples[i:i + batch_size]).argmax(-1) for i in range(0, len(samples), batch_size)])
+    if reference is None:
+        net = evaluator()
+    else:
+        plan = plan_for(reference)
+        if not plan.evaluator or plan.mode_count != "classes" or "is" not in plan.applicable:
+            return {}
+        net = get_evaluator(plan.evaluator, data_dir=evaluator_data_dir(plan, reference, data_dir),
+                            progress=False).network
+    pred = torch.cat([net.logits(as_float(samples[i:i + batch_size])).argmax(-1)
+                      for i in range(0, len(samples), batch_size)])
     names = class_names or [str(k) for k in range(net.num_classes)]
     out = {}
     for k, name in enumerate(names):
@@ -153,4 +168,3 @@ def per_class_accuracy(samples: torch.Tensor, labels: torch.Tensor, class_names=
         if int(mine.sum()):
             out[name] = {"accuracy": float((pred[mine] == k).float().mean()), "n": float(mine.sum())}
     return out
-

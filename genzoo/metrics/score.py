@@ -1,11 +1,17 @@
 """``score(samples_or_model, reference)``: every metric of a sample set against a reference Dataset.
 
-Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``is`` also give
-``kid_std``/``is_std``, ``class_frac`` gives ``class_frac_0..9``):
+Which metrics apply to a reference, which are computed by default, how many samples a model is
+asked for, which evaluator scores the images and how modes are counted: read from its dataset's
+declaration (:mod:`genzoo.metrics.plan`). Images may be uint8 (0..255) or float in [0, 1], the
+reference's and the samples'; they are converted a batch at a time (``genzoo.data.as_float``).
 
-- ``fid``, ``kid``, ``is``: torchmetrics' FID / KID / IS in the evaluator CNN's space (128-d
-  penultimate features per channel; IS on its 10 logits). ``*_inception``: the same with
-  torchmetrics' InceptionV3 (2048-d), only when a weights file is on disk.
+Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``is`` also give
+``kid_std``/``is_std``, ``class_frac`` gives ``class_frac_0..K-1``, one per class of the evaluator):
+
+- ``fid``, ``kid``, ``is``: torchmetrics' FID / KID / IS in the feature space of the dataset's
+  evaluator (:mod:`genzoo.metrics.evaluator`: 128-d penultimate features, per channel group for a
+  stacked dataset; IS on its class logits). ``*_inception``: the same with torchmetrics'
+  InceptionV3 (2048-d), only when a weights file is on disk.
 - ``precision``, ``recall`` (k=3), ``density``, ``coverage`` (k=5): see :mod:`genzoo.metrics.prdc`
   (on 2-D points: precision and recall on the raw coordinates).
 - ``classes_covered``, ``mode_kl``, ``low_confidence``, ``class_frac_k``, ``modes_covered``,
@@ -19,9 +25,11 @@ Keys of the returned :class:`Scores` (request names in ``metrics=``; ``kid``/``i
 ``Scores.measured`` says what was scored (also in ``to_json()``; the run records copy it):
 ``samples`` (scored), ``reference_items`` (reference items the metrics used: min(n, len(reference)),
 a fixed subset, seed 0; 0 when no computed metric used any, e.g. IS or the mode counts alone),
-``reference_split``, ``reference_dataset``, ``evaluator`` (the feature network's name, or
-``"raw coordinates"`` for 2-D points), ``evaluator_sha256`` (its weights file's, images only),
-``inception_sha256`` (only when a ``*_inception`` metric was computed), ``is_splits`` (only when
+``reference_split``, ``reference_dataset``, ``evaluator`` (the feature network's name,
+``<stem>-<sha256[:12]>``, or ``"raw coordinates"`` for 2-D points), ``evaluator_sha256`` (its
+weights file's, images only), ``evaluator_test_accuracy`` (when its weights record it),
+``evaluator_per_channel`` (True when each channel group of an item was scored on its own: a stacked
+dataset), ``inception_sha256`` (only when a ``*_inception`` metric was computed), ``is_splits`` (only when
 IS was computed) and ``metric_version`` (``METRIC_VERSION``; 2: float64 2-D metrics with PacGAN's
 strict ``< 3 std``, 10 IS splits, ``measured``).
 """
@@ -33,11 +41,14 @@ import os
 import torch
 from tqdm.auto import tqdm
 
+from ..data import as_float
 from . import fid as fidlib
 from .cache import (ABSENT, CHANGED, OTHER_SOURCE, UNHASHED, UNREADABLE, content_digest, load_stats, save_stats,
                     stats_path)
-from .features import FeatureNet, evaluator_net_for
+from .features import FeatureNet, evaluator_net
 from .modes import ClassCoverage, PointModeCoverage, StackedModeCoverage
+from .plan import (CLASS_METRICS, INCEPTION, STACKED_METRICS, DeclaredSampleCounts, ScoringPlan, evaluator_data_dir,
+                   plan_for, plan_for_name)
 from .prdc import DensityCoverage, PrecisionRecall, precision_recall
 from .sharpness import Sharpness, laplacian_variance
 
@@ -53,27 +64,21 @@ HIGHER_IS_BETTER: dict[str, bool] = {
     "modes_covered": True, "high_quality": True,
 }
 
-# What each requestable name yields (a name not listed here yields itself)
+# What each requestable name yields (a name not listed here yields itself); class_frac yields one
+# key per class of the evaluator (:func:`metric_keys`), listed here for the 10 of most datasets
 METRIC_KEYS = {"kid": ["kid", "kid_std"], "is": ["is", "is_std"], "kid_inception": ["kid_inception", "kid_inception_std"],
                "is_inception": ["is_inception", "is_inception_std"], "class_frac": [f"class_frac_{k}" for k in range(10)]}
-_GRAY = ["fid", "kid", "is", "precision", "recall", "density", "coverage", "classes_covered", "mode_kl",
-         "low_confidence", "class_frac", "sharpness", "fid_inception", "kid_inception", "is_inception"]
-_STACKED = ["fid", "kid", "precision", "recall", "density", "coverage", "modes_covered", "mode_kl", "sharpness",
-            "fid_inception", "kid_inception", "is_inception"]
-_POINTS = ["modes_covered", "high_quality", "precision", "recall"]
-_INCEPTION = ("fid_inception", "kid_inception", "is_inception")
 _NEEDS_REFERENCE = {"precision", "recall", "density", "coverage", "sharpness"}   # besides fid, kid
 _USES_REFERENCE = _NEEDS_REFERENCE | {"fid", "kid", "fid_inception", "kid_inception"}
+# the default sample count of each registered dataset, read from its declaration (DatasetInfo.n_samples)
+DEFAULT_N = DeclaredSampleCounts()
 
-_DEFAULTS = {
-    "fashion-mnist": _GRAY,
-    "stacked-fashion-mnist": ["modes_covered", "mode_kl", "fid", "kid", "sharpness"],
-    "ring": _POINTS, "grid": _POINTS,
-    "pattern-1010": ["precision", "recall"],      # one pattern, no mixture modes
-}
-# Lucic et al. 2018 (FID on 10k), VEEGAN / PacGAN (26k stacked, 2.5k for 2-D mixtures)
-DEFAULT_N = {"fashion-mnist": 10_000, "stacked-fashion-mnist": 26_000, "ring": 2_500, "grid": 2_500,
-             "pattern-1010": 1_000}
+
+def metric_keys(name: str, num_classes: int = 10) -> list[str]:
+    """The keys a requested metric yields (``class_frac``: one per class of the evaluator)."""
+    if name == "class_frac":
+        return [f"class_frac_{k}" for k in range(num_classes)]
+    return METRIC_KEYS.get(name, [name])
 
 
 class Scores(dict):
@@ -101,16 +106,20 @@ class Scores(dict):
 
 
 def default_metrics(dataset_name: str) -> list[str]:
-    """The metrics ``score`` computes for a reference of this dataset when none are named."""
-    if dataset_name not in _DEFAULTS:
-        raise ValueError(f"no default metrics for {dataset_name!r}; known: {sorted(_DEFAULTS)}")
-    return list(_DEFAULTS[dataset_name])
+    """The metrics ``score`` computes for a reference of this registered dataset when none are
+    named: its declaration's ``metrics`` (those that apply), else every metric that applies."""
+    return list(plan_for_name(dataset_name).defaults)
 
 
-def applicable_metrics(reference) -> list[str]:
-    if reference.kind == "points":
-        return list(_POINTS)
-    return list(_GRAY if reference.shape[0] == 1 else _STACKED)
+def default_n(reference) -> int:
+    """How many samples ``score`` draws from a model for this reference by default: its
+    declaration's ``n_samples`` (10,000 images or 2,500 points for a Dataset built in memory)."""
+    return plan_for(reference).n_samples
+
+
+def applicable_metrics(reference, evaluator: str | None = None) -> list[str]:
+    """Every metric that can be asked for on this reference (with this evaluator)."""
+    return list(plan_for(reference, evaluator).applicable)
 
 
 # ---------------------------------------------------------------------------------------- inputs
@@ -121,22 +130,38 @@ def _check_reference(reference, want=()) -> None:
         if modes and ("means" not in reference.meta or "std" not in reference.meta):
             raise ValueError(f"{reference.name}: {sorted(modes)} need the mixture's meta['means'] and meta['std']; "
                              f"score it with metrics=['precision', 'recall']")
-    elif tuple(reference.shape[1:]) != (28, 28):
-        raise ValueError(f"the evaluator scores 28x28 images; {reference.name} has items {reference.shape}")
 
 
-def _requested(metrics, reference) -> tuple[list[str], bool]:
+def _check_evaluator_input(plan: ScoringPlan, reference) -> None:
+    """The evaluator must take the reference's images: its size, and its channels (a whole
+    multiple of them for a stacked dataset). Checked before any work (or any training)."""
+    from .evaluator import evaluator_spec
+
+    spec = evaluator_spec(plan.evaluator)
+    c_in, h, w = spec.input_shape()
+    c = reference.shape[0]
+    stacked = plan.mode_count == "stacked"
+    if tuple(reference.shape[1:]) != (h, w) or (c % c_in if stacked else c != c_in):
+        takes = f"{c_in}x{h}x{w} images" + (" (several stacked as channels)" if stacked else "")
+        raise ValueError(f"the {spec.name} evaluator takes {takes}; {reference.name} has items {reference.shape}")
+
+
+def _requested(metrics, plan: ScoringPlan, reference, notes: list[str]) -> tuple[list[str], bool]:
     if metrics is None:
-        return default_metrics(reference.name) if reference.name in _DEFAULTS else applicable_metrics(reference), False
+        left = [m for m in plan.left_out if m not in plan.defaults]
+        for why in dict.fromkeys(plan.left_out[m] for m in left):
+            notes.append(f"{', '.join(m for m in left if plan.left_out[m] == why)} left out: {why}")
+        return list(plan.defaults), False
     names = [m.strip() for m in (metrics.split(",") if isinstance(metrics, str) else metrics) if m.strip()]
-    ok = applicable_metrics(reference)
     for m in names:
-        if m not in ok:
-            raise ValueError(f"metric {m!r} does not apply to {reference.name} {reference.shape}; choose from {ok}")
+        if m not in plan.applicable:
+            why = plan.why_not(m)
+            raise ValueError(f"metric {m!r} does not apply to {reference.name} {reference.shape}"
+                             f"{f' ({why})' if why else ''}; choose from {list(plan.applicable)}")
     return list(dict.fromkeys(names)), True
 
 
-def _draw(samples, n: int | None, seed: int, reference) -> torch.Tensor:
+def _draw(samples, n: int | None, seed: int, reference, plan: ScoringPlan) -> torch.Tensor:
     if isinstance(samples, torch.Tensor):
         x = samples.detach()
         if n is not None:
@@ -145,19 +170,25 @@ def _draw(samples, n: int | None, seed: int, reference) -> torch.Tensor:
             x = x[:n]
     elif callable(getattr(samples, "sample", None)):
         if n is None:
-            n = DEFAULT_N.get(reference.name, 10_000 if reference.kind == "image" else 2_500)
+            n = plan.n_samples
         x = samples.sample(n, seed=seed)
     else:
         raise TypeError(f"score() takes a tensor of samples or a fitted model, got {type(samples).__name__}")
-    # points in float64 (exact for float32 input): their metrics compute in float64
-    x = x.detach().cpu().to(torch.float64 if reference.kind == "points" else torch.float32)
+    # points in float64 (exact for float32 input): their metrics compute in float64; uint8 images
+    # stay uint8 (converted a batch at a time, as the reference's)
+    x = x.detach().cpu()
+    if reference.kind == "points":
+        x = x.to(torch.float64)
+    elif x.dtype != torch.uint8:
+        x = x.to(torch.float32)
     if tuple(x.shape[1:]) != tuple(reference.shape):
         raise ValueError(f"samples have shape {tuple(x.shape[1:])} per item, {reference.name} has {reference.shape}")
     if len(x) < 2:
         raise ValueError("need at least 2 samples")
-    bad = int((~torch.isfinite(x.reshape(len(x), -1))).any(1).sum())
-    if bad:
-        raise ValueError(f"{bad} of {len(x)} samples are not finite (NaN or inf): nothing to score")
+    if x.is_floating_point():
+        bad = int((~torch.isfinite(x.reshape(len(x), -1))).any(1).sum())
+        if bad:
+            raise ValueError(f"{bad} of {len(x)} samples are not finite (NaN or inf): nothing to score")
     return x
 
 
@@ -197,8 +228,12 @@ def reference_stats(ref, net: FeatureNet, progress: bool = True) -> tuple[dict[s
 
 def _compute_stats(ref, net: FeatureNet, progress: bool) -> dict[str, torch.Tensor]:
     feats, _ = net.extract(ref.x, desc=f"reference features ({net.name})", progress=progress, logits=False)
-    sharp = torch.cat([laplacian_variance(ref.x[i:i + 1000]) for i in range(0, len(ref), 1000)]).mean()
-    return {"features": feats, "sharpness": sharp}
+    return {"features": feats, "sharpness": _sharpness_of(ref.x)}
+
+
+def _sharpness_of(x: torch.Tensor) -> torch.Tensor:
+    """Mean Laplacian variance of images (uint8 or float in [0, 1]), 1,000 at a time."""
+    return torch.cat([laplacian_variance(as_float(x[i:i + 1000])) for i in range(0, len(x), 1000)]).mean()
 
 
 def _reference_subset(reference, n: int):
@@ -211,7 +246,7 @@ def _run(updates, x: torch.Tensor, batch_size: int, device, desc: str, progress:
     """Feed x batch by batch to every ``update`` callable (one network pass per batch, shared)."""
     for i in tqdm(range(0, len(x), batch_size), desc=desc, unit="batch",
                   disable=not progress or len(x) <= batch_size, leave=False):
-        batch = x[i:i + batch_size].to(device)
+        batch = as_float(x[i:i + batch_size].to(device))     # uint8 images: converted here, per batch
         for update in updates:
             update(batch)
 
@@ -229,7 +264,8 @@ def _fid_ok(name, want, n_fake, n_ref, dim, explicit, notes) -> bool:
     return True
 
 
-def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progress, notes, suffix=""):
+def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progress, notes, suffix="",
+                    plan: ScoringPlan | None = None):
     """FID/KID/IS named ``fid{suffix}`` etc. (+ the evaluator-only metrics when suffix is '') of
     samples x against ref, in the feature space of ``net``."""
     out: dict[str, float] = {}
@@ -262,7 +298,7 @@ def _score_features(x, ref, net: FeatureNet, want, explicit, seed, device, progr
         finish.append(lambda: _put_mean_std(out, is_name, fidlib.compute_is(inc, seed)))
         notes.append(_is_note(is_name, len(x), inc.splits))
     if not suffix:
-        _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates, finish, out)
+        _add_evaluator_metrics(want, plan, net, real, stats, f_mod, l_mod, device, updates, finish, out)
 
     if updates:
         _run(updates, x, net.batch_size, device, f"sample features ({net.name})", progress)
@@ -286,7 +322,7 @@ def _put_mean_std(out: dict, name: str, mean_std: tuple[float, float]) -> None:
         out[f"{name}_std"] = mean_std[1]
 
 
-def _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates, finish, out):
+def _add_evaluator_metrics(want, plan, net, real, stats, f_mod, l_mod, device, updates, finish, out):
     if {"precision", "recall"} & set(want):
         pr = PrecisionRecall(f_mod).to(device)
         pr.update_features(real, real=True)
@@ -297,12 +333,14 @@ def _add_evaluator_metrics(want, ref, real, stats, f_mod, l_mod, device, updates
         dc.update_features(real, real=True)
         updates.append(lambda b: dc.update(b, real=False))
         finish.append(lambda: out.update(dc.compute()))
-    if {"classes_covered", "mode_kl", "low_confidence", "class_frac"} & set(want) and ref.shape[0] == 1:
-        cc = ClassCoverage(l_mod, num_classes=10).to(device)
+    classes = net.net.num_classes                     # the evaluator's classes: the histogram's bins
+    if set(CLASS_METRICS) & set(want) and plan.mode_count == "classes":
+        cc = ClassCoverage(l_mod, num_classes=classes).to(device)
         updates.append(cc.update)
         finish.append(lambda: out.update(cc.compute()))
-    if {"modes_covered", "mode_kl"} & set(want) and ref.shape[0] > 1:
-        sm = StackedModeCoverage(l_mod, channels=ref.shape[0]).to(device)
+    if set(STACKED_METRICS) & set(want) and plan.mode_count == "stacked":
+        groups = net.dim // net.net.num_features      # images stacked in an item, each classified
+        sm = StackedModeCoverage(l_mod, channels=groups, num_classes=classes).to(device)
         updates.append(sm.update)
         finish.append(lambda: out.update(sm.compute()))
     if "sharpness" in want:
@@ -354,22 +392,65 @@ def _score_points(x, reference, want, notes) -> dict[str, float]:
     return {k: out[k] for k in want}
 
 
-def _score_images(x, reference, want, explicit, inception_weights, seed, dev, progress, notes, measured):
+def _get_evaluator(plan: ScoringPlan, reference, metrics, explicit, data_dir, progress, notes):
+    """The plan's evaluator (shipped, cached, or trained now), or None when it cannot be had and
+    ``metrics`` were not named explicitly (they are left out with a note)."""
+    from ..errors import DataError
+    from .evaluator import EvaluatorWeightsError, get_evaluator
+
+    try:
+        ev = get_evaluator(plan.evaluator, data_dir=evaluator_data_dir(plan, reference, data_dir),
+                           progress=progress)
+    except (DataError, EvaluatorWeightsError) as exc:
+        if explicit:
+            raise
+        notes.append(f"{', '.join(metrics)} left out: no {plan.evaluator} evaluator ({' '.join(str(exc).split())})")
+        return None
+    if ev.trained:
+        notes.append(f"evaluator {plan.evaluator}: trained on first use on its train split (test accuracy "
+                     f"{ev.test_accuracy:.4f}), kept in {ev.path}")
+    return ev
+
+
+def _score_sharpness(x, ref, dev, progress) -> float:
+    """Sharpness without an evaluator: the reference's mean Laplacian variance computed directly."""
+    sh = Sharpness(reference=float(_sharpness_of(ref.x))).to(dev)
+    _run([sh.update], x, 500, dev, "sample sharpness", progress)
+    return float(sh.compute())
+
+
+def _score_images(x, reference, want, explicit, plan, inception_weights, seed, dev, progress, notes, measured,
+                  data_dir):
     values: dict[str, float] = {}
     ref = _reference_subset(reference, len(x))
     notes.append(f"{len(x)} samples against {len(ref)} {reference.name}/{reference.split} images")
-    own = [m for m in want if m not in _INCEPTION]
-    if own:
-        net = evaluator_net_for(reference.shape[0], dev)
-        measured.update(evaluator=net.name, evaluator_sha256=net.sha256)
+    own = [m for m in want if m not in INCEPTION]
+    ev = None
+    if plan.uses_evaluator(own):
+        ev = _get_evaluator(plan, reference, [m for m in own if m != "sharpness"], explicit, data_dir, progress,
+                            notes)
+    if ev is not None:
+        net = evaluator_net(ev, reference.shape[0], dev)
+        per_channel = net.dim > ev.network.num_features
+        measured.update(evaluator=net.name, evaluator_sha256=ev.sha256)
+        if ev.test_accuracy is not None:
+            measured["evaluator_test_accuracy"] = ev.test_accuracy
+        if per_channel:
+            measured["evaluator_per_channel"] = True
         notes.append(f"evaluator: {net.name} ({net.dim}-d penultimate features"
-                     f"{', per channel' if reference.shape[0] > 1 else ''})")
-        values.update(_score_features(x, ref, net, own, explicit, seed, dev, progress, notes))
-    inc = [m for m in want if m in _INCEPTION]
+                     f"{', per channel' if per_channel else ''})")
+        values.update(_score_features(x, ref, net, own, explicit, seed, dev, progress, notes, plan=plan))
+    elif "sharpness" in own:
+        values["sharpness"] = _score_sharpness(x, ref, dev, progress)
+    inc = [m for m in want if m in INCEPTION]
     if inc:
         values.update(_score_inception(x, ref, inc, explicit, inception_weights, seed, dev, progress, notes,
                                        measured))
     return values
+
+
+_MEASURED_KEYS = ("evaluator", "evaluator_sha256", "evaluator_test_accuracy", "evaluator_per_channel",
+                  "inception_sha256")
 
 
 def _measured(x, reference, values, measured: dict) -> dict:
@@ -379,8 +460,8 @@ def _measured(x, reference, values, measured: dict) -> dict:
            "reference_split": reference.split, "reference_dataset": reference.name}
     if reference.kind == "points":
         out["evaluator"] = "raw coordinates"
-    # images: absent when only InceptionV3 scored them (inception_sha256 then says which)
-    out.update({k: measured[k] for k in ("evaluator", "evaluator_sha256", "inception_sha256") if k in measured})
+    # images: absent when only InceptionV3 scored them (inception_sha256 then says which), or sharpness alone
+    out.update({k: measured[k] for k in _MEASURED_KEYS if k in measured})
     if "is" in values or "is_inception" in values:
         out["is_splits"] = len(fidlib.split_sizes(len(x), fidlib.is_splits(len(x))))
     out["metric_version"] = METRIC_VERSION
@@ -388,21 +469,32 @@ def _measured(x, reference, values, measured: dict) -> dict:
 
 
 def score(samples, reference, metrics=None, *, n: int | None = None, seed: int = 0, device="cpu",
-          inception_weights: str | os.PathLike | None = None, progress: bool = True) -> Scores:
+          inception_weights: str | os.PathLike | None = None, progress: bool = True, evaluator: str | None = None,
+          data_dir: str | os.PathLike | None = None) -> Scores:
     """Score samples (a tensor, or a fitted model: ``model.sample(n, seed=seed)``) against ``reference``.
 
-    ``metrics``: names (list or comma-separated string); ``None`` means :func:`default_metrics`.
-    ``n``: samples to draw from a model (default per dataset, ``DEFAULT_N``) or the first n of a
-    tensor; the reference uses min(n, len(reference)) of its items (a fixed subset, seed 0).
+    ``metrics``: names (list or comma-separated string); ``None`` means the reference's defaults
+    (its declaration's ``metrics``; those that do not apply are left out with a note saying why).
+    ``n``: samples to draw from a model (default: the declaration's ``n_samples``) or the first n
+    of a tensor; the reference uses min(n, len(reference)) of its items (a fixed subset, seed 0).
+    Images: uint8 (0..255) or float in [0, 1], the samples' and the reference's.
+    ``evaluator``: the evaluator to score images with (one of
+    :data:`~genzoo.metrics.evaluator.EVALUATORS`) instead of the declared one, e.g. for a Dataset
+    built in memory, which declares none. An evaluator that is not in genzoo's cache is trained on
+    first use on its dataset's train split, read from ``data_dir`` (default: the reference's own
+    folder when it was read from a ``data_dir``, else where genzoo.data finds it).
     Metrics named explicitly that cannot be computed raise (FID with too few samples:
     :class:`TooFewSamplesError`); default ones are left out with a note. The ``*_inception``
     metrics are left out, with a note, when no InceptionV3 weights file is on disk.
     """
-    want, explicit = _requested(metrics, reference)
-    _check_reference(reference, want)
-    x = _draw(samples, n, seed, reference)
+    plan = plan_for(reference, evaluator)
     notes: list[str] = []
-    if reference.kind != "points" and (x.min() < 0 or x.max() > 1):
+    want, explicit = _requested(metrics, plan, reference, notes)
+    _check_reference(reference, want)
+    if reference.kind == "image" and plan.uses_evaluator(want):
+        _check_evaluator_input(plan, reference)
+    x = _draw(samples, n, seed, reference, plan)
+    if reference.kind != "points" and x.is_floating_point() and (x.min() < 0 or x.max() > 1):
         notes.append(f"samples outside [0, 1] (min {float(x.min()):.3g}, max {float(x.max()):.3g}) were clipped")
         x = x.clamp(0, 1)
     measured: dict = {}
@@ -410,9 +502,10 @@ def score(samples, reference, metrics=None, *, n: int | None = None, seed: int =
         if reference.kind == "points":
             values = _score_points(x, reference, want, notes)
         else:
-            values = _score_images(x, reference, want, explicit, inception_weights, seed, _device(device), progress,
-                                   notes, measured)
-    order = [k for m in want for k in METRIC_KEYS.get(m, [m])]
+            values = _score_images(x, reference, want, explicit, plan, inception_weights, seed, _device(device),
+                                   progress, notes, measured, data_dir)
+    classes = sum(k.startswith("class_frac_") for k in values) or 10
+    order = [k for m in want for k in metric_keys(m, classes)]
     ordered = {k: values[k] for k in order if k in values}
     return Scores(ordered, notes, {k: HIGHER_IS_BETTER[k] for k in ordered if k in HIGHER_IS_BETTER},
                   _measured(x, reference, ordered, measured))

@@ -36,17 +36,23 @@ def check_item_count(data, what: str, model_name: str) -> None:
 
 
 def check_values(data, what: str) -> None:
-    """Images must lie in [0, 1] (the documented range; a NaN passes: the fit then diverges at its
-    first step and says so); x must be float32, what every network computes in."""
-    if data.kind == "image":
+    """Images are uint8 (0..255, what the loaders store: each batch is converted as it is drawn,
+    ``genzoo.data.as_float``) or float32 in [0, 1] (the documented range; a NaN passes: the fit
+    then diverges at its first step and says so); points are float32, what every network computes
+    in. uint8 images are in range by their type: nothing is read."""
+    image = data.kind == "image"
+    if image and data.x.dtype == torch.uint8:
+        return
+    if image:
         lo, hi = data.value_range()
         if lo < 0 or hi > 1:
-            hint = " (0..255 pixels: divide them by 255)" if 1 < hi <= 255 and lo >= 0 else ""
+            hint = " (0..255 pixels: divide them by 255, or give them as uint8)" if 1 < hi <= 255 and lo >= 0 else ""
             raise ValueError(f"{what}: image data must lie in [0, 1], the documented range; dataset {data.name!r} "
                              f"({data.split}) holds values from {lo:g} to {hi:g}{hint}")
     if data.x.dtype != torch.float32:
+        accepted = "float32 in [0, 1] or uint8 images (0..255)" if image else "float32 points"
         raise ValueError(f"{what}: dataset {data.name!r} ({data.split}) holds x of dtype {data.x.dtype}; "
-                         f"genzoo models train on float32 (x.float() converts it)")
+                         f"genzoo models train on {accepted} (x.float() converts it)")
 
 
 def check_labels(data, what: str, model_name: str) -> None:

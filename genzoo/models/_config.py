@@ -113,13 +113,16 @@ class ConvLayout(BaseConfig):
     transposed convolutions in G, ``d_layers`` stride-2 convolutions in D, ``kernel`` their size
     (0: genzoo's 4x4, 3x3 where a side is odd; else an odd size, padding ``kernel // 2``),
     ``g_out_conv``: a stride-1 convolution makes G's image (Metz et al.'s generator). The defaults
-    are genzoo's DCGAN; ``g_layers=4, d_layers=4, kernel=5`` the DCGAN of VEEGAN's and PacGAN's
-    Stacked-MNIST experiment (``benchmarks/modes-stacked.toml``)."""
+    are genzoo's DCGAN, its depths from the image's side (None: G projects to 7x7 or 4x4 and
+    doubles up to the side, D halves down to 4x4 or less: 2 and 3 at 28, 3 and 3 at 32, 4 and 4
+    at 64, :mod:`genzoo.models._shapes`); a number fixes a depth whatever the side:
+    ``g_layers=4, d_layers=4, kernel=5`` is the DCGAN of VEEGAN's and PacGAN's Stacked-MNIST
+    experiment (``benchmarks/modes-stacked.toml``)."""
 
     LIMITS: ClassVar[dict[str, str]] = {"g_layers": "[1, 5]", "d_layers": "[1, 5]", "kernel": "[0, 9]"}
 
-    g_layers: int = 2
-    d_layers: int = 3
+    g_layers: int | None = None     # None: from the image's side (2 at 28)
+    d_layers: int | None = None     # None: from the image's side (3 at 28)
     kernel: int = 0
     g_out_conv: bool = False
 

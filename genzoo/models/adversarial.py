@@ -162,8 +162,9 @@ def conv_or_mlp_networks(config, shape, *, d_batch_norm: bool) -> nn.ModuleDict:
     d_shape = packed_shape(shape, c.pack)
     stat = c.d_batch_stat
     if len(shape) == 3:
-        return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width),
-                              "D": DCDiscriminator(d_shape[0], c.d_width, batch_norm=d_batch_norm, batch_stat=stat)})
+        return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width, side=shape[-1]),
+                              "D": DCDiscriminator(d_shape[0], c.d_width, batch_norm=d_batch_norm, batch_stat=stat,
+                                                   side=shape[-1])})
     return nn.ModuleDict({"G": MLPGenerator(c.latent_dim, shape, c.g_hidden, tanh=False),
                           "D": MLPDiscriminator(d_shape, c.d_hidden, batch_stat=stat)})
 
@@ -269,9 +270,30 @@ class AdversarialModel(GenerativeModel):
 
     def setup(self, shape, num_classes, seed, device, data_name=""):
         super().setup(shape, num_classes, seed, device, data_name)
+        self.check_one_logit()
         for a in self.weight_averages():      # the averages start as copies of the fresh networks
             for src, tgt in a.nets.items():
                 self.nets_[tgt] = copy.deepcopy(self.nets_[src]).requires_grad_(False)
+
+    @torch.no_grad()
+    def check_one_logit(self) -> None:
+        """ValueError unless the discriminator just built gives EXACTLY one logit per item it
+        judges (per pack of ``pack`` items): a D whose last map is larger than 1x1 hands the losses
+        a map of logits per item, which they would average silently (a PatchGAN by accident). One
+        forward pass of two items (packs) of zeros in eval mode: it draws no random number and
+        changes no statistic, so the fit trains as without it."""
+        n = 2 * self.pack
+        x = torch.zeros(n, *self.shape_, device=self.device_)
+        labels = torch.zeros(n, dtype=torch.long, device=self.device_) if self.conditional else None
+        was_training = self.nets_.training
+        self.nets_.eval()
+        try:
+            out = self.discriminate(x, labels)
+        finally:
+            self.nets_.train(was_training)
+        if tuple(out.shape) != (2,):
+            raise ValueError(f"{self.name}: its discriminator turns {n} items of shape {self.shape_} into logits of "
+                             f"shape {tuple(out.shape)}, not one logit per {'pack' if self.pack > 1 else 'item'} (2,)")
 
     def sampling_nets(self) -> tuple[str, ...]:
         averaged = {k: v for a in self.weight_averages() for k, v in a.nets.items()}

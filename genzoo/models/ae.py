@@ -12,6 +12,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ..data import as_float
 from ..space import log_uniform
 from . import losses
 from ._api import register_model
@@ -69,19 +70,24 @@ class AutoEncoderBase(GenerativeModel):
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Codes (N, latent_dim) of images (N, C, 28, 28) in [0, 1], on the CPU."""
+        """Codes (N, latent_dim) of images (N, C, H, W) of the fitted shape, float32 in [0, 1] or
+        uint8, on the CPU."""
         self._require_fitted("encode")
         self._check_images(x)
         with _eval(self.nets_):
-            return torch.cat([self.code(c.to(self.device_)).cpu() for c in x.split(1024)])
+            return torch.cat([self.code(self._model_input(c)).cpu() for c in x.split(1024)])
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """Decode(encode(x)): images in [0, 1], on the CPU."""
+        """Decode(encode(x)): images in [0, 1], on the CPU (``x`` as :meth:`encode` takes it)."""
         self._require_fitted("reconstruct")
         self._check_images(x)
         with _eval(self.nets_):
-            return torch.cat([self.generate(self.code(c.to(self.device_)), None).cpu() for c in x.split(1024)])
+            return torch.cat([self.generate(self.code(self._model_input(c)), None).cpu() for c in x.split(1024)])
+
+    def _model_input(self, x: torch.Tensor) -> torch.Tensor:
+        """A chunk of stored images (uint8 or float32) on the model's device, as the networks take them."""
+        return self.to_model_scale(as_float(x.to(self.device_)))
 
     def _require_fitted(self, what: str) -> None:
         if not self.is_fitted:
@@ -148,19 +154,21 @@ class AE(AutoEncoderBase):
 
     def build(self, shape, num_classes):
         c = self.config
-        return nn.ModuleDict({"encoder": ConvEncoder(shape[0], c.latent_dim, c.width),
-                              "decoder": ConvDecoder(c.latent_dim, shape[0], c.width),
+        return nn.ModuleDict({"encoder": ConvEncoder(shape[0], c.latent_dim, c.width, side=shape[-1]),
+                              "decoder": ConvDecoder(c.latent_dim, shape[0], c.width, side=shape[-1]),
                               "prior": CodeGaussian(c.latent_dim)})
 
     def loss(self, ctx, state):
-        x, _ = ctx.next_batch()                                             # (B, C, 28, 28)
+        x, _ = ctx.next_batch()                                             # (B, C, H, W) in [0, 1]
         recon = losses.bernoulli_nll(self.nets_["decoder"](self.nets_["encoder"](x)), x)
         return recon, {"recon": recon}
 
     @torch.no_grad()
     def on_train_end(self, data_x, data_y):
+        """The code Gaussian fitted to the codes of the whole training set (``data_x`` as stored:
+        uint8 or float32), converted 1,024 images at a time (no float copy of the set)."""
         self.nets_.eval()
-        codes = torch.cat([self.code(c) for c in data_x.split(1024)])         # (N, latent)
+        codes = torch.cat([self.code(self.to_model_scale(as_float(c))) for c in data_x.split(1024)])   # (N, latent)
         self.nets_["prior"].fit(codes)
 
     @torch.no_grad()

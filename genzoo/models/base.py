@@ -35,7 +35,7 @@ from ..data import Dataset
 from ..errors import CheckpointError, NotFittedError
 from ..limits import MAX_BATCH_SIZE, MAX_SAMPLE_SEED, check_seed
 from ..training import Update, check_log_interval, fit_model, resolve_device  # the loop, below the models
-from . import _checks, _checkpoint
+from . import _checks, _checkpoint, _shapes
 
 
 WEIGHTS = "model.safetensors"        # the weights file of a model folder, beside config.json
@@ -262,7 +262,9 @@ class GenerativeModel:
 
     # --- what a family implements ------------------------------------------------------------
     def build(self, shape: tuple[int, ...], num_classes: int) -> nn.ModuleDict:
-        """The networks for items of ``shape``; called under a seeded RNG."""
+        """The networks for items of ``shape`` ((C, H, W) images of a side :meth:`unsupported_reason`
+        accepts, or (D,) points); called under a seeded RNG. A GAN's discriminator must give one
+        logit per item: :meth:`~genzoo.models.adversarial.AdversarialModel.check_one_logit`."""
         raise NotImplementedError
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -278,7 +280,9 @@ class GenerativeModel:
         raise NotImplementedError
 
     def on_train_end(self, data_x: torch.Tensor, data_y: torch.Tensor) -> None:
-        """Hook after the last step (the AE fits its code Gaussian here)."""
+        """Hook after the last step (the AE fits its code Gaussian here). ``data_x`` is the training
+        set as it is stored on the training device (uint8 images, or float32 in [0, 1], or points):
+        convert it in chunks, ``self.to_model_scale(genzoo.data.as_float(chunk))``, never whole."""
 
     # --- data scaling: images live in [-1, 1] inside GANs, [0, 1] in AE / VAE -----------------
     def to_model_scale(self, x: torch.Tensor) -> torch.Tensor:
@@ -292,11 +296,17 @@ class GenerativeModel:
         return self.unsupported_reason(data) is None
 
     def unsupported_reason(self, data: Dataset) -> str | None:
+        """Why this model cannot be built for ``data``, in one line, or None: data of a kind it does
+        not fit, or images of a side its networks do not build for (square, 7 * 2^k or 4 * 2^k
+        pixels: :mod:`genzoo.models._shapes`). Read from the data's kind and shape alone, before
+        any network is built."""
         if data.kind not in self.data_kinds:
             return (f"{self.name} fits {' and '.join(self.data_kinds)} data only; "
                     f"{data.name!r} holds {data.kind} of shape {data.shape}")
-        if data.kind == "image" and data.shape[1:] != (28, 28):
-            return f"{self.name} fits 28x28 images; {data.name!r} holds images of shape {data.shape}"
+        if data.kind == "image":
+            why = _shapes.image_refusal(data.shape)
+            if why:
+                return f"{self.name} {why}; {data.name!r} holds images of shape {data.shape}"
         return None
 
     def pack_refusal(self, data: Dataset) -> str | None:
@@ -318,10 +328,13 @@ class GenerativeModel:
 
     def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
             log_interval: int = 50):
-        """Train on ``data``; returns ``self``. ``seed``: an integer from 0 to
-        ``genzoo.limits.MAX_SEED``. ``log_interval``: steps between two reads of the losses back to
-        the host (the history still gets every step). Bad input (the seed, the data:
-        :meth:`check_data`) is refused before any network is built."""
+        """Train on ``data``; returns ``self``. ``data``: images (N, C, H, W) as uint8 (0..255) or
+        float32 in [0, 1], of a side the networks build for (7 * 2^k or 4 * 2^k: 28, 32, 64, ...),
+        or float32 points; the set goes to the device as it is (no float copy) and each batch is
+        converted as it is drawn. ``seed``: an integer from 0 to ``genzoo.limits.MAX_SEED``.
+        ``log_interval``: steps between two reads of the losses back to the host (the history
+        still gets every step). Bad input (the seed, the data: :meth:`check_data`) is refused
+        before any network is built."""
         seed = check_seed(seed, "fit: seed")
         check_log_interval(log_interval)
         self.check_data(data)
@@ -338,11 +351,12 @@ class GenerativeModel:
     def check_data(self, data, what: str = "fit") -> None:
         """Raise ValueError, in one line naming what is wrong and what is accepted, when this model
         (its config as it is) cannot be fitted on ``data``: not a Dataset; fewer than 2 items; of a
-        kind the model does not fit (:meth:`unsupported_reason`); images outside [0, 1] or x not
-        float32; labels outside 0..num_classes - 1 (conditional models); a ``batch_size`` larger
+        kind the model does not fit or images of a side it does not build for
+        (:meth:`unsupported_reason`); x neither float32 nor uint8 images; float images outside
+        [0, 1]; labels outside 0..num_classes - 1 (conditional models); a ``batch_size`` larger
         than the data, or too small for the networks' batch norm. ``fit`` and ``fit_seeds`` call
-        it first; a benchmark can call it for every planned run before training any. It reads the
-        data once (its min and max) and changes nothing."""
+        it first; a benchmark can call it for every planned run before training any. It reads
+        float data once (its min and max; uint8 images are in range by their type) and changes nothing."""
         if not isinstance(data, Dataset):
             raise ValueError(f"{what} takes a genzoo.data.Dataset, got {type(data).__name__}")
         _checks.check_item_count(data, what, self.name)

@@ -1,7 +1,7 @@
 """cGAN (Mirza & Osindero 2014): generator and discriminator both conditioned on the class label.
 
 Images: the DCGAN backbone; G sees [z, embed(label)], D sees the image with one extra channel, a
-learned 28x28 map of the label. Points: MLPs with the label embedding concatenated to the input."""
+learned map of the label, the image's size. Points: MLPs with the label embedding concatenated to the input."""
 
 from __future__ import annotations
 
@@ -58,9 +58,9 @@ class CGAN(AdversarialModel):
         c = self.config
         nets = {"g_embed": nn.Embedding(num_classes, c.embed_dim)}
         if len(shape) == 3:
-            nets["G"] = DCGenerator(c.latent_dim + c.embed_dim, shape[0], c.g_width)
-            nets["d_embed"] = nn.Embedding(num_classes, shape[1] * shape[2])
-            nets["D"] = DCDiscriminator(shape[0] + 1, c.d_width, batch_norm=c.d_batch_norm)
+            nets["G"] = DCGenerator(c.latent_dim + c.embed_dim, shape[0], c.g_width, side=shape[-1])
+            nets["d_embed"] = nn.Embedding(num_classes, shape[1] * shape[2])        # a learned (H, W) map per label
+            nets["D"] = DCDiscriminator(shape[0] + 1, c.d_width, batch_norm=c.d_batch_norm, side=shape[-1])
         else:
             nets["G"] = MLPGenerator(c.latent_dim + c.embed_dim, shape, c.g_hidden, tanh=False)
             nets["d_embed"] = nn.Embedding(num_classes, c.embed_dim)
@@ -80,5 +80,5 @@ class CGAN(AdversarialModel):
     def discriminate(self, x, labels):
         e = self.nets_["d_embed"](labels)
         if x.dim() == 4:
-            return self.nets_["D"](torch.cat([x, e.view(-1, 1, *x.shape[2:])], 1))  # (B, C + 1, 28, 28)
+            return self.nets_["D"](torch.cat([x, e.view(-1, 1, *x.shape[2:])], 1))  # (B, C + 1, H, W)
         return self.nets_["D"](x, e)

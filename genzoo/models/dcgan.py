@@ -42,9 +42,10 @@ class DCGAN(AdversarialModel):
     def build(self, shape, num_classes):
         c = self.config
         return nn.ModuleDict({"G": DCGenerator(c.latent_dim, shape[0], c.g_width, layers=c.g_layers, kernel=c.kernel,
-                                               out_conv=c.g_out_conv),
+                                               out_conv=c.g_out_conv, side=shape[-1]),
                               "D": DCDiscriminator(shape[0] * c.pack, c.d_width, batch_norm=c.d_batch_norm,
-                                                   batch_stat=c.d_batch_stat, layers=c.d_layers, kernel=c.kernel)})
+                                                   batch_stat=c.d_batch_stat, layers=c.d_layers, kernel=c.kernel,
+                                                   side=shape[-1])})
 
 
 # Lin et al. 2018 (PacGAN), Table 3: Metz et al.'s (Unrolled GAN) Stacked-MNIST networks, whose

@@ -1,4 +1,6 @@
-"""Layers shared by the model families. Images are 28x28 with C channels; points are flat vectors."""
+"""Layers shared by the model families. Images are (C, H, W), square, of a side the networks
+build for (:mod:`genzoo.models._shapes`: 7 * 2^k or 4 * 2^k, 28 and 32 and 64 among them; the
+convolutional networks take their depth from it); points are flat vectors."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import math
 
 import torch
 from torch import nn
+
+from ._shapes import check_side, down_layers, down_sides, up_layers
 
 
 class Maxout(nn.Module):
@@ -113,15 +117,6 @@ class MLPDiscriminator(nn.Module):
         return self.net(h).squeeze(1)
 
 
-def dc_sizes(layers: int) -> list[int]:
-    """The sides of the DCGAN backbone's feature maps, from the 28x28 image inward: each stride-2
-    layer halves the side, rounding up (28, 14, 7, 4, 2, ...); ``layers + 1`` entries."""
-    sizes = [28]
-    while len(sizes) <= layers:
-        sizes.append(-(-sizes[-1] // 2))
-    return sizes
-
-
 def dc_kernel(kernel: int, side: int) -> tuple[int, int]:
     """(kernel, padding) of a stride-2 layer between a side ``side`` (even or odd) and its half
     (rounded up): ``kernel=0`` is genzoo's layout, 4x4 where the side halves exactly and 3x3 where
@@ -131,22 +126,27 @@ def dc_kernel(kernel: int, side: int) -> tuple[int, int]:
     return (4 if side % 2 == 0 else 3), 1
 
 
+
 class DCGenerator(nn.Module):
-    """DCGAN generator for 28x28: project and reshape, then ``layers`` stride-2 transposed
-    convolutions, each doubling the side (2 -> 4 -> 7 -> 14 -> 28 for ``layers=4``) and halving the
-    channels: ``2**layers * width`` at the projection, ``2 * width`` before the last one.
-    ``out_conv``: the last transposed convolution keeps ``width`` channels and a stride-1
-    convolution makes the image (Metz et al.'s Stacked-MNIST generator). ``kernel``: see
-    :func:`dc_kernel`. The defaults (2 layers, genzoo's 4x4 kernels) are genzoo's DCGAN:
-    project -> 7x7x4w -> 14x14x2w -> 28x28xC.
+    """DCGAN generator for square images of side ``side``: project and reshape, then ``layers``
+    stride-2 transposed convolutions, each doubling the side (4 -> 7 where the next side is odd)
+    and halving the channels: ``2**layers * width`` at the projection, ``2 * width`` before the
+    last one. ``layers=None``: as many as the side takes from its base
+    (:func:`~genzoo.models._shapes.up_layers`), so G projects to 7x7 or 4x4: genzoo's DCGAN,
+    project -> 7x7x4w -> 14x14x2w -> 28x28xC at 28, 4x4x8w -> 8x8x4w -> 16x16x2w -> 32x32xC at 32,
+    4x4x16w -> ... -> 64x64xC at 64. An explicit ``layers`` projects to the side's ``layers``-th
+    half instead (2 -> 4 -> 7 -> 14 -> 28 with 4 at 28). ``out_conv``: the last transposed
+    convolution keeps ``width`` channels and a stride-1 convolution makes the image (Metz et al.'s
+    Stacked-MNIST generator). ``kernel``: see :func:`dc_kernel`.
 
     Batch norm everywhere but the output; ReLU inside, Tanh (or Sigmoid) at the output.
     """
 
     def __init__(self, in_dim: int, channels: int, width: int = 64, out_act: nn.Module | None = None,
-                 layers: int = 2, kernel: int = 0, out_conv: bool = False):
+                 layers: int | None = None, kernel: int = 0, out_conv: bool = False, *, side: int):
         super().__init__()
-        sizes = dc_sizes(layers)
+        layers = up_layers(side) if layers is None else layers
+        sizes = down_sides(check_side(side), layers)                        # from the image inward
         self.width, self.side = 2 ** layers * width, sizes[layers]          # the projection's channels, side
         n = self.width * self.side ** 2
         self.project = nn.Sequential(nn.Linear(in_dim, n, bias=False), nn.BatchNorm1d(n), nn.ReLU(True))
@@ -158,11 +158,11 @@ class DCGenerator(nn.Module):
             if i < layers - 1 or out_conv:                                      # (B, c_in / 2, side_out, side_out)
                 blocks += [nn.ConvTranspose2d(c_in, c_in // 2, k, 2, pad, output_padding=extra, bias=False),
                            nn.BatchNorm2d(c_in // 2), nn.ReLU(True)]
-            else:                                                               # (B, C, 28, 28)
+            else:                                                               # (B, C, side, side)
                 blocks.append(nn.ConvTranspose2d(c_in, channels, k, 2, pad, output_padding=extra))
         if out_conv:
             k = kernel or 3
-            blocks.append(nn.Conv2d(width, channels, k, 1, k // 2))           # (B, C, 28, 28)
+            blocks.append(nn.Conv2d(width, channels, k, 1, k // 2))           # (B, C, side, side)
         self.net = nn.Sequential(*blocks, out_act if out_act is not None else nn.Tanh())
 
     def forward(self, z):                                                    # z: (B, in_dim)
@@ -170,21 +170,25 @@ class DCGenerator(nn.Module):
 
 
 class DCDiscriminator(nn.Module):
-    """DCGAN discriminator for 28x28: ``layers`` stride-2 convolutions (``width``, ``2 * width``,
-    ... channels; sides 14, 7, 4, 2, ...), LeakyReLU(0.2), batch norm except at the input, then one
-    linear layer (a convolution as large as the last map); returns one logit per image (no
-    sigmoid: the loss applies it, and WGAN's critic uses the raw score). ``kernel``: see
-    :func:`dc_kernel`. The defaults (3 layers, genzoo's kernels) are genzoo's DCGAN:
-    28 -> 14x14xw -> 7x7x2w -> 4x4x4w -> 1."""
+    """DCGAN discriminator for square images of side ``side``: ``layers`` stride-2 convolutions
+    (``width``, ``2 * width``, ... channels), LeakyReLU(0.2), batch norm except at the input, then
+    one linear layer (a convolution as large as the last map); returns EXACTLY one logit per image
+    (no sigmoid: the loss applies it, and WGAN's critic uses the raw score), which it checks when
+    it is built and on every call: a larger last map would hand the losses a map of logits per
+    image that they average silently (a PatchGAN by accident). ``layers=None``: halvings down to a
+    side of 4 or less (:func:`~genzoo.models._shapes.down_layers`): genzoo's DCGAN,
+    28 -> 14x14xw -> 7x7x2w -> 4x4x4w -> 1, 32 -> 16 -> 8 -> 4 -> 1, 64 -> 32 -> 16 -> 8 -> 4 -> 1.
+    ``kernel``: see :func:`dc_kernel`."""
 
     def __init__(self, channels: int, width: int = 64, batch_norm: bool = True, batch_stat: str = "",
-                 layers: int = 3, kernel: int = 0):
+                 layers: int | None = None, kernel: int = 0, *, side: int):
         super().__init__()
 
         def norm(c):
             return nn.BatchNorm2d(c) if batch_norm else nn.Identity()
 
-        sizes = dc_sizes(layers)
+        layers = down_layers(side) if layers is None else layers
+        sizes = down_sides(check_side(side), layers)
         blocks: list[nn.Module] = []
         for i in range(layers):                                                 # (B, 2^i w, sizes[i+1], ...)
             k, pad = dc_kernel(kernel, sizes[i])
@@ -193,43 +197,70 @@ class DCDiscriminator(nn.Module):
             else:
                 c = 2 ** (i - 1) * width
                 blocks += [nn.Conv2d(c, 2 * c, k, 2, pad, bias=False), norm(2 * c), nn.LeakyReLU(0.2, True)]
-        top, side = 2 ** (layers - 1) * width, sizes[layers]
-        self.net = nn.Sequential(*blocks, nn.Conv2d(top, 1, side, 1, 0))        # (B, 1, 1, 1)
-        stat = batch_statistic(batch_stat, top * side * side)
-        if stat is not None:            # before the last block: (B, top + extra, side, side)
-            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Conv2d(top + stat.extra, 1, side, 1, 0))
+        top, last = 2 ** (layers - 1) * width, sizes[layers]
+        self.net = nn.Sequential(*blocks, nn.Conv2d(top, 1, last, 1, 0))        # (B, 1, 1, 1)
+        stat = batch_statistic(batch_stat, top * last * last)
+        if stat is not None:            # before the last block: (B, top + extra, last, last)
+            self.net = nn.Sequential(*list(self.net)[:-1], stat, nn.Conv2d(top + stat.extra, 1, last, 1, 0))
+        self.image_side = side
+        logits = conv_side(self.net, side)
+        if logits != 1:
+            raise ValueError(f"DCDiscriminator: its layers turn a {side}x{side} image into {logits}x{logits} logits, "
+                             f"not one")
 
     def forward(self, x):
-        return self.net(x).flatten()                                          # (B,)
+        out = self.net(x)                                                     # (B, 1, 1, 1)
+        if out.shape[2:] != (1, 1):
+            raise ValueError(f"DCDiscriminator built for images of side {self.image_side} got images of shape "
+                             f"{tuple(x.shape[1:])}: {out.shape[2]}x{out.shape[3]} logits per image instead of one")
+        return out.flatten()                                                  # (B,)
+
+
+def conv_side(net: nn.Module, side: int) -> int:
+    """The side of the map the convolutions of ``net`` (in order) make of a ``side`` x ``side`` input."""
+    for m in net.modules():
+        if isinstance(m, nn.Conv2d):
+            side = (side + 2 * m.padding[0] - m.dilation[0] * (m.kernel_size[0] - 1) - 1) // m.stride[0] + 1
+    return side
 
 
 class ConvEncoder(nn.Module):
-    """(B, C, 28, 28) -> (B, out_dim) through two stride-2 convolutions."""
+    """(B, C, side, side) -> (B, out_dim): stride-2 convolutions (``width``, ``2 * width``, ...
+    channels) halving the side down to its base 7x7 or 4x4 (:func:`~genzoo.models._shapes.up_layers`
+    of them: 28 -> 14x14xw -> 7x7x2w, 32 -> 16 -> 8 -> 4x4x4w, 64 -> ... -> 4x4x8w), then two
+    linear layers through 256 units."""
 
-    def __init__(self, channels: int, out_dim: int, width: int = 32):
+    def __init__(self, channels: int, out_dim: int, width: int = 32, *, side: int):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.ReLU(True),               # (B, w, 14, 14)
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.ReLU(True),              # (B, 2w, 7, 7)
-            nn.Flatten(), nn.Linear(2 * width * 7 * 7, 256), nn.ReLU(True),
-            nn.Linear(256, out_dim),
-        )
+        n = up_layers(side)
+        blocks: list[nn.Module] = []
+        c_in = channels
+        for i in range(n):                                                    # (B, 2^i w, side / 2^(i+1), ...)
+            blocks += [nn.Conv2d(c_in, 2 ** i * width, 4, 2, 1), nn.ReLU(True)]
+            c_in = 2 ** i * width
+        base = side >> n
+        self.net = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(c_in * base * base, 256), nn.ReLU(True),
+                                 nn.Linear(256, out_dim))
 
     def forward(self, x):
         return self.net(x)
 
 
 class ConvDecoder(nn.Module):
-    """(B, in_dim) -> logits (B, C, 28, 28): the mirror of :class:`ConvEncoder`."""
+    """(B, in_dim) -> logits (B, C, side, side): the mirror of :class:`ConvEncoder` (28: 7x7x2w ->
+    14x14xw -> 28x28xC)."""
 
-    def __init__(self, in_dim: int, channels: int, width: int = 32):
+    def __init__(self, in_dim: int, channels: int, width: int = 32, *, side: int):
         super().__init__()
-        self.width = width
-        self.fc = nn.Sequential(nn.Linear(in_dim, 256), nn.ReLU(True), nn.Linear(256, 2 * width * 7 * 7), nn.ReLU(True))
-        self.net = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(True),      # (B, w, 14, 14)
-            nn.ConvTranspose2d(width, channels, 4, 2, 1),                     # (B, C, 28, 28)
-        )
+        n = up_layers(side)
+        self.width, self.base = 2 ** (n - 1) * width, side >> n                 # the first map's channels, side
+        self.fc = nn.Sequential(nn.Linear(in_dim, 256), nn.ReLU(True),
+                                nn.Linear(256, self.width * self.base * self.base), nn.ReLU(True))
+        blocks: list[nn.Module] = []
+        for i in range(n - 1, 0, -1):                                         # (B, 2^(i-1) w, ...): doubling
+            blocks += [nn.ConvTranspose2d(2 ** i * width, 2 ** (i - 1) * width, 4, 2, 1), nn.ReLU(True)]
+        blocks.append(nn.ConvTranspose2d(width, channels, 4, 2, 1))            # (B, C, side, side)
+        self.net = nn.Sequential(*blocks)
 
     def forward(self, z):
-        return self.net(self.fc(z).view(-1, 2 * self.width, 7, 7))
+        return self.net(self.fc(z).view(-1, self.width, self.base, self.base))

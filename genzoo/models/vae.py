@@ -30,14 +30,15 @@ class VAE(AutoEncoderBase):
 
     def build(self, shape, num_classes):
         c = self.config
-        return nn.ModuleDict({"encoder": ConvEncoder(shape[0], 2 * c.latent_dim, c.width),   # -> (mu, logvar)
-                              "decoder": ConvDecoder(c.latent_dim, shape[0], c.width)})
+        side = shape[-1]
+        return nn.ModuleDict({"encoder": ConvEncoder(shape[0], 2 * c.latent_dim, c.width, side=side),  # (mu, logvar)
+                              "decoder": ConvDecoder(c.latent_dim, shape[0], c.width, side=side)})
 
     def code(self, x):
         return self.nets_["encoder"](x).chunk(2, dim=1)[0]                  # posterior mean (B, latent)
 
     def loss(self, ctx, state):
-        x, _ = ctx.next_batch()                                             # (B, C, 28, 28)
+        x, _ = ctx.next_batch()                                             # (B, C, H, W) in [0, 1]
         mu, logvar = self.nets_["encoder"](x).chunk(2, dim=1)              # (B, latent) each
         z = mu + (0.5 * logvar).exp() * ctx.randn(*mu.shape)                 # reparameterisation
         recon = losses.bernoulli_nll(self.nets_["decoder"](z), x)

@@ -14,7 +14,7 @@ from .._io import sweep_stale_tmp, write_text
 from .claims import Claim, claims_for, claims_markdown
 from .figures import FIGURES, Problems, make_figures
 from .literature import literature_markdown
-from .records import MODES_TOTAL, Benchmark, available_benchmarks, is_class_frac, is_prior_metric, load_benchmark
+from .records import Benchmark, available_benchmarks, is_class_frac, is_prior_metric, load_benchmark
 from .summary import fmt_mean_std, markdown_table, mean_std, summary_frame, to_csv_text
 
 
@@ -118,13 +118,12 @@ def wall_span(bench: Benchmark) -> tuple[float, float] | None:
 
 
 def _class_legend(bench: Benchmark, fracs: list[str]) -> str:
-    if len(fracs) != 10 or bench.dataset != "fashion-mnist":
+    """"; k: 0 T-shirt/top, 1 Trouser, ...": the dataset's declared class names, when it declares
+    as many as the histogram has and they are more than their numbers."""
+    names = bench.class_names(len(fracs))
+    if not names or names == [str(k) for k in range(len(fracs))]:
         return ""
-    try:
-        from genzoo.data import CLASS_NAMES  # noqa: PLC0415
-    except Exception:
-        return ""
-    return "; k: " + ", ".join(f"{k} {n}" for k, n in enumerate(CLASS_NAMES))
+    return "; k: " + ", ".join(f"{k} {n}" for k, n in enumerate(names))
 
 
 def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
@@ -161,7 +160,7 @@ def _cost_table(bench: Benchmark, models: list[str]) -> list[str]:
 def collapse_table(bench: Benchmark) -> list[str]:
     """Mode benchmarks: each seed's modes covered, and the share of seeds that collapsed (covered
     fewer than half the modes): collapse is an event of a run, which a mean over seeds hides."""
-    total = MODES_TOTAL.get(bench.dataset)
+    total = bench.modes_total
     if not bench.is_mode_benchmark or total is None:
         return []
     rows = []

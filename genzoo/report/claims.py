@@ -44,7 +44,7 @@ _LUCIC = ("as Lucic et al. 2018 state it: they compare the VAE with GANs of one 
 
 def claim_vae_fid(bench: Benchmark) -> Claim:
     claim = Claim("vae-fid-worse", "The VAE's FID is worse than every convolutional GAN's (blurry VAE)",
-                  "On Fashion-MNIST the VAE's FID is worse than that of each convolutional GAN-family model ("
+                  f"On {bench.dataset_title} the VAE's FID is worse than that of each convolutional GAN-family model ("
                   + ", ".join(m for m in bench.family(GAN) if declared(m, "architecture") == "conv") + "), "
                   + _LUCIC + ".")
     return _vae_vs_gans(bench, claim, "fid", _worse(bench, "fid"))
@@ -52,7 +52,7 @@ def claim_vae_fid(bench: Benchmark) -> Claim:
 
 def claim_vae_sharpness(bench: Benchmark) -> Claim:
     claim = Claim("vae-less-sharp", "The VAE's samples are less sharp than every convolutional GAN's",
-                  "On Fashion-MNIST the VAE's sample sharpness is lower than that of each convolutional GAN-family "
+                  f"On {bench.dataset_title} the VAE's sample sharpness is lower than that of each convolutional GAN-family "
                   "model (" + ", ".join(m for m in bench.family(GAN) if declared(m, "architecture") == "conv")
                   + "), " + _LUCIC + ".")
     return _vae_vs_gans(bench, claim, "sharpness", "<")
@@ -72,7 +72,7 @@ def claim_mlp_gan_noisy(bench: Benchmark) -> Claim:
 
 
 def claim_gan_drops_classes(bench: Benchmark) -> Claim:
-    claim = Claim("gan-drops-classes", "The plain GAN drops modes on Fashion-MNIST: recall below precision, "
+    claim = Claim("gan-drops-classes", f"The plain GAN drops modes on {bench.dataset_title}: recall below precision, "
                   "classes covered unevenly",
                   "A plain GAN's samples are realistic (precision) but cover the data only in part: over the same "
                   "runs its recall is lower than its precision, and the class histogram of its samples is further "
@@ -101,7 +101,7 @@ def _label_accuracies(bench: Benchmark) -> tuple[np.ndarray, dict[str, list[floa
 def claim_cgan_labels(bench: Benchmark) -> Claim:
     claim = Claim("cgan-labels", "cGAN, asked for class k, produces class k",
                   f"The evaluator classifies cGAN samples generated for class k as class k: the mean label "
-                  f"accuracy over classes is above {LABEL_ACCURACY_BAR} (chance is 1/10).")
+                  f"accuracy over classes is above {LABEL_ACCURACY_BAR} (chance is 1/{bench.num_classes or '?'}).")
     acc, per_class = _label_accuracies(bench)
     claim.comparisons.append(compare("cgan label accuracy vs bar", "cgan label_accuracy", acc, ">",
                                      f"bar {LABEL_ACCURACY_BAR}", [LABEL_ACCURACY_BAR], kind="one-sample"))
@@ -263,18 +263,32 @@ def claim_equilibrium(bench: Benchmark) -> Claim:
     return combine(claim)
 
 
+def _image_claims(bench: Benchmark) -> list[Claim]:
+    """The textbook image claims; those about classes only where the data has more than one."""
+    with_classes = (bench.num_classes or 1) > 1
+    return [claim_vae_fid(bench), claim_vae_sharpness(bench), claim_mlp_gan_noisy(bench),
+            *([claim_gan_drops_classes(bench), claim_cgan_labels(bench)] if with_classes else []),
+            claim_ae_prior(bench), *([claim_cgan_within_class(bench)] if with_classes else [])]
+
+
+def _mode_claims(bench: Benchmark) -> list[Claim]:
+    """Mode collapse, each remedy that ran here, and recall against precision."""
+    remedies = [c for c in (claim_remedy(bench, r) for r in REMEDIES) if c is not None]
+    return [claim_gan_collapse(bench), *remedies, claim_gan_recall(bench)]
+
+
+# the claim sets a dataset declares (DatasetInfo.claims) -> the claims they hold
+CLAIM_SETS = {"images": _image_claims, "modes": _mode_claims, "equilibrium": lambda bench: [claim_equilibrium(bench)]}
+
+
 def claims_for(bench: Benchmark) -> list[Claim]:
-    """The claims that apply to a benchmark (by its dataset)."""
-    if bench.dataset == "pattern-1010":
-        return [claim_equilibrium(bench)]
-    if bench.is_mode_benchmark:
-        remedies = [c for c in (claim_remedy(bench, r) for r in REMEDIES) if c is not None]
-        return [claim_gan_collapse(bench), *remedies, claim_gan_recall(bench)]
-    if bench.dataset == "fashion-mnist" or "fashion" in bench.name:
-        return [claim_vae_fid(bench), claim_vae_sharpness(bench), claim_mlp_gan_noisy(bench),
-                claim_gan_drops_classes(bench), claim_cgan_labels(bench), claim_ae_prior(bench),
-                claim_cgan_within_class(bench)]
-    return []
+    """The claims that apply to a benchmark: the claim sets its dataset declares
+    (``DatasetInfo.claims``, :data:`CLAIM_SETS`), in the declared order; none for a dataset that is
+    not registered."""
+    info = bench.info
+    if info is None:
+        return []
+    return [c for name in info.claims if name in CLAIM_SETS for c in CLAIM_SETS[name](bench)]
 
 
 # ----------------------------------------------------------------------------- claims.md

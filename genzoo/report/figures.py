@@ -14,7 +14,7 @@ from matplotlib.patches import Circle
 
 from .._io import atomic_path
 from ..bench.artifacts import decode_samples
-from .records import MODES_TOTAL, Benchmark, Run, class_frac_index, is_class_frac
+from .records import Benchmark, Run, class_frac_index, is_class_frac
 from .summary import fmt, fmt_mean_std, mean_std
 
 # Figures are matplotlib ``Figure`` objects rendered by the Agg canvas: pyplot and its global
@@ -278,14 +278,8 @@ def fig_precision_recall(bench: Benchmark, models: list[str], path: Path) -> Pat
 
 
 def _class_names(bench: Benchmark, k: int) -> list[str]:
-    if k == 10 and bench.dataset in ("fashion-mnist", ""):
-        try:
-            from genzoo.data import CLASS_NAMES  # noqa: PLC0415
-
-            return list(CLASS_NAMES)
-        except Exception:
-            pass
-    return [str(i) for i in range(k)]
+    """The names of ``k`` classes: the dataset's declared ones when it declares ``k``, else numbers."""
+    return bench.class_names(k)
 
 
 def fig_mode_coverage(bench: Benchmark, models: list[str], path: Path) -> Path | None:
@@ -331,7 +325,7 @@ def fig_mode_coverage(bench: Benchmark, models: list[str], path: Path) -> Path |
         ax = axes.pop(0)
         ms = [m for m in models if bench.values(m, "modes_covered").size]
         totals = [r.metrics["modes_total"] for r in bench.ok_runs if "modes_total" in r.metrics]
-        total = totals[0] if totals else MODES_TOTAL.get(bench.dataset)
+        total = totals[0] if totals else bench.modes_total
         for i, m in enumerate(ms):
             v = bench.values(m, "modes_covered")
             mean, std = mean_std(v)
@@ -349,23 +343,23 @@ def fig_mode_coverage(bench: Benchmark, models: list[str], path: Path) -> Path |
     return save_figure(fig, path)
 
 
-def _mixture(dataset: str) -> tuple[np.ndarray, float]:
-    """The true means (K, 2) and std of a 2-D mixture, from genzoo.data.toy."""
-    try:
-        from genzoo.data.toy import LAYOUTS  # noqa: PLC0415
+def mixture(dataset: str) -> tuple[np.ndarray, float] | None:
+    """The true means (K, 2) and std of a 2-D mixture, as its data says (the ``meta`` of its test
+    split); None when the data cannot be loaded or does not say."""
+    from genzoo.data import load  # noqa: PLC0415
 
-        means_fn, std = LAYOUTS[dataset]
-        return means_fn().numpy().astype(float), float(std)
-    except Exception:   # the same layouts, should genzoo.data not import
-        if dataset == "ring":
-            a = np.arange(8) * 2 * np.pi / 8
-            return np.stack([np.cos(a), np.sin(a)], 1), 0.01
-        t = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
-        return np.array([(x, y) for x in t for y in t]), 0.05
+    try:
+        meta = load(dataset, split="test").meta
+    except Exception:   # a dataset no longer registered, or options it cannot take: no true modes drawn
+        return None
+    if meta.get("means") is None or meta.get("std") is None:
+        return None
+    return np.asarray(meta["means"], dtype=float), float(meta["std"])
 
 
 def fig_samples_over_modes(bench: Benchmark, models: list[str], path: Path, problems: Problems) -> Path | None:
-    if not bench.is_points:
+    """Mixtures of points (``mode_count == "points"``): each model's samples over the true modes."""
+    if not bench.is_mixture:
         return None
     panels = []
     for m in models:
@@ -376,7 +370,11 @@ def fig_samples_over_modes(bench: Benchmark, models: list[str], path: Path, prob
                 break
     if not panels:
         return None
-    means, std = _mixture(bench.dataset)
+    true = mixture(bench.dataset)
+    if true is None:
+        problems.append(f"the true modes of {bench.dataset!r} could not be read from its data: samples over modes not drawn")
+        return None
+    means, std = true
     rng = np.random.default_rng(0)
     real = means[rng.integers(len(means), size=2500)] + std * rng.standard_normal((2500, 2))
     lim = float(np.abs(means).max()) * 1.4 + 0.1
@@ -420,7 +418,8 @@ def fig_cgan_per_class(bench: Benchmark, path: Path, problems: Problems) -> Path
             a = d.get("accuracy") if isinstance(d, dict) else d
             if isinstance(a, (int, float)) and math.isfinite(a):
                 per_class.setdefault(str(name), []).append(float(a))
-    names = list(per_class) if len(per_class) == 10 else _class_names(bench, 10)
+    k = bench.num_classes or len(per_class)
+    names = list(per_class) if len(per_class) == k else _class_names(bench, k)
     rows = len(names)
     fig = Figure(layout="constrained", figsize=(6.5, 7.5))
     ax = fig.subplots()
@@ -481,7 +480,7 @@ def make_figures(bench: Benchmark, models: list[str] | None = None, figdir: Path
     figdir.mkdir(parents=True, exist_ok=True)
     problems = problems if problems is not None else Problems()
     draw = {
-        "samples": lambda p: None if bench.is_points else fig_samples(bench, models, p, problems),
+        "samples": lambda p: None if bench.is_mixture else fig_samples(bench, models, p, problems),
         "training_curves": lambda p: fig_training_curves(bench, models, p, problems),
         "precision_recall": lambda p: fig_precision_recall(bench, models, p),
         "mode_coverage": lambda p: fig_mode_coverage(bench, models, p),

@@ -37,10 +37,6 @@ PREFERRED_ORDER = (
     "label_accuracy", "fid_normal_prior",
 )
 
-MODE_DATASETS = ("ring", "grid", "stacked-fashion-mnist")
-POINT_DATASETS = ("ring", "grid")
-MODES_TOTAL = {"ring": 8, "grid": 25, "stacked-fashion-mnist": 1000}
-
 _CLASS_FRAC = re.compile(r"^class_frac_(\d+)$")
 
 
@@ -165,23 +161,74 @@ class Benchmark:
 
     @property
     def dataset(self) -> str:
+        """The dataset the runs trained on (the records' majority), else the one the benchmark file
+        of this name declares (records too old to say), else ""."""
         names = [r.record.dataset for r in self.runs if r.record.dataset]
         if names:
             return str(max(set(names), key=names.count))
-        # fall back on the benchmark's name
-        n = self.name.lower()
-        for d in ("stacked", "ring", "grid"):
-            if d in n:
-                return {"stacked": "stacked-fashion-mnist"}.get(d, d)
-        return "fashion-mnist" if "fashion" in n else ""
+        return benchmark_file_dataset(self.name)
+
+    @property
+    def info(self):
+        """The dataset's declaration (:class:`genzoo.data.DatasetInfo`), or None for a dataset no
+        longer (or never) registered: then no claims, literature or mode counts apply."""
+        from genzoo.data import find_info  # noqa: PLC0415
+
+        return find_info(self.dataset) if self.dataset else None
+
+    @property
+    def dataset_title(self) -> str:
+        """The dataset's name in prose ("Fashion-MNIST"): its declared title, else its name."""
+        info = self.info
+        return info.display_name if info is not None else (self.dataset or self.name)
 
     @property
     def is_mode_benchmark(self) -> bool:
-        return self.dataset in MODE_DATASETS or self.name.startswith("modes")
+        """Whether the dataset declares the mode-collapse claims (``"modes"`` in its ``claims``)."""
+        info = self.info
+        return info is not None and "modes" in info.claims
 
     @property
     def is_points(self) -> bool:
-        return self.dataset in POINT_DATASETS
+        """Whether the items are points (the image figures do not apply)."""
+        info = self.info
+        return info is not None and info.kind == "points"
+
+    @property
+    def is_mixture(self) -> bool:
+        """Whether the modes are the components of a mixture of points (``mode_count == "points"``:
+        the samples are drawn over the mixture's means, read from the data's ``meta``)."""
+        info = self.info
+        return info is not None and info.mode_count == "points"
+
+    @property
+    def modes_total(self) -> int | None:
+        """How many modes the mode metrics count (the declaration's ``modes``), None: not declared."""
+        info = self.info
+        return info.modes if info is not None else None
+
+    @property
+    def num_classes(self) -> int | None:
+        """The dataset's classes: its declaration's, else as many as the records' class histogram
+        (``class_frac_k``) or per-class scores name; None when nothing says."""
+        info = self.info
+        if info is not None and info.num_classes is not None:
+            return info.num_classes
+        fracs = {m for r in self.runs for m in r.metrics if is_class_frac(m)}
+        per_class = max((len(r.record.per_class) for r in self.runs if isinstance(r.record.per_class, dict)),
+                        default=0)
+        return max(len(fracs), per_class) or None
+
+    def class_names(self, k: int | None = None) -> list[str]:
+        """The names of the dataset's ``k`` classes (default: all of them): the declared names when
+        the declaration has ``k``, else the numbers 0..k-1."""
+        k = self.num_classes if k is None else k
+        if k is None:
+            return []
+        info = self.info
+        if info is not None and len(info.class_names) == k:
+            return list(info.class_names)
+        return [str(i) for i in range(k)]
 
     @property
     def models(self) -> list[str]:
@@ -231,7 +278,7 @@ class Benchmark:
         return None
 
     def primary_metric(self) -> str | None:
-        """fid for image benchmarks, modes_covered for ring/grid/stacked; else the first metric."""
+        """modes_covered for mode benchmarks (:attr:`is_mode_benchmark`), else fid; else the first metric."""
         names = self.metric_names()
         if not names:
             return None
@@ -264,6 +311,19 @@ class Benchmark:
                 v = ", ".join(f"{k} {val}" for k, val in v.items())
             out[str(v)] = out.get(str(v), 0) + 1
         return out
+
+
+def benchmark_file_dataset(name: str) -> str:
+    """The dataset the benchmark file of this name declares (``genzoo bench``'s ``benchmarks/``), ""
+    when there is none or it cannot be read."""
+    from genzoo.errors import UserError  # noqa: PLC0415
+
+    from ..bench.spec import load_benchmark as load_spec  # noqa: PLC0415
+
+    try:
+        return load_spec(name).dataset
+    except (UserError, OSError, ValueError):
+        return ""
 
 
 def declared(model: str, what: str, default=None):

@@ -60,6 +60,10 @@ def _main(args) -> int:
     if not args.benchmark:
         raise UserError("name a benchmark (or --show-space MODEL)")
     bench = load_benchmark(args.benchmark)
+    if args.data_dir is not None:              # the dataset must read files for --data-dir to mean anything
+        from ..bench.data import check_options
+
+        check_options(bench.dataset, {"data_dir": args.data_dir}, "--data-dir")
     name, _ = resolve_profile(bench, args.profile, resolve_device(args.device))
     sweep, profile = (name, None) if name in bench.sweeps else (None, name)
     path = run_sweep(bench, sweep=sweep, profile=profile, models=args.models, trials=args.trials,

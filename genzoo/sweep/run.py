@@ -109,18 +109,19 @@ def scored_metrics(dataset: str, settings) -> list[str]:
 
 
 def published_fids(dataset: str, models: list[str]) -> dict[str, str]:
-    """Lucic et al.'s best FID after their wide search, for the swept models that declare its names."""
+    """Lucic et al.'s best FID after their wide search on the dataset (the FID table its declaration's
+    ``literature`` names, :data:`genzoo.report.literature.FID_SECTIONS`), for the swept models that
+    declare its names; {} for a dataset without one."""
     from ..models import get_model_class
-    from ..report.literature import LUCIC_FASHION_FID
+    from ..report.literature import fid_section
 
-    if dataset != "fashion-mnist":
-        return {}
+    section = fid_section(dataset)
+    lucic = section.lucic() if section is not None else {}
     out = {}
     for m in models:
-        rows = [f"{name} {LUCIC_FASHION_FID[name]}" for name in getattr(get_model_class(m), "published_names", ())
-                if name in LUCIC_FASHION_FID]
+        rows = [f"{name} {lucic[name]}" for name in getattr(get_model_class(m), "published_names", ())
+                if name in lucic]
         if rows:
-            out[m] = ("Lucic et al. 2018, Inception FID of the best setting of their search (100 wide and 50 narrow "
-                      "trials, 20 epochs), mean ± std over its re-runs: " + "; ".join(rows)
+            out[m] = (f"{section.search}: " + "; ".join(rows)
                       + ". genzoo's evaluator FID is on another scale: compare the ranking, not the numbers.")
     return out

@@ -54,11 +54,12 @@ def check_log_interval(log_interval) -> None:
 
 def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL) -> None:
     """Train ``model`` (already built by ``model.setup``) on ``data``; fills ``history_``: the
-    loop of :func:`train` with the step of one seed."""
+    loop of :func:`train` with the step of one seed. The set goes to the device as it is stored
+    (uint8 images stay uint8); each batch is converted when drawn (:class:`StepContext`)."""
     check_log_interval(log_interval)
-    x = model.to_model_scale(data.x.to(device))
+    x = data.x.to(device)
     y = data.y.to(device)
-    ctx = StepContext(x, y, model.config.batch_size, seed, device)
+    ctx = StepContext(x, y, model.config.batch_size, seed, device, model.to_model_scale)
     steps = total_steps(model, len(x))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed + 2)  # any module drawing from the global RNG (dropout) stays seeded

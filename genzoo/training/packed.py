@@ -189,7 +189,8 @@ class StackedStep:
 
     def __init__(self, models: list, x: torch.Tensor, y: torch.Tensor, seeds: list[int], device: torch.device):
         self.models, self.seeds = models, list(seeds)
-        self.ctxs = [StepContext(x, y, models[0].config.batch_size, s, device) for s in seeds]
+        self.ctxs = [StepContext(x, y, models[0].config.batch_size, s, device, models[0].to_model_scale)
+                     for s in seeds]                                       # one stored set, shared
         self.lanes = LaneContext(self.ctxs, self.seeds, device)
         self.template = _stacked_copy(models)
         per_seed_dropout(self.template.nets_, self.lanes)
@@ -302,7 +303,7 @@ def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval
         m = type(model)(model.config)
         m.setup(data.shape, data.num_classes, s, dev, data_name=data.name)
         models.append(m)
-    x = models[0].to_model_scale(data.x.to(dev))
+    x = data.x.to(dev)                  # as stored (uint8 images stay uint8): each batch converted when drawn
     y = data.y.to(dev)
     stepper = StackedStep(models, x, y, seeds, dev)
     train(stepper, per_seed, total_steps(models[0], len(x)), log_interval=log_interval,

@@ -14,6 +14,8 @@ from typing import Callable
 
 import torch
 
+from ..data import as_float
+
 
 @dataclass(frozen=True)
 class Update:
@@ -84,13 +86,19 @@ def averaging(nets, averages) -> Callable[[str], None] | None:
 class StepContext:
     """What a model's losses draw from: seeded batches by index and seeded noise.
 
-    The whole dataset sits on the training device as one tensor; batches are index gathers
-    from a per-epoch permutation drawn on the device with a seeded generator of that device (no
-    host round trip; on the CPU the same permutations as ever).
+    The whole dataset sits on the training device as one tensor, as it is stored (``x``: uint8
+    images stay uint8, one copy, no float copy of the set); batches are index gathers from a
+    per-epoch permutation drawn on the device with a seeded generator of that device (no host
+    round trip; on the CPU the same permutations as ever), each converted as it is drawn:
+    :func:`genzoo.data.as_float` (uint8 -> float32 in [0, 1]; float32 as it is), then
+    ``to_model_scale`` (the model's, e.g. a GAN's [-1, 1]). Both are elementwise, so a batch is
+    bit for bit the same items of the whole set converted at once.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device,
+                 to_model_scale: Callable[[torch.Tensor], torch.Tensor] | None = None):
         self.x, self.y, self.device = x, y, device
+        self.to_model_scale = to_model_scale
         self.batch_size = min(batch_size, len(x))
         self._perm_gen = torch.Generator(device=device).manual_seed(seed)
         self._noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
@@ -111,7 +119,10 @@ class StepContext:
         idx = self._perm[self._pos:self._pos + self.batch_size]
         self._pos += self.batch_size
         self.batches_drawn += 1
-        return self.x[idx], self.y[idx]                       # (B, ...), (B,)
+        x = as_float(self.x[idx])                             # (B, ...) float32
+        if self.to_model_scale is not None:
+            x = self.to_model_scale(x)
+        return x, self.y[idx]                                 # (B, ...), (B,)
 
     def randn(self, *shape: int) -> torch.Tensor:
         return torch.randn(*shape, generator=self._noise_gen, device=self.device)
