@@ -53,8 +53,10 @@ def test_evaluator_is_cached_and_applies_per_channel():
         one = stacked[:, c:c + 1]
         torch.testing.assert_close(f[:, 128 * c:128 * (c + 1)], net.features(one))
         torch.testing.assert_close(lg[:, c], net.logits(one))
+    stored = (x * 255).round().to(torch.uint8)               # stored pixels are read as /255
+    torch.testing.assert_close(net.features(stored), net.features(stored.float() / 255))
     with pytest.raises(TypeError):
-        net.features((x * 255).to(torch.uint8))
+        net.features(x.to(torch.int64))
     with pytest.raises(ValueError):
         net.logits(torch.rand(2, 1, 32, 32))
 
