@@ -32,3 +32,10 @@ class CheckpointError(UserError, ValueError):
 class EnvironmentFailure(RuntimeError):
     """Something outside the run failed (the data, the disk, the GPU): not a result of the run, so
     the benchmark stops without recording it, and the next invocation does it again."""
+
+
+class BudgetSpent(BaseException):
+    """The time a run of the bench was given is spent (``genzoo.gpu --budget``, a bench's
+    ``deadline``): no run is started after it, and a run it cuts is not recorded (as under
+    Ctrl-C: a BaseException, so that no run takes it for its own failure); the same command
+    resumes, doing the runs without a record."""

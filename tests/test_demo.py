@@ -72,7 +72,7 @@ def test_a_sampler_checkpoint_samples_exactly_as_the_model_and_is_smaller(name, 
     model.save_pretrained(tmp_path / "sampler", sampler_only=True)
     back = genzoo.models.load(tmp_path / "sampler")           # rebuilt through the registry
     assert type(back) is type(model) and back.is_sampler_only and not model.is_sampler_only
-    assert set(back.nets_) == set(type(model).sampler_nets) < set(model.nets_)
+    assert set(back.nets_) == set(model.sampling_nets()) < set(model.nets_)      # G_ema where G is averaged
     labels = torch.arange(6) % model.num_classes_ if model.conditional else None
     assert torch.equal(back.sample(6, labels, seed=7), model.sample(6, labels, seed=7))
     assert (tmp_path / "sampler" / "model.safetensors").stat().st_size < (tmp_path / "full" / "model.safetensors").stat().st_size

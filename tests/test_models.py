@@ -153,8 +153,8 @@ def test_three_channel_images(name):
 
 def test_registry_lists_the_models_sorted_with_what_they_declare():
     assert genzoo.list_models() == ["ae", "cgan", "dcgan", "dcgan-smalld", "gan", "gan-mbdisc", "gan-mbstd", "gan-replay",
-                                    "lsgan", "pacdcgan2", "pacdcgan2-smalld", "pacgan2", "pacgan4", "vae", "wgan",
-                                    "wgan-gp"]
+                                    "lsgan", "pacdcgan2", "pacdcgan2-smalld", "pacgan2", "pacgan4", "progan", "stylegan",
+                                    "vae", "wgan", "wgan-gp"]
     assert genzoo.list_models(family="autoencoder") == ["ae", "vae"]
     assert genzoo.list_models(data_kind="points") == ["cgan", "gan", "gan-mbdisc", "gan-mbstd", "gan-replay", "lsgan",
                                                       "pacgan2", "pacgan4", "wgan", "wgan-gp"]

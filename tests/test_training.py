@@ -147,7 +147,8 @@ def test_what_cannot_be_packed_is_refused_with_the_reason(points, images):
 
 def test_only_replay_and_the_gradient_penalty_are_refused(points, images):
     """Every registered model packs on the data it fits (dropout included: the MLP GANs on images),
-    but for the two declared refusals."""
+    but for the declared refusals: replay, and the penalties on D's gradient (WGAN-GP's and
+    ProGAN's gradient penalty, StyleGAN's R1)."""
     from genzoo.training.packed import check_packable
 
     refused = {}
@@ -159,8 +160,8 @@ def test_only_replay_and_the_gradient_penalty_are_refused(points, images):
                     check_packable(model, data)
                 except ValueError as exc:
                     refused[name, data.kind] = str(exc)
-    assert sorted(refused) == [("gan-replay", "image"), ("gan-replay", "points"), ("wgan-gp", "image"),
-                               ("wgan-gp", "points")], refused
+    assert sorted(refused) == [("gan-replay", "image"), ("gan-replay", "points"), ("progan", "image"),
+                               ("stylegan", "image"), ("wgan-gp", "image"), ("wgan-gp", "points")], refused
     assert all(why.startswith("fit_seeds: ") and why.endswith(": train its seeds with fit") for why in refused.values())
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .._io import sweep_stale_tmp
 from ..errors import UserError
+from ..training.compile import COMPILE_CHOICES
 from .context import RunContext
 from .data import Data
 from .engines import choose_engine, open_executor, planned_workers
@@ -86,7 +87,8 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
                   wandb_project: str | None = None, quiet: bool = False,
                   comparison: bool | None = None, pack: str = "auto", engine: str = "local",
                   ray: RayOptions | None = None, specs: list[RunSpec] | None = None,
-                  data_dir: str | Path | None = None) -> BenchResult:
+                  data_dir: str | Path | None = None, compile: str = "auto",
+                  deadline: float | None = None) -> BenchResult:
     """Run (or resume) one benchmark; returns every planned run's record. ``comparison``: whether
     to log a W&B summary run comparing the models (None: when any run was done here).
 
@@ -109,10 +111,22 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
 
     ``data_dir``: the folder the dataset's files are read from (its loader's ``data_dir=``, for every
     split, and for training the evaluator that scores it on first use); a dataset whose loader
-    takes no ``data_dir`` (generated data) refuses it in one line. Not part of any run's plan."""
+    takes no ``data_dir`` (generated data) refuses it in one line. Not part of any run's plan.
+
+    ``compile``: whether each run's updates are compiled (``fit(compile=True)``,
+    :mod:`genzoo.training.compile`): "on", "off", or "auto" (on a CUDA device, for fits of at least
+    :data:`~genzoo.training.compile.COMPILE_MIN_STEPS` steps); each record's ``train.compile``
+    says what was asked and done. Not part of any run's plan (compiled and eager runs compute the
+    same up to float rounding).
+
+    ``deadline``: a ``time.monotonic()`` after which no run is started; runs left then end the
+    bench with :class:`~genzoo.errors.BudgetSpent` (the finished records are kept: the same call
+    resumes)."""
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
     if pack not in PACK_MODES:
         raise UserError(f"pack must be one of {', '.join(PACK_MODES)}, got {pack!r}")
+    if compile not in COMPILE_CHOICES:
+        raise UserError(f"compile must be one of {', '.join(COMPILE_CHOICES)}, got {compile!r}")
     ray, dev = choose_engine(engine, ray, device)
     profile, profile_why = resolve_profile(bench, profile, dev)
     specs = checked_plan(bench, profile, models, seeds, specs)
@@ -125,7 +139,7 @@ def run_benchmark(benchmark: str | Path | Benchmark, *, profile: str | None = No
     preflight(bench, plan.todo, data)                  # every input error before any run starts
     ready_evaluator(bench, plan.todo, data, progress=not quiet)   # trained here once, not in each run
     bench_run = _BenchRun(bench, BenchResult(bench.name, profile, runs_dir.parent, [], resumed=plan.resumed),
-                          plan, data, RunTimes.read(bench, dev), dev, quiet)
+                          plan, data, RunTimes.read(bench, dev), dev, quiet, compile=compile, deadline=deadline)
     workers = planned_workers(engine)
     eta = bench_run.times.plan_line(plan.todo, workers) if workers else ""
     say(f"genzoo bench {bench.name}: profile {profile} ({profile_why}), {len(specs)} runs "
@@ -149,6 +163,8 @@ class _BenchRun:
     times: RunTimes
     device: str
     quiet: bool
+    compile: str = "auto"
+    deadline: float | None = None
 
     def run(self, *, engine: str, ray: RayOptions | None, packed: bool, wandb: bool, wandb_project: str | None,
             comparison: bool | None) -> WandbSession | None:
@@ -161,10 +177,10 @@ class _BenchRun:
         try:
             if plan.todo:
                 ctx = RunContext(device=self.device, data=self.data, session=session, versions=versions(), git=git,
-                                 quiet=self.quiet)
+                                 quiet=self.quiet, compile=self.compile)
                 scheduler = Scheduler(self.bench.name, result.out_dir / "runs", plan, Progress(plan.todo, self.times),
                                       packed=packed, quiet=self.quiet, executed=result.executed,
-                                      by_others=result.by_others)
+                                      by_others=result.by_others, deadline=self.deadline)
                 with open_executor(engine, ctx, plan.todo, ray) as executor:
                     scheduler.run(executor)
             result.records = plan.ordered()

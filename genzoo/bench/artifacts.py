@@ -174,8 +174,17 @@ def figure_to_uint8(fig):
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, title: str = "") -> None:
-    """``samples.png``: an image grid (torchvision) or, for points, a scatter plot (matplotlib)."""
+def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, title: str = "") -> bool:
+    """``samples.png``: an image grid (torchvision) or, for points, a scatter plot (matplotlib).
+    Not drawn (False) where that library is not installed (a bare GPU machine: ``genzoo.gpu``);
+    ``samples.pt`` beside it holds the same samples."""
+    try:
+        if samples.dim() == 4:
+            import torchvision  # noqa: F401
+        else:
+            import matplotlib  # noqa: F401
+    except ImportError:
+        return False
     with atomic_path(path) as tmp:
         if samples.dim() == 4:
             from torchvision.utils import save_image
@@ -187,6 +196,7 @@ def save_png(path, samples: torch.Tensor, *, nrow: int = 8, reference=None, titl
             fig = points_figure(samples, reference, title)
             FigureCanvasAgg(fig)
             fig.savefig(str(tmp), format="png")
+    return True
 
 
 SAMPLER_DIR = "sampler"      # a run's sampler-only checkpoint, committed with the results (see README)

@@ -69,6 +69,11 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
                    help="train the seeds of one model together in one process (genzoo.fit_seeds), each still with "
                         "its own record: on, off, or auto (default: on a CUDA device only; it does not pay on a "
                         "CPU, results/speed/cpu.md); with --engine ray the seeds of a model are then one task")
+    p.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
+                   help="compile each run's training step with torch.compile (CUDA graphs on a GPU; the same results "
+                        "up to float rounding): on, off, or auto (default: on a CUDA device for fits of 1,000 steps or "
+                        "more; on a CPU it does not pay). A model that cannot be compiled (WGAN-GP's gradient penalty, "
+                        "experience replay) trains eagerly; each record's train.compile says what was done")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
 
 
@@ -82,7 +87,7 @@ def run_options(args) -> dict:
         ray = RayOptions(address=args.address, gpus_per_run=args.gpus_per_run, cpus_per_run=args.cpus_per_run)
     return dict(device=args.device, out=args.out, force=args.force, wandb=not args.no_wandb,
                 wandb_project=args.wandb_project, quiet=args.quiet, pack=args.pack, engine=args.engine, ray=ray,
-                data_dir=args.data_dir)
+                data_dir=args.data_dir, compile=args.compile)
 
 
 def check_engine_options(args) -> None:

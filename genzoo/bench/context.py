@@ -7,6 +7,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..training import total_steps
+from ..training.compile import resolve_compile
 from .data import Data
 from .environment import GitState, versions
 from .times import say
@@ -27,6 +29,7 @@ class RunContext:
     engine: str = "local"                # recorded as the record's engine
     threads: int | None = None           # torch threads a run uses (None: this process's, when it starts)
     quiet: bool = False
+    compile: str = "off"                 # the bench's --compile: auto, on, off (genzoo.training.compile)
 
     def say(self, line: str) -> None:
         say(line, self.quiet)
@@ -40,6 +43,12 @@ class RunContext:
         logs the runs)."""
         session = WandbSession(project=None, group=data.bench.name, root=Path("."), enabled=False)
         return dataclasses.replace(self, data=data, session=session, versions=versions(), quiet=True)
+
+    def compiles(self, model, train) -> bool:
+        """Whether a fit of ``model`` on ``train`` is asked to compile (``compile``:
+        :func:`~genzoo.training.compile.resolve_compile` of its steps on this device; a model that
+        cannot be compiled then trains eagerly, and its record says why)."""
+        return resolve_compile(self.compile, self.device, total_steps(model, len(train)))
 
     def tracking_session(self) -> WandbSession:
         """The session a run starts its W&B run in (a disabled one when there is none)."""

@@ -229,6 +229,7 @@ class _Attempt:
         if fit.history:
             artifacts.write_history_csv(self.run_dir / "history.csv.gz", fit.history)
         self.record["train"].update(train_stats(fit.model, fit.history, callback))
+        self.record["train"]["compile"] = compile_entry(self.ctx.compile, self.ctx.compiles(model, job.train), fit.model)
         if fit.status == "ok":
             try:
                 score_run(dataclasses.replace(job, model=fit.model), self.record)
@@ -253,7 +254,8 @@ class _Attempt:
             if fitted is not None:
                 out.model = adopt_packed(fitted, self.record)
             else:
-                model.fit(train, seed=self.spec.seed, device=self.ctx.device, callbacks=[callback])
+                model.fit(train, seed=self.spec.seed, device=self.ctx.device, callbacks=[callback],
+                          compile=self.ctx.compiles(model, train))
             out.history = list(out.model.history_)
         except DivergenceError as exc:                 # the model keeps nothing of a failed fit;
             out.status, out.reason, out.history = "diverged", str(exc), exc.history    # the error has its steps
@@ -273,6 +275,17 @@ class _Attempt:
         self.pause()
         wall = self.own_s - (self.record.get("wandb_start_s") or 0.0)
         return finish_record(self.record, status, reason, wall_time_s=wall, notes=notes)
+
+
+def compile_entry(asked: str, wanted: bool, model) -> dict:
+    """A record's ``train.compile``: the bench's ``--compile`` (``asked``), whether that asks this
+    fit to compile (``wanted``) and whether its updates were compiled (``model.compiled_``); a fit
+    that was asked to and was not: why (the model's reason, else its schedule)."""
+    done = bool(getattr(model, "compiled_", False))
+    entry = {"asked": asked, "compiled": done}
+    if wanted and not done:
+        entry["why_not"] = model.compile_refusal() or "the model's schedule, or the fit failed first"
+    return entry
 
 
 def model_config(model) -> dict:

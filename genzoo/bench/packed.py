@@ -39,7 +39,8 @@ def fit_together(model, train, mine: list[RunSpec], callbacks: list[list], ctx: 
     seeds = [s.seed for s in mine]
     ctx.say(f"{first.model}: seeds {', '.join(map(str, seeds))} trained together in this process (genzoo.fit_seeds)")
     try:
-        models = genzoo.fit_seeds(model, train, seeds=seeds, device=ctx.device, callbacks=callbacks)
+        models = genzoo.fit_seeds(model, train, seeds=seeds, device=ctx.device, callbacks=callbacks,
+                                  compile=ctx.compiles(model, train))
     except DivergenceError as exc:
         ctx.say(f"{first.model}: a seed diverged when packed ({exc}); its seeds are trained one by one")
         return None

@@ -8,10 +8,15 @@ Runs another process holds are waited for once the others are done, then taken o
 A failure of the machine (:class:`genzoo.errors.EnvironmentFailure`: the data, the disk, the GPU)
 records nothing for its run (its traceback goes to the run's error.txt); no run starts after it,
 those already running finish and are recorded, and the bench ends with one line saying what was
-lost and that the same command resumes."""
+lost and that the same command resumes.
+
+A ``deadline`` (``genzoo.gpu``'s time budget) stops the bench from starting runs once it has
+passed: the bench then ends with :class:`~genzoo.errors.BudgetSpent`, its finished records kept,
+and the same command does the rest."""
 
 from __future__ import annotations
 
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +24,7 @@ from typing import Iterator
 
 from tqdm.auto import tqdm
 
-from ..errors import UserError
+from ..errors import BudgetSpent, UserError
 from .engines import Executor
 from .execute import Outcome
 from .locks import RunLock
@@ -50,6 +55,7 @@ class Scheduler:
     executed: list[str] = field(default_factory=list)      # done by this process
     by_others: list[str] = field(default_factory=list)     # recorded meanwhile by another process
     lost: dict[str, str] = field(default_factory=dict)     # run_id -> the failure of the machine
+    deadline: float | None = None  # time.monotonic() after which no run is started (None: none)
     held: dict[str, RunLock] = field(default_factory=dict)
     bar: object = None
 
@@ -75,6 +81,14 @@ class Scheduler:
             self.held.clear()
         if self.lost:
             raise UserError(self.failure())
+        left = [s for s in todo if s.run_id not in self.progress.settled]
+        if left and self.out_of_time():
+            raise BudgetSpent(f"the time budget is spent: {len(left)} of {len(todo)} runs of {self.name} not "
+                              f"done; the same command resumes them")
+
+    def out_of_time(self) -> bool:
+        """The deadline has passed: no run is started any more."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     def say(self, line: str) -> None:
         say(line, self.quiet)
@@ -83,8 +97,8 @@ class Scheduler:
         """The groups of runs this process takes now, as the engine asks for them; runs another
         process holds go to ``waiting``."""
         for spec in todo:
-            if self.lost:
-                return                        # the machine failed: nothing more is started
+            if self.lost or self.out_of_time():
+                return                        # the machine failed, or the time is spent: nothing more is started
             if spec.run_id in self.held or spec.run_id in self.progress.settled:
                 continue                      # taken with its pack, or settled
             self.bar.set_postfix_str(spec.run_id)
@@ -97,7 +111,7 @@ class Scheduler:
     def _waited_for(self, waiting: list[RunSpec], groups: dict) -> Iterator[list[RunSpec]]:
         """The runs another process held, each once it lets it go (taken, or done here)."""
         for spec in waiting:
-            if self.lost:
+            if self.lost or self.out_of_time():
                 return
             self.bar.set_postfix_str(f"waiting for {spec.run_id}")
             self.say(f"{spec.run_id}: being done by another process "

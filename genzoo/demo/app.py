@@ -62,29 +62,51 @@ def build(found: core.Found):
     labels = models.labels
     notes = "".join(f"\n\n*Note:* {n}" for n in found.notes)
 
-    def on_model(label, seed, seed_a, seed_b, steps):
-        """A model was picked: its description, class picker, samples and interpolation."""
+    def on_model(label, seed, seed_a, seed_b, steps, psi, rows, cols):
+        """A model was picked: its description, class picker, samples and interpolation, and the
+        controls it declares: the truncation slider, the style-mixing grid, the sides it grew through."""
+        hidden = gr.update(visible=False)
         try:
             saved, model = models.get(label)
             choices = core.class_choices(model)
             choice = choices[0] if choices else None
+            mixes, grew = core.can_mix(model), bool(core.grown_sides(model))
             return ("", core.describe(saved, model), gr.update(choices=choices, value=choice, visible=bool(choices)),
-                    core.sample_picture(model, seed, choice),
-                    core.interpolation_picture(model, seed_a, seed_b, steps, choice))
+                    core.sample_picture(model, seed, choice, psi),
+                    core.interpolation_picture(model, seed_a, seed_b, steps, choice),
+                    gr.update(visible=core.can_truncate(model)),
+                    gr.update(visible=mixes), core.mixing_picture(model, rows, cols, psi) if mixes else None,
+                    gr.update(visible=grew), core.growth_picture(model, seed) if grew else None)
         except UserError as exc:
-            return _error(exc), "", gr.update(visible=False), None, None
+            return _error(exc), "", hidden, None, None, hidden, hidden, None, hidden, None
 
-    def on_draw(label, seed, choice):
+    def on_draw(label, seed, choice, psi):
         try:
             _, model = models.get(label)
-            return "", core.sample_picture(model, seed, choice)
+            return "", core.sample_picture(model, seed, choice, psi)
         except UserError as exc:
             return _error(exc), None
 
-    def on_new(label, choice):
+    def on_new(label, choice, psi):
         seed = core.new_seed()
-        status, picture = on_draw(label, seed, choice)
+        status, picture = on_draw(label, seed, choice, psi)
         return status, seed, picture
+
+    def on_mix(label, rows, cols, psi):
+        """The style-mixing grid (nothing for a model that does not mix styles: it is hidden)."""
+        try:
+            _, model = models.get(label)
+            return "", core.mixing_picture(model, rows, cols, psi) if core.can_mix(model) else None
+        except UserError as exc:
+            return _error(exc), None
+
+    def on_grow(label, seed):
+        """The samples at each side grown through (nothing for a model that did not grow: hidden)."""
+        try:
+            _, model = models.get(label)
+            return "", core.growth_picture(model, seed) if core.grown_sides(model) else None
+        except UserError as exc:
+            return _error(exc), None
 
     def on_interpolate(label, seed_a, seed_b, steps, choice):
         try:
@@ -118,6 +140,8 @@ def build(found: core.Found):
                         klass = gr.Dropdown([], label="class", visible=False, elem_id="class")
                         new = gr.Button("new samples", variant="primary", elem_id="new-samples")
                         draw = gr.Button("draw this seed", elem_id="draw")
+                    psi = gr.Slider(0, 1, value=1, step=0.05, label="truncation psi (1: none; 0: the average style)",
+                                    visible=False, elem_id="truncation")
                     picture = gr.Image(label="samples", type="numpy", format="png", interactive=False,
                                        elem_id="samples")
                 with gr.Column(scale=2):
@@ -129,6 +153,18 @@ def build(found: core.Found):
                 steps = gr.Slider(2, 16, value=core.GRID_COLUMNS, step=1, label="steps", elem_id="steps")
                 interpolate = gr.Button("interpolate", elem_id="interpolate")
             strip = gr.Image(label="interpolation", type="numpy", format="png", interactive=False, elem_id="strip")
+            with gr.Column(visible=False) as mixing:
+                gr.Markdown("### Style mixing (the StyleGAN paper's figure)\nEach image takes its coarse styles "
+                            "from its row's seed (left) and its fine styles from its column's seed (top).")
+                with gr.Row():
+                    rows = gr.Textbox(value="1, 2, 3, 4", label="row seeds (coarse styles)", elem_id="mix-rows")
+                    cols = gr.Textbox(value="5, 6, 7, 8", label="column seeds (fine styles)", elem_id="mix-cols")
+                    mix = gr.Button("mix", elem_id="mix")
+                mixed = gr.Image(label="style mixing", type="numpy", format="png", interactive=False, elem_id="mixed")
+            with gr.Column(visible=False) as growth:
+                gr.Markdown("### The sides it grew through\nThe samples of this seed drawn at each side the "
+                            "generator was grown through (top: the smallest), enlarged pixel for pixel.")
+                grown = gr.Image(label="growth", type="numpy", format="png", interactive=False, elem_id="grown")
         with gr.Tab("Side by side"):
             gr.Markdown("Two models on the same latent seed (e.g. a VAE against a DCGAN: the blur shows).")
             with gr.Row():
@@ -144,13 +180,16 @@ def build(found: core.Found):
                     right_picture = gr.Image(label="right", type="numpy", format="png", interactive=False, elem_id="right-samples")
                     right_info = gr.Markdown()
 
-        model_inputs = [model, seed, seed_a, seed_b, steps]
-        model_outputs = [status, info, klass, picture, strip]
+        model_inputs = [model, seed, seed_a, seed_b, steps, psi, rows, cols]
+        model_outputs = [status, info, klass, picture, strip, psi, mixing, mixed, growth, grown]
         model.change(on_model, model_inputs, model_outputs)
         page.load(on_model, model_inputs, model_outputs)
-        new.click(on_new, [model, klass], [status, seed, picture])
-        draw.click(on_draw, [model, seed, klass], [status, picture])
-        klass.input(on_draw, [model, seed, klass], [status, picture])
+        new.click(on_new, [model, klass, psi], [status, seed, picture]).then(on_grow, [model, seed], [status, grown])
+        draw.click(on_draw, [model, seed, klass, psi], [status, picture]).then(on_grow, [model, seed], [status, grown])
+        klass.input(on_draw, [model, seed, klass, psi], [status, picture])
+        psi.release(on_draw, [model, seed, klass, psi], [status, picture])
+        psi.release(on_mix, [model, rows, cols, psi], [status, mixed])
+        mix.click(on_mix, [model, rows, cols, psi], [status, mixed])
         interpolate.click(on_interpolate, [model, seed_a, seed_b, steps, klass], [status, strip])
         compare_outputs = [status, left_picture, left_info, right_picture, right_info]
         for trigger in (compare.click, left.change, right.change):

@@ -237,20 +237,23 @@ def check_seed(seed) -> int:
     return int(f)
 
 
-def samples(model, seed, choice: str | None = None) -> tuple[torch.Tensor, int]:
+def samples(model, seed, choice: str | None = None, psi=1.0) -> tuple[torch.Tensor, int]:
     """(samples, columns) from ``seed``: 64 images (cGAN: a row per class, or 64 of one class),
-    or 2500 points."""
+    or 2500 points; ``psi``: the truncation, for a model that has the trick (:func:`can_truncate`)."""
     seed = check_seed(seed)
     n = IMAGE_SAMPLES if len(model.shape_) == 3 else POINT_SAMPLES
     labels, columns = labels_for(model, n, choice)
     if labels is not None:
         n = len(labels)
+    if can_truncate(model):
+        return model.sample(n, labels, seed=seed, truncation=check_truncation(psi)), columns
     return model.sample(n, labels, seed=seed), columns
 
 
-def sample_picture(model, seed, choice: str | None = None) -> np.ndarray:
-    x, columns = samples(model, seed, choice)
-    return render(model, x, columns, title=f"seed {check_seed(seed)}")
+def sample_picture(model, seed, choice: str | None = None, psi=1.0) -> np.ndarray:
+    x, columns = samples(model, seed, choice, psi)
+    title = f"seed {check_seed(seed)}" + (f", truncation {float(psi):g}" if can_truncate(model) else "")
+    return render(model, x, columns, title=title)
 
 
 def latent(model, seed) -> torch.Tensor:
@@ -292,6 +295,102 @@ def interpolation(model, seed_a, seed_b, steps: int = GRID_COLUMNS, choice: str 
 def interpolation_picture(model, seed_a, seed_b, steps: int = GRID_COLUMNS, choice: str | None = None) -> np.ndarray:
     x = interpolation(model, seed_a, seed_b, steps, choice)
     return render(model, x, columns=len(x), title=f"seed {check_seed(seed_a)} to seed {check_seed(seed_b)}", path=True)
+
+
+# --- what a model declares it can draw: truncation, style mixing, the sides it grew through ----------
+# Read from the model's class (its ``sample``'s parameters, its public methods), so a plug-in model
+# that offers the same gets the same controls; nothing here branches on a model's name.
+
+MIX_SEEDS = 4                # the style-mixing grid: this many row seeds and column seeds by default
+
+
+def _takes(fn, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def can_truncate(model) -> bool:
+    """Whether ``model.sample`` takes ``truncation`` (StyleGAN's truncation trick)."""
+    return _takes(model.sample, "truncation")
+
+
+def can_mix(model) -> bool:
+    """Whether the model draws the style-mixing figure (``style_mixing_grid(row_seeds, col_seeds)``)."""
+    return callable(getattr(model, "style_mixing_grid", None))
+
+
+def grown_sides(model) -> list[int]:
+    """The sides a progressively grown model can draw at (``sample(..., resolution=side)``), from
+    the smallest; [] for a model that does not grow."""
+    sides = getattr(model, "resolutions", None)
+    if not sides or len(sides) < 2 or not _takes(model.sample, "resolution"):
+        return []
+    return list(sides)
+
+
+def check_truncation(psi) -> float:
+    """psi from the page's slider: a number in [0, 1], else UserError."""
+    try:
+        f = float(psi)
+    except (TypeError, ValueError):
+        raise UserError(f"the truncation must be a number from 0 to 1, got {psi!r}") from None
+    if not math.isfinite(f) or not 0 <= f <= 1:
+        raise UserError(f"the truncation must be a number from 0 to 1, got {psi!r}")
+    return f
+
+
+def parse_seeds(text, what: str) -> list[int]:
+    """Seeds from a text field ("1, 2, 3" or "1 2 3"): 1 to 8 whole numbers, else UserError."""
+    parts = [p for p in re.split(r"[,\s]+", str(text or "").strip()) if p]
+    if not 1 <= len(parts) <= GRID_COLUMNS:
+        raise UserError(f"give 1 to {GRID_COLUMNS} {what}, separated by commas, got {text!r}")
+    return [check_seed(p) for p in parts]
+
+
+def mixing_grid(model, row_seeds, col_seeds, psi=1.0) -> tuple[torch.Tensor, int]:
+    """The style-mixing figure of the StyleGAN paper as one grid (images, columns): its top row
+    the column seeds' own samples, its left column the row seeds'; the image at row i, column j
+    takes the coarse styles from row seed i and the fine ones from column seed j."""
+    if not can_mix(model):
+        raise UserError(f"{model.name} does not mix styles")
+    rows, cols = parse_seeds(row_seeds, "row seeds"), parse_seeds(col_seeds, "column seeds")
+    psi = check_truncation(psi)
+    mixed = model.style_mixing_grid(rows, cols, truncation=psi)             # (R, C, ch, H, W)
+    heads_r = torch.cat([model.sample(1, seed=s, truncation=psi) for s in rows])
+    heads_c = torch.cat([model.sample(1, seed=s, truncation=psi) for s in cols])
+    blank = torch.ones_like(heads_c[:1])
+    grid = [blank, heads_c]
+    for i in range(len(rows)):
+        grid += [heads_r[i:i + 1], mixed[i]]
+    return torch.cat(grid), len(cols) + 1
+
+
+def mixing_picture(model, row_seeds, col_seeds, psi=1.0) -> np.ndarray:
+    x, columns = mixing_grid(model, row_seeds, col_seeds, psi)
+    return render(model, x, columns)
+
+
+def growth_grid(model, seed) -> tuple[torch.Tensor, int]:
+    """A row per side the model grew through (the smallest on top): ``seed``'s first 8 samples
+    drawn at that side, enlarged to the data's side pixel for pixel."""
+    sides = grown_sides(model)
+    if not sides:
+        raise UserError(f"{model.name} was not grown through resolutions")
+    seed, full = check_seed(seed), sides[-1]
+    rows = []
+    for side in sides:
+        x = model.sample(GRID_COLUMNS, seed=seed, resolution=side)
+        rows.append(torch.nn.functional.interpolate(x, size=(full, full), mode="nearest") if side != full else x)
+    return torch.cat(rows), GRID_COLUMNS
+
+
+def growth_picture(model, seed) -> np.ndarray:
+    x, columns = growth_grid(model, seed)
+    return render(model, x, columns, title=f"seed {check_seed(seed)}")
 
 
 # --- what the page writes ------------------------------------------------------------------------

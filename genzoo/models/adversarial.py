@@ -331,6 +331,14 @@ class AdversarialModel(GenerativeModel):
             return f"{self.name}'s discriminator penalty differentiates inside the step, which vmap cannot do"
         return super().pack_refusal(data)
 
+    def compile_refusal(self) -> str | None:
+        if self.replay:
+            return f"{self.name} uses experience replay (a buffer outside the step, refilled every step)"
+        if type(self).d_penalty is not AdversarialModel.d_penalty:
+            return (f"{self.name}'s discriminator penalty differentiates inside the step "
+                    f"(a double backward, which torch.compile cannot compile)")
+        return super().compile_refusal()
+
     def unsupported_reason(self, data) -> str | None:
         if 0 < len(data) < self.pack:
             return f"{self.name} judges {self.pack} items at once (pack); {data.name!r} has only {len(data)}"
@@ -346,16 +354,27 @@ class AdversarialModel(GenerativeModel):
         if share:                           # one buffer per fit, held by the update, not the model
             buffer = ReplayBuffer(self.config.replay_size)
             d_update = functools.partial(self._d_update, replay=(buffer, share))
-        return [Update("d", d_update, self.after_d_step)] * self.n_critic + [Update("g", self._g_update)]
+        d = [Update("d", d_update, self.after_d_step)]
+        if self.reuse_fake:                 # G's forward, a stage of its own: kept, with its graph, for G's update
+            d = [Update(None, self._generate), *d]
+        return d * self.n_critic + [Update("g", self._g_update)]
 
-    def _d_update(self, ctx, state, replay=None):
+    def _generate(self, ctx, state):
+        """The stage before a discriminator update that reuses its fake batch for the generator's
+        (``reuse_fake``): a real batch, noise, and G's batch from it, kept with its graph in ``state``."""
         x, y = ctx.next_batch()
         labels = y if self.conditional else None                # G imitates the batch's classes
         z = ctx.randn(len(x), self.config.latent_dim)           # (B, latent)
+        state["real"], state["labels"], state["fake"] = x, labels, self.generate(z, labels)
+        return None, {}
+
+    def _d_update(self, ctx, state, replay=None):
         if self.reuse_fake:
-            fake = self.generate(z, labels)                     # kept, with its graph, for G's update
-            state["fake"], state["labels"] = fake, labels
+            x, labels, fake = state["real"], state["labels"], state["fake"]      # the stage's (_generate)
         else:
+            x, y = ctx.next_batch()
+            labels = y if self.conditional else None
+            z = ctx.randn(len(x), self.config.latent_dim)       # (B, latent)
             with torch.no_grad():
                 fake = self.generate(z, labels)
         d_real = self.discriminate(x, labels)

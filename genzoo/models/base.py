@@ -34,7 +34,7 @@ from .._io import sweep_stale_tmp, write_bytes, write_text
 from ..data import Dataset
 from ..errors import CheckpointError, NotFittedError
 from ..limits import MAX_BATCH_SIZE, MAX_SAMPLE_SEED, check_seed
-from ..training import Update, check_log_interval, fit_model, resolve_device  # the loop, below the models
+from ..training import Update, check_log_interval, compile_spec, fit_model, resolve_device  # the loop, below the models
 from . import _checks, _checkpoint, _shapes
 
 
@@ -317,6 +317,13 @@ class GenerativeModel:
         penalty): what vmap over stacked seeds cannot do."""
         return None
 
+    def compile_refusal(self) -> str | None:
+        """Why this model's step cannot be compiled (``fit(compile=True)``: it then trains
+        eagerly, saying so), in a few words naming the model, or None. A family overrides it where
+        its step differentiates inside the step (a gradient penalty: double backward) or keeps
+        state outside the networks that changes every step (a buffer of past samples)."""
+        return None
+
     @property
     def is_fitted(self) -> bool:
         return hasattr(self, "nets_")
@@ -327,22 +334,27 @@ class GenerativeModel:
         return self.is_fitted and bool(self.sampler_nets) and set(self.nets_) == set(self.sampling_nets())
 
     def fit(self, data: Dataset, *, seed: int = 0, device: str | torch.device = "auto", callbacks=(),
-            log_interval: int = 50):
+            log_interval: int = 50, compile=False):
         """Train on ``data``; returns ``self``. ``data``: images (N, C, H, W) as uint8 (0..255) or
         float32 in [0, 1], of a side the networks build for (7 * 2^k or 4 * 2^k: 28, 32, 64, ...),
         or float32 points; the set goes to the device as it is (no float copy) and each batch is
         converted as it is drawn. ``seed``: an integer from 0 to ``genzoo.limits.MAX_SEED``.
         ``log_interval``: steps between two reads of the losses back to the host (the history
-        still gets every step). Bad input (the seed, the data: :meth:`check_data`) is refused
-        before any network is built."""
+        still gets every step). ``compile``: True compiles each optimizer update of the step with
+        ``torch.compile`` (CUDA graphs on CUDA; :mod:`genzoo.training.compile`: the same results
+        up to float rounding; a model that cannot be compiled, :meth:`compile_refusal`, trains
+        eagerly with a warning saying why). Bad input (the seed, the data: :meth:`check_data`) is
+        refused before any network is built."""
         seed = check_seed(seed, "fit: seed")
         check_log_interval(log_interval)
+        compile_spec(compile)
         self.check_data(data)
         dev = resolve_device(device)
         before = self._fitted_state()
         try:
             self.setup(data.shape, data.num_classes, seed, dev, data_name=data.name)
-            fit_model(self, data, seed=seed, device=dev, callbacks=callbacks, log_interval=log_interval)
+            fit_model(self, data, seed=seed, device=dev, callbacks=callbacks, log_interval=log_interval,
+                      compile=compile)
         except BaseException:     # diverged, failed or interrupted: the model is as it was
             self._restore_fitted_state(before)
             raise
@@ -451,6 +463,13 @@ class GenerativeModel:
         """The weight averages (:class:`genzoo.training.step.Average`) the training loop keeps
         beside the networks it trains: none, unless the model samples from one (a GAN with ``ema``)."""
         return []
+
+    def schedule(self):
+        """The training schedule the loop follows (a :class:`genzoo.training.schedule.Schedule`:
+        phases by images shown, scaled to the fit's budget; its losses read the step's progress
+        from ``ctx.progress``), read once per fit after the networks are built (``shape_`` is
+        set): None, unless the model's training changes as it goes (ProGAN's growing)."""
+        return None
 
     def sampling_nets(self) -> tuple[str, ...]:
         """The names in ``nets_`` that sampling uses (what ``save_pretrained(sampler_only=True)``

@@ -102,6 +102,19 @@ def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, noise: torc
     return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
 
 
+def drift_penalty(real_logits: torch.Tensor) -> torch.Tensor:
+    """ProGAN's epsilon-drift term E D(x)^2 (Karras et al. 2018, weighted 0.001): keeps the
+    critic's outputs on real data from drifting far from 0."""
+    return real_logits.pow(2).mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018; StyleGAN's, weighted gamma / 2): E ||grad_x D(x)||^2 on real
+    data. ``real`` must require grad and ``real_logits`` be D(real), so that D runs once."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 @torch.no_grad()
 def clip_weights(module: torch.nn.Module, clip: float) -> None:
     """WGAN's Lipschitz constraint: every weight of the critic clamped to [-clip, clip]."""

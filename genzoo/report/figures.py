@@ -51,6 +51,8 @@ CURVE_GROUPS = (
 CURVE_LABELS = {"loss_g": "G loss", "loss_d": "D loss", "d_real": "D(x)", "d_fake": "D(G(z))",
                 "wasserstein": "W estimate", "loss": "total loss", "recon": "reconstruction", "kl": "KL"}
 NOT_CURVES = {"step", "epoch", "time", "time_s", "wall_time_s", "lr", "seed", "batch"}
+SCHEDULE_KEYS = ("phase", "resolution", "alpha")      # a scheduled model's place (genzoo.training.schedule):
+                                                      # drawn as phase boundaries, not as curves
 
 
 class Problems(list):
@@ -198,6 +200,23 @@ def _mean_history(bench: Benchmark, model: str, problems: Problems) -> tuple[pd.
     return cat.groupby("step")[cols].mean().sort_index(), len(hs)
 
 
+def phase_starts(h: pd.DataFrame) -> list[tuple[int, str]]:
+    """(step, label) where each phase after the first begins, for a history with ``phase``
+    (a model on a schedule: the seeds share it); the label names the resolution and whether the
+    phase fades a new block in (its alpha starts below 1)."""
+    if "phase" not in h.columns:
+        return []
+    phase = h["phase"].round()
+    starts = h.index[(phase != phase.shift()).to_numpy()][1:]
+    out = []
+    for step in starts:
+        row = h.loc[step]
+        what = "fade in" if "alpha" in h.columns and row["alpha"] < 1 else "stabilize"
+        side = f" {int(row['resolution'])}" if "resolution" in h.columns else ""
+        out.append((int(step), f"{what}{side}"))
+    return out
+
+
 def fig_training_curves(bench: Benchmark, models: list[str], path: Path, problems: Problems) -> Path | None:
     """Per model, one panel per group of logged quantities; mean over seeds, smoothed."""
     rows = []
@@ -206,7 +225,7 @@ def fig_training_curves(bench: Benchmark, models: list[str], path: Path, problem
         if h is None:
             continue
         groups = [(t, [k for k in keys if k in h.columns]) for t, keys in CURVE_GROUPS]
-        known = {k for _, keys in CURVE_GROUPS for k in keys}
+        known = {k for _, keys in CURVE_GROUPS for k in keys} | set(SCHEDULE_KEYS)
         other = [c for c in h.columns if c not in known]
         groups = [(t, ks) for t, ks in groups if ks] + ([("other logged values", other)] if other else [])
         if groups:
@@ -238,6 +257,11 @@ def fig_training_curves(bench: Benchmark, models: list[str], path: Path, problem
                     ax.set_ylim(-0.02, 1.02)            # probabilities
                 else:                                   # a WGAN critic: scores, not probabilities
                     title = "critic on real and on generated"
+            for step, what in phase_starts(h):                     # a scheduled model: where each phase begins
+                ax.axvline(step, color="0.45", lw=0.8, ls="--")
+                if j == 0:
+                    ax.annotate(what, (step, 1), xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
+                                va="top", ha="right", color="0.35")
             ax.set_title(f"{m}: {title} ({nseeds} seed{'s' * (nseeds != 1)})", fontsize=10)
             ax.set_xlabel("step")
             ax.grid(alpha=0.3)

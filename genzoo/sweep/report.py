@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .._io import write_text
 from ..bench.sweep_settings import best_trial
-from ..report.figures import save_figure
 from .stats import budget_curve
 
 
@@ -71,9 +69,22 @@ def collect(records, metric: str = "fid", lower_is_better: bool = True) -> dict[
     return out
 
 
+def _matplotlib():
+    """matplotlib's ``Figure`` and genzoo's ``save_figure``, or (None, None) where matplotlib is not
+    installed (a bare GPU machine, ``genzoo.gpu``: the report then has no figures)."""
+    try:
+        from matplotlib.figure import Figure
+
+        from ..report.figures import save_figure
+    except ImportError:
+        return None, None
+    return Figure, save_figure
+
+
 def fig_distribution(sweeps: dict[str, ModelSweep], metric: str, path: Path) -> Path | None:
     models = [m for m in sorted(sweeps) if sweeps[m].values]
-    if not models:
+    Figure, save_figure = _matplotlib()
+    if not models or Figure is None:
         return None
     fig = Figure(figsize=(1.4 * len(models) + 2.5, 4))
     ax = fig.add_subplot()
@@ -98,7 +109,8 @@ def fig_distribution(sweeps: dict[str, ModelSweep], metric: str, path: Path) -> 
 
 def fig_budget(curves: dict[str, list[dict]], metric: str, path: Path) -> Path | None:
     curves = {m: c for m, c in curves.items() if c}
-    if not curves:
+    Figure, save_figure = _matplotlib()
+    if not curves or Figure is None:
         return None
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot()

@@ -12,6 +12,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import DivergenceError
+from .compile import checked_spec
+from .schedule import fit_schedule
 from .step import SoloStep, StepContext, losses_first, run_updates
 
 __all__ = ["LOG_INTERVAL", "StepContext", "check_log_interval", "fit_model", "losses_first", "planned_steps",
@@ -52,18 +54,26 @@ def check_log_interval(log_interval) -> None:
         raise ValueError(f"log_interval must be an int >= 1, got {log_interval!r}")
 
 
-def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL) -> None:
+def fit_model(model, data, *, seed: int, device: torch.device, callbacks=(), log_interval: int = LOG_INTERVAL,
+              compile=False) -> None:
     """Train ``model`` (already built by ``model.setup``) on ``data``; fills ``history_``: the
     loop of :func:`train` with the step of one seed. The set goes to the device as it is stored
-    (uint8 images stay uint8); each batch is converted when drawn (:class:`StepContext`)."""
+    (uint8 images stay uint8); each batch is converted when drawn (:class:`StepContext`). A model
+    that declares a schedule (``model.schedule()``) gets it scaled to this fit's budget
+    (:func:`~genzoo.training.schedule.fit_schedule`). ``compile``: True (or a
+    :class:`~genzoo.training.compile.Compile`) compiles each update (:mod:`genzoo.training.compile`;
+    a model that cannot be compiled trains eagerly, with a warning saying why)."""
     check_log_interval(log_interval)
     x = data.x.to(device)
     y = data.y.to(device)
-    ctx = StepContext(x, y, model.config.batch_size, seed, device, model.to_model_scale)
     steps = total_steps(model, len(x))
+    ctx = StepContext(x, y, model.config.batch_size, seed, device, model.to_model_scale,
+                      schedule=fit_schedule(model, steps, len(x)))
+    spec = checked_spec(compile, model, ctx.schedule)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed + 2)  # any module drawing from the global RNG (dropout) stays seeded
-        train(SoloStep(model, ctx), [list(callbacks)], steps, log_interval=log_interval, desc=f"fit {model.name}")
+        train(SoloStep(model, ctx, spec), [list(callbacks)], steps, log_interval=log_interval,
+              desc=f"fit {model.name}" + (" (compiled)" if spec else ""))
 
 
 def train(stepper, callbacks: list[list], steps: int, *, log_interval: int, desc: str) -> None:
@@ -80,7 +90,9 @@ def train(stepper, callbacks: list[list], steps: int, *, log_interval: int, desc
     step, and at the steps a callback asks to see as they happen). Then each model's history gets
     one entry per step, its callbacks' ``on_step_end`` runs for each, and a non-finite value raises
     :class:`DivergenceError` naming the first bad step (the steps run after it in the same block
-    are discarded with the model, which a failed fit does not keep)."""
+    are discarded with the model, which a failed fit does not keep). A model on a schedule gets
+    ``phase``, ``resolution`` and ``alpha`` in each step's entry, after ``step`` and ``epoch``:
+    host numbers (``stepper.progress``), nothing read from the device."""
     models = stepper.models
     sync: set[int] = set()
     for model, cbs in zip(models, callbacks):
@@ -90,11 +102,13 @@ def train(stepper, callbacks: list[list], steps: int, *, log_interval: int, desc
     t0 = time.perf_counter()
     bar = tqdm(total=steps, desc=desc, unit="step", disable=None, leave=False)
     stepper.train()
-    pending: list[tuple[int, float, dict]] = []      # (step, epoch, device values) not yet read
+    pending: list[tuple[int, float, dict, dict]] = []    # (step, epoch, device values, schedule values) not yet read
     try:
         for step in range(1, steps + 1):
             logs = stepper(step)
-            pending.append((step, stepper.epoch, logs))              # the epoch after the step's batches
+            progress = stepper.progress
+            pending.append((step, stepper.epoch, logs,               # the epoch after the step's batches
+                            {} if progress is None else progress.logs()))
             if step % log_interval == 0 or step == steps or step in sync:
                 _flush(stepper, callbacks, pending, bar)
                 pending = []
@@ -108,21 +122,21 @@ def train(stepper, callbacks: list[list], steps: int, *, log_interval: int, desc
             _call(cb, "on_fit_end", model)
 
 
-def _flush(stepper, callbacks, pending: list[tuple[int, float, dict]], bar) -> None:
+def _flush(stepper, callbacks, pending: list[tuple[int, float, dict, dict]], bar) -> None:
     """Read a block of steps' values back in one transfer; then step by step, model by model:
     the divergence check, the history and the callbacks."""
     keys = list(pending[0][2])
-    values = torch.stack([torch.stack([v[k].float().reshape(-1) for k in keys]) for _, _, v in pending])  # (T, K, S)
+    values = torch.stack([torch.stack([v[k].float().reshape(-1) for k in keys]) for _, _, v, _ in pending])  # (T, K, S)
     rows = values.transpose(1, 2).tolist()                                                              # (T, S, K)
     for i, cbs in enumerate(callbacks):
         if cbs:
             stepper.sync(i)
-    for (step, epoch, _), per_model in zip(pending, rows):
+    for (step, epoch, _, scheduled), per_model in zip(pending, rows):
         for model, cbs, row in zip(stepper.models, callbacks, per_model):
             logs = dict(zip(keys, row))
             if not all(math.isfinite(v) for v in row):
                 raise DivergenceError(step, logs, history=model.history_)
-            record = {"step": step, "epoch": epoch, **logs}
+            record = {"step": step, "epoch": epoch, **scheduled, **logs}
             model.history_.append(record)
             for cb in cbs:
                 _call(cb, "on_step_end", model, step, record)

@@ -13,6 +13,10 @@ A seed trains exactly as ``model.fit(data, seed=s)`` would, whichever seeds shar
   batch, noise), every seed's context makes that draw then and there, outside vmap, and each
   seed's lane gets its own (:class:`LaneContext`): the draws of a step are that step's, whatever
   the step (a schedule reading ``ctx.step``) changes;
+- a model's schedule (``model.schedule()``, :mod:`genzoo.training.schedule`) is followed as in
+  ``fit``: every seed shows as many images per step, so the seeds share each step's progress
+  (``ctx.progress``: phase, alpha, resolution), and a phase that resets the optimizers resets the
+  stacked ones;
 - dropout draws each seed's mask as its own fit does, from the device's default generator in that
   seed's state (``seed + 2`` at the start, as ``fit`` seeds it), kept per seed (:class:`SeedDropout`);
 - the optimizers are the model's own (``configure_optimizers``), built over the stacked
@@ -40,7 +44,9 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from ..limits import MAX_SEED, check_seed
+from .compile import Compile, PackedLosses, checked_spec, compile_spec
 from .loop import LOG_INTERVAL, check_log_interval, resolve_device, total_steps, train
+from .schedule import Progress, fit_schedule, reset_optimizers
 from .step import StepContext, apply_updates, averaging, model_updates
 
 __all__ = ["LaneContext", "SeedDropout", "StackedStep", "check_packable", "fit_seeds"]
@@ -73,6 +79,8 @@ class LaneContext:
     def __init__(self, ctxs: list[StepContext], seeds: list[int], device: torch.device):
         self.ctxs, self.device = ctxs, device
         self.lane: torch.Tensor | None = None              # the vmapped seed index, during an update
+        self.recording: list | None = None    # a compiled fit's first step: the draws made, (kind, draw)
+        self.replay = None                    # a compiled fit's later steps: the draws made before the update
         # each seed's state of the device's default generator (dropout), as its own fit starts it
         self.rng_states = [torch.Generator(device=device).manual_seed(s + 2).get_state() for s in seeds]
 
@@ -87,6 +95,10 @@ class LaneContext:
     @property
     def batch_size(self) -> int:
         return self.ctxs[0].batch_size
+
+    @property
+    def progress(self) -> Progress | None:
+        return self.ctxs[0].progress
 
     def __getattr__(self, name):
         if name.startswith("_") or name == "ctxs":
@@ -110,23 +122,36 @@ class LaneContext:
 
     def each(self, draw: Callable):
         """``draw(ctx)`` for every seed's context, now; each lane gets its seed's result."""
-        return _PerSeed.apply(self.lane, lambda: _stack([draw(c) for c in self.ctxs]))
+        return self._lane_draw("each", draw)
 
     def each_global(self, draw: Callable) -> torch.Tensor:
         """``draw()`` once per seed with the device's default generator in that seed's state (as
         that seed's own fit has it at this point); each lane gets its seed's result."""
-        def stacked():
-            outer = _rng_state(self.device)
-            outs = []
-            try:
-                for i, state in enumerate(self.rng_states):
-                    _set_rng_state(state, self.device)
-                    outs.append(draw())
-                    self.rng_states[i] = _rng_state(self.device)
-            finally:
-                _set_rng_state(outer, self.device)
-            return torch.stack(outs)
-        return _PerSeed.apply(self.lane, stacked)
+        return self._lane_draw("global", draw)
+
+    def _lane_draw(self, kind: str, draw: Callable):
+        if self.replay is not None:         # compiled: made before the update (genzoo.training.compile)
+            out = self.replay.take(kind, draw)
+            return tuple(t[self.lane] for t in out) if isinstance(out, tuple) else out[self.lane]
+        if self.recording is not None:
+            self.recording.append((kind, draw))
+        return _PerSeed.apply(self.lane, lambda: self.drawn(kind, draw))
+
+    def drawn(self, kind: str, draw: Callable):
+        """A draw made now for every seed, stacked: ``"each"``, ``draw(ctx)`` with each seed's
+        context; ``"global"``, ``draw()`` with the device's default generator in each seed's state."""
+        if kind == "each":
+            return _stack([draw(c) for c in self.ctxs])
+        outer = _rng_state(self.device)
+        outs = []
+        try:
+            for i, state in enumerate(self.rng_states):
+                _set_rng_state(state, self.device)
+                outs.append(draw())
+                self.rng_states[i] = _rng_state(self.device)
+        finally:
+            _set_rng_state(outer, self.device)
+        return torch.stack(outs)
 
 
 def _rng_state(device: torch.device) -> torch.Tensor:
@@ -187,10 +212,11 @@ class StackedStep:
     update's loss runs once for all seeds, vmapped; ``models`` (one per seed, in the order of
     ``seeds``) get the trained weights at ``sync`` and ``finish``."""
 
-    def __init__(self, models: list, x: torch.Tensor, y: torch.Tensor, seeds: list[int], device: torch.device):
+    def __init__(self, models: list, x: torch.Tensor, y: torch.Tensor, seeds: list[int], device: torch.device,
+                 schedule=None, compile: Compile | None = None):
         self.models, self.seeds = models, list(seeds)
-        self.ctxs = [StepContext(x, y, models[0].config.batch_size, s, device, models[0].to_model_scale)
-                     for s in seeds]                                       # one stored set, shared
+        self.ctxs = [StepContext(x, y, models[0].config.batch_size, s, device, models[0].to_model_scale,
+                                 schedule=schedule) for s in seeds]        # one stored set, shared
         self.lanes = LaneContext(self.ctxs, self.seeds, device)
         self.template = _stacked_copy(models)
         per_seed_dropout(self.template.nets_, self.lanes)
@@ -201,6 +227,8 @@ class StackedStep:
         self.names = [f"nets.{n}" for n, _ in named_p] + [f"nets.{n}" for n, _ in named_b]
         self.tensors = [t for _, t in named_p] + [t for _, t in named_b]   # stepped in place: the same every step
         self.lane_ids = torch.arange(len(seeds), device=device)
+        # compiled (genzoo.training.compile): each update's vmapped loss, its draws made before it
+        self.compiled = None if compile is None else PackedLosses(self.lanes, compile, device)
 
     @property
     def epoch(self) -> float:
@@ -212,9 +240,15 @@ class StackedStep:
             m.nets_.train()
 
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
-        for c in self.ctxs:
-            c.step = step
+        if any([c.start_step(step) for c in self.ctxs]):          # the seeds share the schedule
+            reset_optimizers(self.optimizers)
+        if self.compiled is not None:
+            self.compiled.step_begins()
         return apply_updates(self.updates, self.optimizers, self._loss, self.after_step)
+
+    @property
+    def progress(self) -> Progress | None:
+        return self.ctxs[0].progress
 
     def _loss(self, u, state: dict):
         """The update's loss of every seed, (seeds,), vmapped. ``state`` holds per-seed tensors
@@ -227,11 +261,18 @@ class StackedStep:
             loss, values = functional_call(self.run, dict(zip(self.names, tensors)), (u.loss, self.lanes, st),
                                            strict=True, tie_weights=False)
             others.update({k: v for k, v in st.items() if not isinstance(v, torch.Tensor)})
+            self.lanes.lane = None            # no vmapped tensor outlives the lane (a compiled update's side effects)
+            if loss is None:                  # a stage: vmap returns tensors only
+                loss = torch.zeros((), device=lane_id.device)
             return loss, values, {k: v for k, v in st.items() if isinstance(v, torch.Tensor)}
 
         tensors_in = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+        args = (self.tensors, self.lane_ids, tensors_in)
         try:
-            loss, values, tensors_out = vmap(lane, randomness="error")(self.tensors, self.lane_ids, tensors_in)
+            if self.compiled is None:
+                loss, values, tensors_out = vmap(lane, randomness="error")(*args)
+            else:
+                loss, values, tensors_out = self.compiled.run(u, lane, args)
         finally:
             self.lanes.lane = None
         state.clear()
@@ -254,6 +295,9 @@ class StackedStep:
             m.nets_.eval()
             m.items_seen_ = c.batches_drawn * c.batch_size
             m.packed_with_ = tuple(self.seeds)
+            m.compiled_ = self.compiled is not None
+        if self.compiled is not None:
+            self.compiled.close()
 
 
 def _stacked_copy(models: list):
@@ -279,7 +323,8 @@ def check_packable(model, data) -> None:
         raise ValueError(f"fit_seeds: {reason}: train its seeds with fit")
 
 
-def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval: int = LOG_INTERVAL) -> list:
+def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval: int = LOG_INTERVAL,
+              compile=False) -> list:
     """Train one copy of ``model`` (its config; ``model`` itself is left as it is) per seed,
     together; returns the fitted models in the order of ``seeds``, each a normal model (its
     ``history_``, ``sample``, ``save_pretrained``), as ``fit(data, seed=s)`` would have made it,
@@ -292,11 +337,13 @@ def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval
 
     A non-finite logged value raises :class:`~genzoo.errors.DivergenceError` naming the first bad
     step of a seed, as ``fit`` does; no model is then returned. What cannot be packed is refused
-    first (:func:`check_packable`)."""
+    first (:func:`check_packable`). ``compile``: as ``fit``'s (:mod:`genzoo.training.compile`:
+    each update's vmapped loss compiled, its draws made before it)."""
     seeds = _check_seeds(seeds)
     check_packable(model, data)
     check_log_interval(log_interval)
     per_seed = _check_callbacks(callbacks, len(seeds))
+    compile_spec(compile)                 # a bad value is refused before anything is built
     dev = resolve_device(device)
     models = []
     for s in seeds:
@@ -305,9 +352,12 @@ def fit_seeds(model, data, seeds, *, device="auto", callbacks=None, log_interval
         models.append(m)
     x = data.x.to(dev)                  # as stored (uint8 images stay uint8): each batch converted when drawn
     y = data.y.to(dev)
-    stepper = StackedStep(models, x, y, seeds, dev)
-    train(stepper, per_seed, total_steps(models[0], len(x)), log_interval=log_interval,
-          desc=f"fit_seeds {model.name} x{len(seeds)}")
+    steps = total_steps(models[0], len(x))
+    schedule = fit_schedule(models[0], steps, len(x))
+    spec = checked_spec(compile, models[0], schedule)
+    stepper = StackedStep(models, x, y, seeds, dev, schedule=schedule, compile=spec)
+    train(stepper, per_seed, steps, log_interval=log_interval,
+          desc=f"fit_seeds {model.name} x{len(seeds)}" + (" (compiled)" if spec else ""))
     return models
 
 

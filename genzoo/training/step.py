@@ -15,6 +15,8 @@ from typing import Callable
 import torch
 
 from ..data import as_float
+from .compile import Compile, SoloLosses
+from .schedule import Progress, Schedule, reset_optimizers
 
 
 @dataclass(frozen=True)
@@ -23,9 +25,14 @@ class Update:
     and the (scalar tensor) values to log; the loop zeroes ``optimizer``'s gradients, back-propagates
     the loss and steps, then calls ``after`` (e.g. WGAN's weight clipping). ``state`` is a dict
     shared by the updates of one step (a GAN's generator update reuses the discriminator update's
-    generated batch through it)."""
+    generated batch through it).
 
-    optimizer: str
+    ``optimizer=None`` makes it a stage: ``loss(ctx, state)`` only computes what later updates of
+    the step reuse, into ``state``, and returns ``(None, values)``; nothing is stepped (a GAN's
+    generated batch, made once and used by both its updates: a compiled step keeps it a graph of
+    its own, :mod:`genzoo.training.compile`)."""
+
+    optimizer: str | None
     loss: Callable
     after: Callable | None = None
 
@@ -93,11 +100,19 @@ class StepContext:
     :func:`genzoo.data.as_float` (uint8 -> float32 in [0, 1]; float32 as it is), then
     ``to_model_scale`` (the model's, e.g. a GAN's [-1, 1]). Both are elementwise, so a batch is
     bit for bit the same items of the whole set converted at once.
+
+    ``schedule``: the model's :class:`~genzoo.training.schedule.Schedule` scaled to the fit (None:
+    the model declares none); ``progress`` is then where the fit stands at the start of the
+    current step (:meth:`start_step`), which the model's losses read (images shown, phase, alpha,
+    resolution).
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int, device: torch.device,
-                 to_model_scale: Callable[[torch.Tensor], torch.Tensor] | None = None):
+                 to_model_scale: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 schedule: Schedule | None = None):
         self.x, self.y, self.device = x, y, device
+        self.schedule = schedule
+        self.progress: Progress | None = None
         self.to_model_scale = to_model_scale
         self.batch_size = min(batch_size, len(x))
         self._perm_gen = torch.Generator(device=device).manual_seed(seed)
@@ -111,6 +126,18 @@ class StepContext:
     def epoch(self) -> float:
         """Passes over the data so far."""
         return self.batches_drawn * self.batch_size / len(self.x)
+
+    def start_step(self, step: int) -> bool:
+        """Enter step ``step``: its number, and its :attr:`progress` on the schedule (from the
+        images drawn so far, a host count). True when a phase that resets the optimizers begins
+        with this step (not the first phase: the optimizers are fresh then)."""
+        self.step = step
+        if self.schedule is None:
+            return False
+        before = self.progress
+        self.progress = self.schedule.at(self.batches_drawn * self.batch_size)
+        return (before is not None and self.progress.phase != before.phase
+                and self.progress.current.reset_optimizers)
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         if self._pos + self.batch_size > len(self._perm):  # drop the ragged tail, reshuffle
@@ -147,14 +174,15 @@ def apply_updates(updates, optimizers: dict, loss_of: Callable,
     logs: dict[str, torch.Tensor] = {}
     for u in updates:
         loss, values = loss_of(u, state)
-        opt = optimizers[u.optimizer]
-        opt.zero_grad(set_to_none=True)
-        (loss if loss.dim() == 0 else loss.sum()).backward()
-        opt.step()
-        if u.after is not None:
-            u.after()
-        if after_step is not None:
-            after_step(u.optimizer)
+        if u.optimizer is not None:               # a stage (None) steps nothing
+            opt = optimizers[u.optimizer]
+            opt.zero_grad(set_to_none=True)
+            (loss if loss.dim() == 0 else loss.sum()).backward()
+            opt.step()
+            if u.after is not None:
+                u.after()
+            if after_step is not None:
+                after_step(u.optimizer)
         logs.update({k: v.detach() for k, v in values.items()})
     return losses_first(logs)
 
@@ -175,7 +203,7 @@ def model_updates(model) -> tuple[dict, list[Update]]:
     optimizers = model.configure_optimizers()
     updates = model.updates()
     for u in [*updates, *model.weight_averages()]:
-        if u.optimizer not in optimizers:
+        if u.optimizer is not None and u.optimizer not in optimizers:
             raise ValueError(f"{model.name}: an update uses optimizer {u.optimizer!r}, but "
                              f"configure_optimizers() returns {sorted(optimizers)}")
     return optimizers, updates
@@ -187,13 +215,16 @@ class SoloStep:
     What :func:`genzoo.training.loop.train` needs of a step object: ``models`` (the models
     trained, one per seed), ``epoch`` (after the last step), ``train()`` (the networks to training
     mode), calling it with a step number (runs the step; returns the logged values, one per seed
-    stacked or a scalar for one seed), ``sync(i)`` (``models[i]`` holds the weights as they are
+    stacked or a scalar for one seed), ``progress`` (the step's place on the model's schedule, or
+    None), ``sync(i)`` (``models[i]`` holds the weights as they are
     now: before its callbacks see it) and ``finish()`` (after the last step)."""
 
-    def __init__(self, model, ctx: StepContext):
+    def __init__(self, model, ctx: StepContext, compile: Compile | None = None):
         self.models, self.ctx = [model], ctx
         self.optimizers, self.updates = model_updates(model)
         self.after_step = averaging(model.nets_, model.weight_averages())
+        # compiled (genzoo.training.compile): each update's loss, its draws and state writes eager
+        self.compiled = None if compile is None else SoloLosses(ctx, compile)
 
     @property
     def epoch(self) -> float:
@@ -203,8 +234,17 @@ class SoloStep:
         self.models[0].nets_.train()
 
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
-        self.ctx.step = step
+        if self.ctx.start_step(step):
+            reset_optimizers(self.optimizers)
+        if self.compiled is not None:
+            self.compiled.step_begins()
+            return apply_updates(self.updates, self.optimizers, self.compiled, self.after_step)
         return run_updates(self.updates, self.optimizers, self.ctx, self.after_step)
+
+    @property
+    def progress(self) -> Progress | None:
+        """Where the step just run stands on the model's schedule (None: no schedule)."""
+        return self.ctx.progress
 
     def sync(self, i: int) -> None:
         """The model trains in place: nothing to do."""
@@ -214,3 +254,6 @@ class SoloStep:
         model.on_train_end(ctx.x, ctx.y)
         model.nets_.eval()
         model.items_seen_ = ctx.batches_drawn * ctx.batch_size
+        model.compiled_ = self.compiled is not None
+        if self.compiled is not None:
+            self.compiled.close()

@@ -9,7 +9,7 @@ from ..artifacts import clean_json
 from ..record import RunRecord
 from ..spec import Benchmark
 
-FIT_STATS = ("steps", "epochs_done", "train_time_s", "logging_time_s", "items_seen")  # record.train after fit
+FIT_STATS = ("steps", "epochs_done", "train_time_s", "logging_time_s", "items_seen", "compile")  # record.train after fit
 
 
 def wandb_config(record: RunRecord) -> dict:
