@@ -20,7 +20,10 @@ NVlabs/stylegan) and pytorch_GAN_zoo's ``custom_layers.py``:
 - :class:`KarrasDiscriminator`: ProGAN's discriminator (StyleGAN 2019 keeps it): from-RGB 1x1
   convolutions, blocks of two 3x3 convolutions and a 2x downsampling, and a last block with the
   minibatch standard deviation, a 3x3 convolution and two dense layers; it runs at any level of
-  its growth with the new block faded in by ``alpha``.
+  its growth with the new block faded in by ``alpha``;
+- :class:`KarrasGAN`: what both models share as GANs: images only, one image judged at a time (no
+  packing, no replay), a fresh generated batch for G's update, Adam with one learning rate and
+  (beta1, beta2) for G and for D.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._shapes import check_side, up_layers
+from .adversarial import AdversarialModel
 
 HE_GAIN = math.sqrt(2.0)        # before a leaky ReLU
 LRELU = 0.2                     # the leaky ReLU's slope in every Karras network
@@ -208,3 +212,27 @@ class KarrasDiscriminator(nn.Module):
             for i in range(level - 2, -1, -1):
                 h = self.blocks[i](h)
         return self.last(h).squeeze(1)                                    # (B,)
+
+
+class KarrasGAN(AdversarialModel):
+    """The GAN side ``progan`` and ``stylegan`` share (not registered itself): images only, D judges
+    one image at a time (no PacGAN packing, no experience replay), G's update draws its own batch,
+    and Adam with the config's ``lr`` and ``(beta1, beta2)`` for both networks (Karras et al.'s
+    (0, 0.99))."""
+
+    data_kinds = ("image",)
+    architecture = "conv"
+    reuse_fake = False
+
+    @property
+    def pack(self) -> int:
+        return 1
+
+    @property
+    def replay(self) -> float:
+        return 0.0
+
+    def configure_optimizers(self):
+        c = self.config
+        return {"g": torch.optim.Adam(self.generator_parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
+                "d": torch.optim.Adam(self.discriminator_parameters(), lr=c.lr, betas=(c.beta1, c.beta2))}

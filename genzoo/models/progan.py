@@ -42,9 +42,8 @@ from ..training.schedule import Phase, Schedule
 from . import losses
 from ._api import register_model
 from ._config import AdversarialConfig, ConvWidths, SharedAdam
-from ._karras import (HE_GAIN, EqualConv2d, EqualLinear, KarrasDiscriminator, PixelNorm, fade, fade_reals, levels_of,
+from ._karras import (KarrasGAN, HE_GAIN, EqualConv2d, EqualLinear, KarrasDiscriminator, PixelNorm, fade, fade_reals, levels_of,
                       lrelu, resize_down, upsample)
-from .adversarial import AdversarialModel
 from .base import Update
 from .wgan_gp import WGANGP, GradientPenalty
 
@@ -108,7 +107,7 @@ class ProGANConfig(SharedAdam, GradientPenalty, ConvWidths, AdversarialConfig):
 
 
 @register_model("progan")
-class ProGAN(AdversarialModel):
+class ProGAN(KarrasGAN):
     Config = ProGANConfig
     PRESETS = {
         "default": {},
@@ -116,32 +115,16 @@ class ProGAN(AdversarialModel):
         "tiny": {"g_width": 8, "d_width": 8, "latent_dim": 8, "max_steps": 40, "batch_size": 16, "phase_kimg": 1.0,
                  "total_kimg": 10.0},
     }
-    data_kinds = ("image",)
-    architecture = "conv"
     paper = "Karras et al. 2018"
     published_names = ("ProGAN", "PGGAN", "PG-GAN")
     gan_losses = losses.WASSERSTEIN
-    reuse_fake = False
     sweep_space = WGANGP.sweep_space            # its loss is WGAN-GP's: compare_gan's space for it
-
-    @property
-    def pack(self) -> int:                      # no PacGAN: D judges one image at a time
-        return 1
-
-    @property
-    def replay(self) -> float:
-        return 0.0
 
     # --- networks ------------------------------------------------------------------------------
     def build(self, shape, num_classes):
         c = self.config
         return nn.ModuleDict({"G": ProGenerator(c.latent_dim, shape[0], c.g_width, shape[-1]),
                               "D": KarrasDiscriminator(shape[0], c.d_width, shape[-1], group=c.mbstd_group)})
-
-    def configure_optimizers(self):
-        c = self.config
-        return {"g": torch.optim.Adam(self.nets_["G"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
-                "d": torch.optim.Adam(self.nets_["D"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2))}
 
     @property
     def resolutions(self) -> list[int]:

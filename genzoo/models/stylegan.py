@@ -57,8 +57,7 @@ from ..space import fixed, log_uniform, uniform
 from . import _checks, losses
 from ._api import register_model
 from ._config import AdversarialConfig, ConvWidths, SharedAdam
-from ._karras import Blur, EqualConv2d, EqualLinear, KarrasDiscriminator, PixelNorm, levels_of, lrelu, upsample
-from .adversarial import AdversarialModel
+from ._karras import KarrasGAN, Blur, EqualConv2d, EqualLinear, KarrasDiscriminator, PixelNorm, levels_of, lrelu, upsample
 from .base import Update
 
 NOISE_MODES = ("const", "random", "none")
@@ -184,18 +183,15 @@ class StyleGANConfig(SharedAdam, ConvWidths, AdversarialConfig):
 
 
 @register_model("stylegan")
-class StyleGAN(AdversarialModel):
+class StyleGAN(KarrasGAN):
     Config = StyleGANConfig
     PRESETS = {
         "default": {},
         "tiny": {"g_width": 8, "d_width": 8, "latent_dim": 8, "mapping_layers": 2, "max_steps": 40, "batch_size": 16},
     }
-    data_kinds = ("image",)
-    architecture = "conv"
     paper = "Karras et al. 2019"
     published_names = ("StyleGAN",)
     gan_losses = losses.NON_SATURATING
-    reuse_fake = False
     sweep_space = {
         "wide": {"learning_rate": log_uniform("lr", low=-5, high=-2), "beta1": uniform("beta1", low=0, high=1),
                  "r1_gamma": log_uniform("r1_gamma", low=-2, high=2)},
@@ -203,25 +199,12 @@ class StyleGAN(AdversarialModel):
                    "r1_gamma": log_uniform("r1_gamma", low=-1, high=1)},
     }
 
-    @property
-    def pack(self) -> int:
-        return 1
-
-    @property
-    def replay(self) -> float:
-        return 0.0
-
     # --- networks ------------------------------------------------------------------------------
     def build(self, shape, num_classes):
         c = self.config
         return nn.ModuleDict({
             "G": StyleGenerator(c.latent_dim, shape[0], c.g_width, shape[-1], c.mapping_layers, c.mapping_lr_mul),
             "D": KarrasDiscriminator(shape[0], c.d_width, shape[-1], group=c.mbstd_group, blur=True, growing=False)})
-
-    def configure_optimizers(self):
-        c = self.config
-        return {"g": torch.optim.Adam(self.nets_["G"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2)),
-                "d": torch.optim.Adam(self.nets_["D"].parameters(), lr=c.lr, betas=(c.beta1, c.beta2))}
 
     @property
     def num_layers(self) -> int:
