@@ -33,7 +33,7 @@ from .packed import adopt_packed, fit_together
 from .plan import unsupported
 from .record import RunRecord
 from .runspec import RunSpec
-from .score import Scoring, score_run
+from .score import Scoring, StepScores, score_run
 from .store import RunOutput
 from .tracking.callback import WandbCallback, sample_image
 from .tracking.session import Tracker
@@ -130,7 +130,8 @@ def _fit_group(attempts: list["_Attempt"], ctx: RunContext) -> list | None:
     if any(a.skipped is not None for a in attempts):
         return None                          # a run that is skipped is not trained
     first = attempts[0]                      # the pack's fit is in the runs' train times, not their wall times
-    callbacks = [[a.callback] if a.tracker.active else [] for a in attempts]    # W&B off (a Ray worker): none
+    callbacks = [([a.callback] if a.tracker.active else []) + a.step_scores    # W&B off (a Ray worker): none
+                 for a in attempts]
     return fit_together(first.model, first.train, [a.spec for a in attempts], callbacks, ctx)
 
 
@@ -155,8 +156,9 @@ class _Attempt:
         self.own_s, self.since = 0.0, time.perf_counter()     # the run's own time (its wall time), and
         # since when it is counted (None: paused, while the other runs of its pack, and the pack's fit, are done)
         self.record = start_record(spec, ctx)
-        self.model = self.train = self.reference = self.callback = None
+        self.model = self.train = self.reference = self.callback = self.job = None
         self.tracker = Tracker()
+        self.step_scores: list[StepScores] = []     # scores on the way (score_at_steps): none or one
         self.skipped: RunRecord | None = None
 
     def prepare(self) -> None:
@@ -174,6 +176,9 @@ class _Attempt:
             self.skipped = self.finish("skipped", reason)
             return
         self.tracker, self.callback = self.start_tracking(reference)
+        self.job = Scoring(model, spec, train, reference, self.ctx.device, self.run_dir, self.tracker,
+                           data_dir=self.ctx.data.data_dir if self.ctx.data is not None else None)
+        self.step_scores = [StepScores(self.job)] if spec.settings.score_at_steps else []
 
     def complete(self, fitted=None) -> RunRecord:
         """The run's record: fitted (or ``fitted``, the model trained with other seeds:
@@ -181,9 +186,7 @@ class _Attempt:
         if self.skipped is not None:
             return self.skipped
         try:
-            return self.fit_and_score(self.model, fitted, self.callback, Scoring(
-                self.model, self.spec, self.train, self.reference, self.ctx.device, self.run_dir, self.tracker,
-                data_dir=self.ctx.data.data_dir if self.ctx.data is not None else None))
+            return self.fit_and_score(self.model, fitted, self.callback, self.job)
         except BaseException as exc:  # Ctrl-C, or the environment failed: close the W&B run as crashed, no record
             self.tracker.finish(exit_code=255)
             if isinstance(exc, Exception) and not isinstance(exc, EnvironmentFailure):
@@ -228,7 +231,10 @@ class _Attempt:
         fit = self.fit(model, fitted, job.train, callback)
         if fit.history:
             artifacts.write_history_csv(self.run_dir / "history.csv.gz", fit.history)
-        self.record["train"].update(train_stats(fit.model, fit.history, callback))
+        scored_s = sum(cb.time_s for cb in self.step_scores)
+        self.record["train"].update(train_stats(fit.model, fit.history, callback, scored_s))
+        if self.step_scores:
+            self.record["at_steps"] = self.step_scores[0].rows
         self.record["train"]["compile"] = compile_entry(self.ctx.compile, self.ctx.compiles(model, job.train), fit.model)
         if fit.status == "ok":
             try:
@@ -254,7 +260,7 @@ class _Attempt:
             if fitted is not None:
                 out.model = adopt_packed(fitted, self.record)
             else:
-                model.fit(train, seed=self.spec.seed, device=self.ctx.device, callbacks=[callback],
+                model.fit(train, seed=self.spec.seed, device=self.ctx.device, callbacks=[callback, *self.step_scores],
                           compile=self.ctx.compiles(model, train))
             out.history = list(out.model.history_)
         except DivergenceError as exc:                 # the model keeps nothing of a failed fit;
@@ -327,14 +333,15 @@ def train_entry(spec: RunSpec, model, train, reference) -> dict:
             "n_samples": settings.n_samples, "sample_seed": spec.sample_seed}
 
 
-def train_stats(model, history: list[dict], callback) -> dict:
-    """The :data:`~genzoo.bench.tracking.summary.FIT_STATS` of a finished (or failed) fit."""
+def train_stats(model, history: list[dict], callback, scored_s: float = 0.0) -> dict:
+    """The :data:`~genzoo.bench.tracking.summary.FIT_STATS` of a finished (or failed) fit;
+    ``scored_s``: the time its scores on the way took (score_at_steps), left out of its train time."""
     out = {"steps": len(history)}
     if history and "epoch" in history[-1]:
         out["epochs_done"] = history[-1]["epoch"]
     t = getattr(model, "train_time_s_", None)
     spent = getattr(callback, "time_s", 0.0)
-    out["train_time_s"] = None if t is None else max(t - spent, 0.0)   # without the W&B logging
+    out["train_time_s"] = None if t is None else max(t - spent - scored_s, 0.0)   # without the W&B logging
     out["logging_time_s"] = spent
     items = getattr(model, "items_seen_", None)
     if items is None and history:

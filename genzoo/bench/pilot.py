@@ -32,7 +32,7 @@ from .. import _io
 from ..errors import UserError
 from . import artifacts
 from .data import Data
-from .score import sample_grid
+from .score import ready_to_sample, sample_grid
 from .spec import load_benchmark
 
 NO_AVERAGE = "_no_ema"    # a GAN with ema > 0 is also scored from its trained G: fid_no_ema, ...
@@ -93,9 +93,7 @@ def run_pilot(benchmark: str, steps: list[int], *, profile: str = "quick", model
         names = spec.settings.metrics or None
 
         def score(m, step, spec=spec, train=train, reference=reference, n=n, names=names):
-            if "prior" in m.nets_:          # the images as stored (no float copy): converted in chunks
-                m.on_train_end(train.x.to(m.device_), train.y.to(m.device_))
-                m.nets_.train()
+            ready_to_sample(m, train)       # the AE's prior refitted, as at the end of a fit
             row = scored(m, step, spec, train, reference, n, names, "")
             if m.weight_averages():                                      # ema > 0: the trained G too
                 with m.sampling_from_trained():

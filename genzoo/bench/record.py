@@ -16,8 +16,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 4        # 1: the records written before this class (no "schema" key); 2: + schema, engine;
-                          # 3: + data (where the data was read), scoring (what the score measured); 4: + cpu
+SCHEMA_VERSION = 5        # 1: the records written before this class (no "schema" key); 2: + schema, engine;
+                          # 3: + data (where the data was read), scoring (what the score measured); 4: + cpu;
+                          # 5: + at_steps (scores on the way: the runner key score_at_steps)
 FINAL_STATUSES = ("ok", "diverged", "failed", "skipped")
 
 
@@ -55,6 +56,8 @@ class RunRecord:
     data: dict | None = None                              # train / reference: where each was read (meta["source"])
     scoring: dict | None = None                           # what the main score measured (Scores.measured)
     cpu: dict | None = None                               # the CPU: model, vector extensions, PyTorch's kernels
+    at_steps: list | None = None                          # scores on the way (score_at_steps): step, epoch,
+                                                          # items_seen, metrics, score_s each
     schema: int = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)             # keys of the JSON this class does not know
 

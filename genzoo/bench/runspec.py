@@ -32,6 +32,9 @@ RUNNER_KEYS: dict[str, tuple[object, str]] = {
     "per_class_samples": (500, "samples per class for the per-class scores"),
     "per_class_metrics": ([], "metrics of the per-class scores (empty: fid for images, the defaults for points)"),
     "normal_prior": (True, "models whose sample() takes prior=: also score prior='normal' samples"),
+    "score_at_steps": ([], "also score the run after these training steps (those it reaches), as at its end but "
+                           "without its files: the record's at_steps (FID against images shown, or a model "
+                           "compared at another's budget)"),
     "log_every": (0, "W&B: log the step's losses every k steps (0: about 500 points per run)"),
     "images": (8, "W&B: sample grids logged during training (0: none)"),
     "dataset_options": ({}, "extra genzoo.data.load options for this profile"),
@@ -59,6 +62,7 @@ class RunSettings:
     per_class_samples: int = _default("per_class_samples")
     per_class_metrics: list = _default("per_class_metrics")
     normal_prior: bool = _default("normal_prior")
+    score_at_steps: list = _default("score_at_steps")
     log_every: int = _default("log_every")
     images: int = _default("images")
     dataset_options: dict = _default("dataset_options")

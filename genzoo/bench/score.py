@@ -47,6 +47,49 @@ class Scoring:
                         device=self.device, data_dir=self.data_dir, **quiet_kw(gm.score))
 
 
+def ready_to_sample(model, train) -> None:
+    """Before a model is sampled part-way through its fit: what the end of its fit computes
+    first (the AE's prior fitted to the codes of the training images as stored: uint8 images stay
+    uint8, converted a chunk at a time), its networks back in training mode after."""
+    if "prior" in model.nets_:
+        model.on_train_end(train.x.to(model.device_), train.y.to(model.device_))
+        model.nets_.train()
+
+
+class StepScores:
+    """A fit callback that scores the run's model after each step of its ``score_at_steps`` the
+    fit reaches, as :func:`score_run` scores it at the end (the same sample seed, metrics and
+    reference) but without its files, per-class or N(0, I) scores; on W&B as ``at_steps/<metric>``
+    at that step. ``rows``: one entry per step scored (step, epoch, items_seen, metrics, score_s):
+    the record's ``at_steps``. ``time_s``: the
+    time it took, which the run's ``train_time_s`` leaves out (as the W&B logging's)."""
+
+    def __init__(self, job: Scoring):
+        self.job, self.steps = job, sorted(job.spec.settings.score_at_steps)
+        self.rows: list[dict] = []
+        self.time_s = 0.0
+
+    def sync_steps(self, total: int) -> list[int]:
+        return [s for s in self.steps if s <= total]
+
+    def on_step_end(self, model, step, record) -> None:
+        if step not in self.steps:
+            return
+        t = time.perf_counter()
+        job, settings = self.job, self.job.spec.settings
+        ready_to_sample(model, job.train)
+        scores = job.score(model.sample(settings.n_samples, seed=job.spec.sample_seed), names=settings.metrics or None)
+        epoch = record.get("epoch")
+        self.rows.append({"step": step, "epoch": epoch,
+                          "items_seen": None if epoch is None else round(epoch * len(job.train)),
+                          "metrics": {k: finite_or_none(v) for k, v in scores.items()},
+                          "score_s": time.perf_counter() - t})
+        if job.tracker.active:             # W&B: a point of each metric at this step
+            job.tracker.log({f"at_steps/{k}": v for k, v in self.rows[-1]["metrics"].items() if v is not None},
+                            step=step)
+        self.time_s += time.perf_counter() - t
+
+
 def sample_grid(model, data) -> tuple[torch.Tensor, int]:
     """The samples of samples.png: (64, C, H, W), cGAN one row of 8 per class, points 2500."""
     if data.kind == "points":

@@ -419,6 +419,9 @@ def _valid_runner_value(key: str, value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= _MINIMUM.get(key, 0)
     if key == "reference_split":
         return value in ("train", "test")
+    if key == "score_at_steps":
+        return (isinstance(value, list) and len(value) == len(set(value))
+                and all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in value))
     if isinstance(default, list):
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
     return isinstance(value, type(default))

@@ -218,10 +218,12 @@ class KarrasGAN(AdversarialModel):
     """The GAN side ``progan`` and ``stylegan`` share (not registered itself): images only, D judges
     one image at a time (no PacGAN packing, no experience replay), G's update draws its own batch,
     and Adam with the config's ``lr`` and ``(beta1, beta2)`` for both networks (Karras et al.'s
-    (0, 0.99))."""
+    (0, 0.99)). Both papers measure their progress against the DCGAN-era GANs (``improves_on``: the
+    claims compare their FID with DCGAN's at the same number of images shown)."""
 
     data_kinds = ("image",)
     architecture = "conv"
+    improves_on = "dcgan"
     reuse_fake = False
 
     @property

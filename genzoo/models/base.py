@@ -233,6 +233,8 @@ class GenerativeModel:
     batches_per_step: ClassVar[int] = 1          # real batches one training step draws (WGAN: n_critic)
     variant_of: ClassVar[str] = ""               # a named variant: the model it modifies ("gan" for pacgan4)
     remedy: ClassVar[str] = ""                   # ... and the remedy for mode collapse it applies ("pack")
+    improves_on: ClassVar[str] = ""              # the model its paper measures its progress against (ProGAN,
+                                                 # StyleGAN: "dcgan"): compared at the same images shown
     sampler_nets: ClassVar[tuple[str, ...]] = ()  # the networks sample() uses (save_pretrained(sampler_only=True))
 
     def __init__(self, config: BaseConfig | None = None, **overrides):

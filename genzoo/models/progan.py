@@ -116,6 +116,10 @@ class ProGAN(KarrasGAN):
                  "total_kimg": 10.0},
     }
     paper = "Karras et al. 2018"
+    # its D's minibatch standard deviation, measured by its paper's appendix on Stacked MNIST (modes
+    # against the GANs before it): the remedy claim compares it with DCGAN (improves_on). StyleGAN's
+    # D keeps the layer, but its paper makes no such claim, so it declares no remedy.
+    remedy = "minibatch_std"
     published_names = ("ProGAN", "PGGAN", "PG-GAN")
     gan_losses = losses.WASSERSTEIN
     sweep_space = WGANGP.sweep_space            # its loss is WGAN-GP's: compare_gan's space for it

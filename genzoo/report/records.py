@@ -112,6 +112,24 @@ class Run:
         return out
 
     @property
+    def items_seen(self) -> int | None:
+        """The training items (images) its fit was shown (the record's ``train.items_seen``)."""
+        v = (self.record.train or {}).get("items_seen")
+        return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    def metrics_after(self, items: int) -> dict[str, float] | None:
+        """Its finite metrics after ``items`` training items: its final ones when its fit was
+        shown that many, else those it was scored at on the way (the record's ``at_steps``, the
+        runner key ``score_at_steps``) after that many; None when it has neither."""
+        if self.items_seen == items:
+            return self.metrics
+        for row in self.record.at_steps or []:
+            if isinstance(row, dict) and row.get("items_seen") == items:
+                return {str(k): f for k, v in (row.get("metrics") or {}).items()
+                        if (f := finite_or_none(v)) is not None}
+        return None
+
+    @property
     def class_accuracies(self) -> dict[str, float]:
         """``{class name: accuracy}`` from the record's ``per_class`` (finite values only)."""
         return self.class_values("accuracy")
@@ -252,6 +270,17 @@ class Benchmark:
     def values(self, model: str, metric: str) -> np.ndarray:
         """Finite values of ``metric`` over the ok runs of ``model``, in seed order."""
         return np.array([r.metrics[metric] for r in self.runs_of(model) if metric in r.metrics], dtype=float)
+
+    def values_after(self, model: str, metric: str, items: int) -> np.ndarray:
+        """Finite values of ``metric`` over the ok runs of ``model`` after ``items`` training items
+        (:meth:`Run.metrics_after`), in seed order."""
+        rows = [r.metrics_after(items) for r in self.runs_of(model)]
+        return np.array([m[metric] for m in rows if m and metric in m], dtype=float)
+
+    def items_seen(self, model: str) -> int | None:
+        """The training items every ok run of ``model`` was shown (None: none says, or they differ)."""
+        seen = {r.items_seen for r in self.runs_of(model)}
+        return seen.pop() if len(seen) == 1 else None
 
     def metric_names(self) -> list[str]:
         seen = dict.fromkeys(m for r in self.ok_runs for m in r.metrics)

@@ -18,10 +18,12 @@ def trial_specs(bench, profile: str, models: list[str], trials: int, *, level: s
     """The RunSpecs of a sweep: for each model, trial t's settings over the profile's plan (seed
     0, or ``seeds``); ``only_trials``: model -> the one trial to plan (a best trial's re-runs). The
     plan is the profile's own keys, never its ``settings_from`` (trial 0 is the defaults, and a
-    sweep at a new budget must not read the stale one it replaces)."""
+    sweep at a new budget must not read the stale one it replaces), nor its ``score_at_steps``."""
     specs = []
     for model in models:
         base = bench.plan(profile, models=[model], seeds=[0], from_sweep=False)[0]
+        # a trial is scored at its end only: the profile's scores on the way are for its own runs
+        base = dataclasses.replace(base, settings=dataclasses.replace(base.settings, score_at_steps=[]))
         drawn = draw_trials(model, trials, level=level, seed=seed)
         wanted = range(trials) if only_trials is None else [only_trials[model]] if model in only_trials else []
         for t in wanted:
