@@ -128,3 +128,27 @@ def test_progan_minibatch_std_is_compared_with_dcgan_after_the_same_items(make_b
     [line] = [d for d in claim.details if d.startswith(f"After {6 * BATCH:,} images: ")]
     p, d = recs["progan-s0"]["metrics"]["precision"], recs["dcgan-s0"]["at_steps"][0]["metrics"]["precision"]
     assert line == f"After {6 * BATCH:,} images: precision progan {fmt(p)}, dcgan {fmt(d)}."
+
+
+def test_scores_on_the_way_are_logged_to_wandb_at_their_step(tmp_path, make_benchmark):
+    """The offline W&B run (read back from its folder) has each score on the way at its step,
+    equal to the record's."""
+    from genzoo.bench.tracking.offline import find_runs
+
+    toml = make_benchmark("ways", "grid", ["gan"], folder=tmp_path, dataset_options={"n": 1000}, reference_subset=500,
+                          n_samples=500, max_steps=10, log_every=2, score_at_steps=[4, 8])
+    mp = pytest.MonkeyPatch()
+    mp.setenv("WANDB_MODE", "offline")
+    try:
+        run_benchmark(toml, profile="tiny", out=tmp_path / "results", wandb_project="genzoo-tests", quiet=True)
+    finally:
+        mp.undo()
+    rec = _records(tmp_path / "results", "ways")["gan-s0"]
+    [run] = [r for r in find_runs(tmp_path / "results" / "ways" / "wandb") if r.name == "gan-s0"]
+    logged = {row["_step"]: {k.split("/", 1)[1]: v for k, v in row.items() if k.startswith("at_steps/")}
+              for row in run.history if any(k.startswith("at_steps/") for k in row)}
+    assert sorted(logged) == [4, 8]
+    for row in rec["at_steps"]:
+        want = {k: v for k, v in row["metrics"].items() if v is not None}
+        assert logged[row["step"]] == pytest.approx(want)
+    assert "modes_covered" in logged[4]

@@ -135,9 +135,10 @@ def _profile(profile: str) -> dict:
 
 def test_the_quick_profile_trains_the_papers_networks():
     """Table 2's DCGAN and PacDCGAN2 at a quarter of the papers' widths, as many steps each and
-    64 pairs a step; GAN and WGAN as before. Table 3's pair is left to the paper profile."""
+    64 pairs a step; GAN and WGAN as before; ProGAN and StyleGAN (issue #26) at width 8 and batch 64
+    for as many steps as DCGAN is scored after on the way. Table 3's pair is left to the paper profile."""
     models = _profile("quick")
-    assert set(models) == {"dcgan", "pacdcgan2", "gan", "wgan"}
+    assert set(models) == {"dcgan", "pacdcgan2", "gan", "wgan", "progan", "stylegan"}
     quick = {name: m.config for name, m in models.items()}
     for name in ("dcgan", "pacdcgan2"):
         c = quick[name]
@@ -150,6 +151,12 @@ def test_the_quick_profile_trains_the_papers_networks():
     assert quick["pacdcgan2"].pack == 2 and quick["pacdcgan2"].max_steps == quick["dcgan"].max_steps == 1250
     assert get_model_class("pacdcgan2").variant_of == "dcgan"                            # the claim's pair
     assert (quick["wgan"].g_width, quick["wgan"].d_width, quick["wgan"].epochs) == (16, 16, 5)   # x 5/6 (curves-1500 pilot)
+    plans = {s.model: s for s in load_benchmark("modes-stacked").plan("quick", seeds=[0])}
+    for name in ("progan", "stylegan"):          # compared with DCGAN after the same items (score_at_steps)
+        c = quick[name]
+        assert (c.g_width, c.d_width, c.batch_size) == (8, 8, quick["dcgan"].batch_size)
+        assert plans["dcgan"].settings.score_at_steps == [c.max_steps] == [104]
+    assert quick["progan"].ema == 0.0 and quick["stylegan"].ema == 0.999             # the pilot: G / the average
 
 
 def test_the_paper_profile_trains_the_papers_networks_and_budget():
