@@ -152,3 +152,22 @@ def test_scores_on_the_way_are_logged_to_wandb_at_their_step(tmp_path, make_benc
         want = {k: v for k, v in row["metrics"].items() if v is not None}
         assert logged[row["step"]] == pytest.approx(want)
     assert "modes_covered" in logged[4]
+
+
+def test_seeds_trained_together_are_each_scored_on_the_way(tmp_path, make_benchmark):
+    """--pack on: each seed's record has its own scores on the way, from its own weights (the
+    scores after step 4 of a seed are those of that seed's 4-step packed run)."""
+    def bench(name, steps, at):
+        toml = make_benchmark(name, "grid", ["gan"], folder=tmp_path / name, seeds=[0, 1], dataset_options={"n": 1000},
+                              reference_subset=500, n_samples=500, max_steps=steps,
+                              **({"score_at_steps": at} if at else {}))
+        run_benchmark(toml, profile="tiny", out=tmp_path / name / "results", wandb=False, quiet=True, pack="on")
+        return _records(tmp_path / name / "results", name)
+
+    long, short = bench("long", 8, [4]), bench("short", 4, None)
+    for seed in (0, 1):
+        rec = long[f"gan-s{seed}"]
+        assert rec["train"]["packed_with"] == [0, 1]
+        [row] = rec["at_steps"]
+        assert row["step"] == 4 and row["metrics"] == short[f"gan-s{seed}"]["metrics"]
+    assert long["gan-s0"]["at_steps"][0]["metrics"] != long["gan-s1"]["at_steps"][0]["metrics"]

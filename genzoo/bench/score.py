@@ -61,13 +61,16 @@ class StepScores:
     fit reaches, as :func:`score_run` scores it at the end (the same sample seed, metrics and
     reference) but without its files, per-class or N(0, I) scores; on W&B as ``at_steps/<metric>``
     at that step. ``rows``: one entry per step scored (step, epoch, items_seen, metrics, score_s):
-    the record's ``at_steps``. ``time_s``: the
-    time it took, which the run's ``train_time_s`` leaves out (as the W&B logging's)."""
+    the record's ``at_steps``. ``time_s``: the time it took, which the run's ``train_time_s``
+    leaves out (as the W&B logging's). Both start again with each fit it is given to."""
 
     def __init__(self, job: Scoring):
         self.job, self.steps = job, sorted(job.spec.settings.score_at_steps)
         self.rows: list[dict] = []
         self.time_s = 0.0
+
+    def on_fit_start(self, model, total: int) -> None:
+        self.rows, self.time_s = [], 0.0      # a fit begun again (seeds packed, then one by one): its own rows
 
     def sync_steps(self, total: int) -> list[int]:
         return [s for s in self.steps if s <= total]
