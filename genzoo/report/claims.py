@@ -254,12 +254,13 @@ def claim_fid_at_equal_images(bench: Benchmark) -> Claim | None:
     if not pairs:
         return None
     names = ", ".join(f"{m} than {base}" for m, base in pairs)
+    papers = " and ".join(sorted({p for m, _ in pairs if (p := declared(m, "paper", ""))})) or "their papers"
     claim = Claim("fid-at-equal-images", f"The later GANs have a better FID at the same number of images shown ({names})",
                   f"On {bench.dataset_title} each model's FID is better than that of the model its paper improves on "
-                  f"({names}), both scored after the same number of training images, as Karras et al. 2018 and 2019 "
-                  "compare their models with the GANs before them (their comparisons are on CelebA, LSUN, CIFAR-10 "
-                  "and FFHQ at millions of images; here the budget is the profile's). Where the base's own budget is "
-                  "longer, its value is the score on the way (`at_steps`) after the model's images.")
+                  f"({names}), both scored after the same number of training images, as {papers} compare their "
+                  "models with the GANs before them (at their own data and budgets, millions of images; here the "
+                  "budget is the profile's). Where the base's own budget is longer, its value is the score on the "
+                  "way (`at_steps`) after the model's images.")
     better = "<" if not bench.higher_is_better("fid") else ">"
     for m, base in pairs:
         _at_equal_images(bench, claim, m, base, "fid", better)
