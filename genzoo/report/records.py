@@ -56,6 +56,12 @@ def class_frac_index(metric: str) -> int:
 
 
 
+def finite_metrics(metrics: dict | None) -> dict[str, float]:
+    """``{name: value}`` of the finite values of a record's metrics (a NaN or missing value counts
+    as not measured)."""
+    return {str(k): f for k, v in (metrics or {}).items() if (f := finite_or_none(v)) is not None}
+
+
 @dataclass
 class Run:
     """One run record and the folder it lies in."""
@@ -100,11 +106,7 @@ class Run:
         A conditional model's ``label_accuracy``, when the record has no such metric, is derived as
         the mean of its ``per_class`` accuracies (the evaluator's accuracy on samples asked for class k).
         """
-        out = {}
-        for k, v in (self.record.metrics or {}).items():
-            f = finite_or_none(v)
-            if f is not None:
-                out[str(k)] = f
+        out = finite_metrics(self.record.metrics)
         if "label_accuracy" not in out:
             accs = list(self.class_accuracies.values())
             if accs:
@@ -125,8 +127,7 @@ class Run:
             return self.metrics
         for row in self.record.at_steps or []:
             if isinstance(row, dict) and row.get("items_seen") == items:
-                return {str(k): f for k, v in (row.get("metrics") or {}).items()
-                        if (f := finite_or_none(v)) is not None}
+                return finite_metrics(row.get("metrics"))
         return None
 
     @property
